@@ -1,0 +1,40 @@
+"""Dockerfile generation for a captured application."""
+
+from __future__ import annotations
+
+from bot.domain.plan import Plan
+
+# Pinned base images (by tag; the build pins the digest it resolves into the
+# image's labels). Express Mode runs linux/amd64 only.
+NODE_BASE = "public.ecr.aws/docker/library/node:20.18.1-alpine3.20"
+
+
+class UnsupportedRuntimeError(ValueError):
+    """The detected runtime has no Dockerfile template yet."""
+
+
+def render_dockerfile(plan: Plan) -> str:
+    """Return a Dockerfile (non-root user, pinned base, HEALTHCHECK) for the plan's app."""
+    if plan.runtime != "node":
+        raise UnsupportedRuntimeError(
+            f"no Dockerfile template for runtime {plan.runtime!r} yet (node is supported)"
+        )
+    command = ", ".join(f'"{part}"' for part in plan.start_command)
+    return "\n".join(
+        [
+            f"FROM --platform=linux/amd64 {NODE_BASE}",
+            "ENV NODE_ENV=production",
+            "WORKDIR /app",
+            "COPY package*.json ./",
+            "RUN npm ci --omit=dev || npm install --omit=dev",
+            "COPY . .",
+            "RUN chown -R node:node /app",
+            "USER node",
+            f"ENV PORT={plan.port}",
+            f"EXPOSE {plan.port}",
+            "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \\",
+            f"  CMD wget -qO- http://127.0.0.1:{plan.port}{plan.health_check_path} || exit 1",
+            f"CMD [{command}]",
+            "",
+        ]
+    )

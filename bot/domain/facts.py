@@ -1,0 +1,70 @@
+"""What discovery reads off an AWS account, as plain data."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class InstanceFacts(BaseModel):
+    """An EC2 instance and what surrounds it."""
+
+    instance_id: str
+    instance_type: str
+    architecture: str
+    state: str
+    name: str | None = None
+    vpc_id: str
+    subnet_id: str
+    security_group_ids: list[str]
+    private_ip: str | None = None
+    instance_profile_arn: str | None = None
+    user_data: str = ""
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class LoadBalancingFacts(BaseModel):
+    """The ALB path that sends traffic to the instance."""
+
+    target_group_arn: str
+    port: int
+    health_check_path: str
+    load_balancer_arn: str
+    load_balancer_name: str
+    load_balancer_dns: str
+    load_balancer_zone_id: str
+    listener_arn: str | None = None
+    subnet_ids: list[str] = Field(default_factory=list)
+
+
+class DnsRecordFacts(BaseModel):
+    """The Route 53 record users reach the legacy ALB by."""
+
+    hosted_zone_id: str
+    record_name: str
+
+
+class ServiceSpec(BaseModel):
+    """What CreateExpressGatewayService is called with."""
+
+    service_name: str
+    image_uri: str
+    port: int
+    health_check_path: str
+    cpu: str
+    memory: str
+    subnet_ids: list[str]
+    security_group_ids: list[str]
+    environment: dict[str, str] = Field(default_factory=dict)
+    command: list[str] = Field(default_factory=list)
+    task_role_arn: str | None = None
+    min_tasks: int = 1
+    max_tasks: int = 4
+    tags: dict[str, str] = Field(default_factory=dict)
+
+
+class ServiceFacts(BaseModel):
+    """An Express gateway service as AWS reports it."""
+
+    service_arn: str
+    status: str
+    endpoint: str | None = None

@@ -1,0 +1,99 @@
+"""A migration's record and the pure rules for changing it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from bot.domain.plan import Plan
+from bot.domain.state import (
+    ALLOWED,
+    TERMINAL,
+    IllegalTransitionError,
+    Stage,
+    check_transition,
+)
+
+CUTOVER_STEPS: tuple[int, ...] = (10, 50, 100)
+
+
+class Migration(BaseModel):
+    """One migration, as stored (one item, optimistic ``version``)."""
+
+    migration_id: str = Field(description="Unique id, e.g. mig-3f9c2a1b.")
+    version: int = Field(default=0, description="Bumped by every stored change.")
+    stage: Stage = Field(description="Where the migration stands.")
+    target: str = Field(description="What the user asked to migrate (instance id or name).")
+    channel_id: str = Field(description="Slack channel the migration lives in.")
+    requested_by: str = Field(description="Slack user id of the requester.")
+    account_id: str | None = Field(default=None, description="AWS account of the EC2 side.")
+    created_at: datetime = Field(description="When it was requested (UTC).")
+    updated_at: datetime = Field(description="When it last changed (UTC).")
+    weight: int = Field(default=0, description="Percent of traffic on the ECS side.")
+    requested_weight: int | None = Field(default=None, description="Cutover step under way.")
+    plan: Plan | None = Field(default=None, description="Discovery's plan, once made.")
+    build_id: str | None = Field(default=None, description="CodeBuild build id.")
+    repository_uri: str | None = Field(default=None, description="ECR repository URI.")
+    image_uri: str | None = Field(default=None, description="Built image, by tag.")
+    service_arn: str | None = Field(default=None, description="Express gateway service ARN.")
+    endpoint: str | None = Field(default=None, description="Express service's HTTPS endpoint.")
+    failure: str | None = Field(default=None, description="Why the migration failed.")
+    failed_stage: Stage | None = Field(default=None, description="Stage that failed.")
+    slack_ts: str | None = Field(default=None, description="Timestamp of the status card.")
+
+    @property
+    def terminal(self) -> bool:
+        """Whether nothing can change this migration any more."""
+        return self.stage in TERMINAL
+
+
+def advance(migration: Migration, target: Stage, now: datetime, **changes: Any) -> Migration:
+    """Return the migration moved to ``target`` with ``changes`` applied; raise if illegal."""
+    check_transition(migration.stage, target)
+    return migration.model_copy(update={"stage": target, "updated_at": now, **changes})
+
+
+def cutover_target(migration: Migration, weight: int) -> Migration:
+    """Validate a Cutover click for ``weight`` percent; return the migration cutting over."""
+    if weight not in CUTOVER_STEPS:
+        raise IllegalTransitionError(
+            migration.stage, Stage.CUTTING_OVER, f"cutover steps are {CUTOVER_STEPS}"
+        )
+    if migration.stage not in (Stage.HEALTHY, Stage.CUTTING_OVER):
+        raise IllegalTransitionError(migration.stage, Stage.CUTTING_OVER)
+    if migration.requested_weight is not None:
+        raise IllegalTransitionError(
+            migration.stage,
+            Stage.CUTTING_OVER,
+            f"a shift to {migration.requested_weight}% is still under way",
+        )
+    if weight <= migration.weight:
+        raise IllegalTransitionError(
+            migration.stage,
+            Stage.CUTTING_OVER,
+            f"{migration.weight}% is already on ECS; use Rollback to move traffic back",
+        )
+    return migration.model_copy(update={"stage": Stage.CUTTING_OVER, "requested_weight": weight})
+
+
+def traffic_shifted(migration: Migration, weight: int, now: datetime) -> Migration | None:
+    """Apply a completed shift to ``weight``; None when it is stale or already applied."""
+    if migration.stage != Stage.CUTTING_OVER or weight <= migration.weight:
+        return None
+    target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
+    update: dict[str, Any] = {"weight": weight}
+    if migration.requested_weight == weight:
+        update["requested_weight"] = None
+    return advance(migration, target, now, **update)
+
+
+def fail(migration: Migration, stage: Stage, reason: str, now: datetime) -> Migration | None:
+    """Mark the migration failed at ``stage``; None when it can no longer fail."""
+    if migration.stage == Stage.FAILED or Stage.FAILED not in ALLOWED[migration.stage]:
+        return None
+    return advance(
+        migration, Stage.FAILED, now, failure=reason, failed_stage=stage, requested_weight=None
+    )
+

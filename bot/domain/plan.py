@@ -1,0 +1,37 @@
+"""The migration plan: what discovery found and what the ECS side will look like."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Plan(BaseModel):
+    """Everything needed to build and deploy the ECS side, as discovery proposes it."""
+
+    instance_id: str = Field(description="The EC2 instance being migrated.")
+    instance_type: str = Field(description="Its EC2 instance type, e.g. t3.small.")
+    architecture: str = Field(description="AMI architecture: x86_64 or arm64.")
+    name: str = Field(description="The application's name (Name tag or instance id).")
+    vpc_id: str = Field(description="VPC the instance runs in.")
+    subnet_ids: list[str] = Field(description="Subnets the ECS tasks will use.")
+    security_group_ids: list[str] = Field(description="Security groups for the ECS tasks.")
+    port: int = Field(description="Port the application listens on.")
+    health_check_path: str = Field(description="HTTP path the target group checks.")
+    target_group_arn: str | None = Field(default=None, description="Legacy target group.")
+    load_balancer_arn: str | None = Field(default=None, description="Legacy ALB.")
+    load_balancer_dns: str | None = Field(default=None, description="Legacy ALB DNS name.")
+    load_balancer_zone_id: str | None = Field(
+        default=None, description="Canonical hosted zone of the legacy ALB."
+    )
+    listener_arn: str | None = Field(default=None, description="Legacy ALB listener.")
+    hosted_zone_id: str | None = Field(default=None, description="Route 53 zone of the record.")
+    record_name: str | None = Field(default=None, description="DNS name users reach the app by.")
+    cpu: str = Field(description="Fargate CPU units, e.g. '1024'.")
+    memory: str = Field(description="Fargate memory in MiB, e.g. '2048'.")
+    runtime: str = Field(description="Detected runtime: node, python, java, go, ruby, php, static.")
+    start_command: list[str] = Field(description="Command that starts the app.")
+    instance_profile_arn: str | None = Field(default=None, description="Legacy instance profile.")
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="Environment the app runs with."
+    )
+    warnings: list[str] = Field(default_factory=list, description="Things a person should check.")

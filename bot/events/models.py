@@ -1,0 +1,166 @@
+"""Domain event contracts: one pydantic model per EventBridge detail-type.
+
+Every event is published on the custom bus with source ``migration-bot`` and
+``detail-type`` equal to the class name. Large results (plans, Dockerfiles) are
+stored in DynamoDB or S3 and referenced, so payloads stay far below 256 KB.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SOURCE = "migration-bot"
+
+
+class DomainEvent(BaseModel):
+    """Fields every domain event carries."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    detail_type: ClassVar[str] = ""
+
+    migration_id: str = Field(description="The migration this event belongs to.")
+    schema_version: Literal[1] = Field(default=1, description="Version of this detail schema.")
+    idempotency_key: str = Field(
+        description="Stable key for this occurrence; a redelivery carries the same key."
+    )
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.detail_type = cls.__name__
+
+
+class MigrationRequested(DomainEvent):
+    """A user asked for a migration with /migrate."""
+
+    target: str = Field(description="Instance id or Name tag / load balancer name.")
+    channel_id: str = Field(description="Slack channel the request came from.")
+    requested_by: str = Field(description="Slack user id of the requester.")
+    account_id: str | None = Field(default=None, description="AWS account of the EC2 side.")
+
+
+class DiscoveryCompleted(DomainEvent):
+    """Discovery stored a plan for the migration."""
+
+    instance_id: str = Field(description="The discovered EC2 instance.")
+    runtime: str = Field(description="Detected runtime.")
+    port: int = Field(description="Application port.")
+    cpu: str = Field(description="Proposed Fargate CPU units.")
+    memory: str = Field(description="Proposed Fargate memory (MiB).")
+
+
+class PlanApproved(DomainEvent):
+    """A user approved the plan; the build may start."""
+
+    approved_by: str = Field(description="Slack user id of the approver.")
+
+
+class MigrationCancelled(DomainEvent):
+    """A user cancelled the migration before the build."""
+
+    cancelled_by: str = Field(description="Slack user id of who cancelled.")
+
+
+class BuildStarted(DomainEvent):
+    """CodeBuild started building the container image."""
+
+    build_id: str = Field(description="CodeBuild build id.")
+    repository_uri: str = Field(description="ECR repository the image is pushed to.")
+
+
+class ImageBuilt(DomainEvent):
+    """The image was built and pushed."""
+
+    build_id: str = Field(description="CodeBuild build id.")
+    image_uri: str = Field(description="Pushed image URI with its immutable tag.")
+
+
+class DeploymentStarted(DomainEvent):
+    """The Express Mode service was created and its first deployment began."""
+
+    service_arn: str = Field(description="Express gateway service ARN.")
+    endpoint: str | None = Field(default=None, description="HTTPS endpoint Express provisioned.")
+
+
+class TaskStateChanged(DomainEvent):
+    """An ECS task of the service changed state (newer than any seen before)."""
+
+    task_arn: str = Field(description="ECS task ARN.")
+    last_status: str = Field(description="PROVISIONING, PENDING, RUNNING, STOPPED, ...")
+    desired_status: str | None = Field(default=None, description="RUNNING or STOPPED.")
+    stop_code: str | None = Field(default=None, description="Why ECS stopped it (code).")
+    stopped_reason: str | None = Field(default=None, description="Why ECS stopped it (text).")
+    ecs_version: int = Field(description="detail.version of the ECS event.")
+
+
+class ServiceHealthy(DomainEvent):
+    """The service's deployment completed and it reached steady state."""
+
+    service_arn: str = Field(description="Express gateway service ARN.")
+    endpoint: str | None = Field(default=None, description="HTTPS endpoint of the service.")
+
+
+class CutoverRequested(DomainEvent):
+    """A user asked to move a share of traffic to ECS."""
+
+    weight: int = Field(ge=0, le=100, description="Percent of traffic to send to ECS.")
+    requested_by: str = Field(description="Slack user id.")
+
+
+class TrafficShifted(DomainEvent):
+    """Route 53 weights now send ``weight`` percent of traffic to ECS."""
+
+    weight: int = Field(ge=0, le=100, description="Percent of traffic now on ECS.")
+
+
+class RollbackRequested(DomainEvent):
+    """A user asked to return all traffic to EC2."""
+
+    requested_by: str = Field(description="Slack user id.")
+
+
+class RolledBack(DomainEvent):
+    """All traffic is back on EC2."""
+
+
+class MigrationFailed(DomainEvent):
+    """A stage failed in an expected way (or its retries ran out)."""
+
+    stage: str = Field(description="Stage that failed.")
+    reason: str = Field(description="Why, in words a person can act on.")
+
+
+EVENT_TYPES: dict[str, type[DomainEvent]] = {
+    cls.detail_type: cls
+    for cls in (
+        MigrationRequested,
+        DiscoveryCompleted,
+        PlanApproved,
+        MigrationCancelled,
+        BuildStarted,
+        ImageBuilt,
+        DeploymentStarted,
+        TaskStateChanged,
+        ServiceHealthy,
+        CutoverRequested,
+        TrafficShifted,
+        RollbackRequested,
+        RolledBack,
+        MigrationFailed,
+    )
+}
+
+
+class UnknownEventError(ValueError):
+    """A detail-type this project does not define."""
+
+
+def parse_detail(detail_type: str, detail: dict[str, object]) -> DomainEvent:
+    """Return the model instance for a domain event's detail-type and detail."""
+    try:
+        model = EVENT_TYPES[detail_type]
+    except KeyError:
+        raise UnknownEventError(f"unknown detail-type {detail_type!r}") from None
+    return model.model_validate(detail)

@@ -1,0 +1,137 @@
+"""Interfaces the services depend on; adapters and fakes implement them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+from bot.domain.facts import (
+    DnsRecordFacts,
+    InstanceFacts,
+    LoadBalancingFacts,
+    ServiceFacts,
+    ServiceSpec,
+)
+from bot.domain.migration import Migration
+from bot.events.models import DomainEvent
+
+
+class StaleVersionError(Exception):
+    """The stored migration changed since it was read (optimistic lock lost)."""
+
+
+class MigrationNotFoundError(LookupError):
+    """No migration has that id."""
+
+
+class AuditRecord(BaseModel):
+    """One append-only audit entry: who did what, with which decision, when."""
+
+    migration_id: str
+    actor: str = Field(description="Slack user id, or 'bot' for automatic steps.")
+    action: str = Field(description="e.g. approve_plan, cutover_50, rollback.")
+    decision: str = Field(description="accepted, refused or failed, with a reason.")
+    at: datetime
+
+
+class TaskRecord(BaseModel):
+    """The newest state seen for one ECS task."""
+
+    task_arn: str
+    last_status: str
+    ecs_version: int
+
+
+class Clock(Protocol):
+    """Source of the current UTC time."""
+
+    def now(self) -> datetime: ...
+
+
+class Store(Protocol):
+    """Migrations, audit records and idempotency claims."""
+
+    def create(self, migration: Migration) -> Migration: ...
+
+    def get(self, migration_id: str) -> Migration: ...
+
+    def save(self, migration: Migration) -> Migration:
+        """Write ``migration`` if the stored version still equals its version; bump it."""
+        ...
+
+    def find_by_service_arn(self, service_arn: str) -> Migration | None: ...
+
+    def list_by_channel(self, channel_id: str) -> list[Migration]: ...
+
+    def append_audit(self, record: AuditRecord) -> None: ...
+
+    def audit_trail(self, migration_id: str) -> list[AuditRecord]: ...
+
+    def claim(self, key: str) -> bool:
+        """Record ``key`` once; False when it was already claimed."""
+        ...
+
+    def record_task(self, migration_id: str, task: TaskRecord) -> bool:
+        """Store a task state only if newer (by ECS version) than the stored one."""
+        ...
+
+    def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
+        """Store a deployment status unless the stored one is already terminal or equal."""
+        ...
+
+
+class Publisher(Protocol):
+    """Puts domain events on the bus."""
+
+    def publish(self, events: Sequence[DomainEvent]) -> None: ...
+
+
+class SlackPort(Protocol):
+    """The Slack Web API calls the notifier makes."""
+
+    def post_message(
+        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
+    ) -> str: ...
+
+    def update_message(
+        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+    ) -> None: ...
+
+
+class DiscoveryAws(Protocol):
+    """Read-only AWS calls discovery makes."""
+
+    def find_instance(self, target: str) -> InstanceFacts: ...
+
+    def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None: ...
+
+    def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None: ...
+
+
+class BuildAws(Protocol):
+    """ECR, S3 and CodeBuild calls the build makes."""
+
+    def ensure_repository(self, name: str) -> str: ...
+
+    def upload_source(self, migration_id: str, files: dict[str, str]) -> str: ...
+
+    def start_build(
+        self, project_name: str, source_location: str, repository_uri: str, image_tag: str
+    ) -> str: ...
+
+
+class DeployAws(Protocol):
+    """ECS Express Mode calls the deploy makes."""
+
+    def create_service(self, spec: ServiceSpec) -> ServiceFacts: ...
+
+
+class TrafficAws(Protocol):
+    """Route 53 calls the traffic shifter makes."""
+
+    def set_weights(
+        self, record: DnsRecordFacts, legacy_target: str, express_target: str, express_weight: int
+    ) -> None: ...
