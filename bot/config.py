@@ -76,7 +76,10 @@ class SlackSettings(StoreSettings):
 class BuildSettings(StoreSettings):
     """The build consumer: where sources go and which role CodeBuild uses."""
 
-    ENV: ClassVar[dict[str, str]] = {"ARTIFACTS_BUCKET": "artifacts_bucket", "CODEBUILD_ROLE_ARN": "codebuild_role_arn"}
+    ENV: ClassVar[dict[str, str]] = {
+        "ARTIFACTS_BUCKET": "artifacts_bucket",
+        "CODEBUILD_ROLE_ARN": "codebuild_role_arn",
+    }
 
     artifacts_bucket: str = Field(min_length=1)
     codebuild_role_arn: str = Field(min_length=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,14 @@ class StaleVersionError(Exception):
 
 class MigrationNotFoundError(LookupError):
     """No migration has that id."""
+
+
+class InstanceNotFoundError(LookupError):
+    """No EC2 instance matches the id, Name tag or load balancer name given."""
+
+
+class DiscoveryError(RuntimeError):
+    """Discovery met something it cannot plan around (said in words a person can act on)."""
 
 
 class AuditRecord(BaseModel):
@@ -74,12 +82,24 @@ class Store(Protocol):
         """Record ``key`` once; False when it was already claimed."""
         ...
 
+    def release(self, key: str) -> None:
+        """Forget a claim whose work failed, so a retry can claim it again."""
+        ...
+
     def record_task(self, migration_id: str, task: TaskRecord) -> bool:
         """Store a task state only if newer (by ECS version) than the stored one."""
         ...
 
     def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
         """Store a deployment status unless the stored one is already terminal or equal."""
+        ...
+
+    def deployment_statuses(self, migration_id: str) -> dict[str, str]:
+        """Every recorded deployment id (and the steady-state marker) with its status."""
+        ...
+
+    def set_slack_ts(self, migration_id: str, ts: str) -> bool:
+        """Record the status card's ts once, without bumping the version."""
         ...
 
 
@@ -90,15 +110,23 @@ class Publisher(Protocol):
 
 
 class SlackPort(Protocol):
-    """The Slack Web API calls the notifier makes."""
+    """What the notifier shows in Slack: the status card and milestone replies."""
 
-    def post_message(
-        self, channel: str, text: str, blocks: list[dict[str, Any]], thread_ts: str | None = None
-    ) -> str: ...
+    def post_card(self, migration: Migration) -> str:
+        """Post the status card as a new thread root; return its ts."""
+        ...
 
-    def update_message(
-        self, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
-    ) -> None: ...
+    def update_card(self, migration: Migration) -> None:
+        """Edit the status card (``migration.slack_ts``) in place."""
+        ...
+
+    def is_milestone(self, event: DomainEvent) -> bool:
+        """Whether ``event`` deserves a thread reply."""
+        ...
+
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
+        """Reply in the migration's thread for ``event``."""
+        ...
 
 
 class DiscoveryAws(Protocol):

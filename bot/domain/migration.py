@@ -96,4 +96,3 @@ def fail(migration: Migration, stage: Stage, reason: str, now: datetime) -> Migr
     return advance(
         migration, Stage.FAILED, now, failure=reason, failed_stage=stage, requested_weight=None
     )
-

@@ -1,0 +1,80 @@
+"""ECS Express Mode calls behind the ``DeployAws`` port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bot.domain.facts import ServiceFacts, ServiceSpec
+
+
+class AwsExpress:
+    """Creates Express gateway services (idempotently, by name)."""
+
+    def __init__(
+        self, ecs: Any, sts: Any, execution_role_arn: str, infrastructure_role_arn: str
+    ) -> None:
+        self._ecs = ecs
+        self._sts = sts
+        self._execution_role = execution_role_arn
+        self._infrastructure_role = infrastructure_role_arn
+
+    def create_service(self, spec: ServiceSpec) -> ServiceFacts:
+        """Create the service, or describe it when a redelivery finds it already there."""
+        container: dict[str, Any] = {
+            "image": spec.image_uri,
+            "containerPort": spec.port,
+            "environment": [{"name": k, "value": v} for k, v in sorted(spec.environment.items())],
+        }
+        if spec.command:
+            container["command"] = spec.command
+        request: dict[str, Any] = {
+            "serviceName": spec.service_name,
+            "executionRoleArn": self._execution_role,
+            "infrastructureRoleArn": self._infrastructure_role,
+            "healthCheckPath": spec.health_check_path,
+            "primaryContainer": container,
+            "networkConfiguration": {
+                "subnets": spec.subnet_ids,
+                "securityGroups": spec.security_group_ids,
+            },
+            "cpu": spec.cpu,
+            "memory": spec.memory,
+            "scalingTarget": {
+                "minTaskCount": spec.min_tasks,
+                "maxTaskCount": spec.max_tasks,
+                "autoScalingMetric": "AVERAGE_CPU",
+                "autoScalingTargetValue": 60,
+            },
+            "tags": [{"key": k, "value": v} for k, v in sorted(spec.tags.items())],
+        }
+        if spec.task_role_arn:
+            request["taskRoleArn"] = spec.task_role_arn
+        try:
+            service = self._ecs.create_express_gateway_service(**request)["service"]
+        except ClientError as error:
+            message = error.response["Error"].get("Message", "")
+            if error.response["Error"]["Code"] != "InvalidParameterException" or (
+                "already exists" not in message
+            ):
+                raise
+            service = self._ecs.describe_express_gateway_service(
+                serviceArn=self._arn(spec.service_name)
+            )["service"]
+        return _facts(service)
+
+    def _arn(self, name: str) -> str:
+        account = self._sts.get_caller_identity()["Account"]
+        region = self._ecs.meta.region_name
+        return f"arn:aws:ecs:{region}:{account}:service/default/{name}"
+
+
+def _facts(service: dict[str, Any]) -> ServiceFacts:
+    configurations = service.get("activeConfigurations") or [{}]
+    paths = configurations[0].get("ingressPaths") or [{}]
+    return ServiceFacts(
+        service_arn=service["serviceArn"],
+        status=service.get("status", {}).get("statusCode", "UNKNOWN"),
+        endpoint=paths[0].get("endpoint"),
+    )

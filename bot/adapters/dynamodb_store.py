@@ -1,0 +1,274 @@
+"""DynamoDB implementation of the ``Store`` port.
+
+One table holds, per migration (``pk = MIGRATION#<id>``): the state item
+(``sk = STATE``: the record as JSON, ``version`` for optimistic locking, and the
+keys of the ``by_service`` and ``by_channel`` indexes), append-only audit items
+(``AUDIT#<time>#<n>``), and one item per ECS task and deployment. Idempotency
+claims live in their own table with a TTL.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from bot.domain.migration import Migration
+from bot.ports import AuditRecord, MigrationNotFoundError, StaleVersionError, TaskRecord
+
+STATE = "STATE"
+TERMINAL_DEPLOYMENT = ("SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED")
+CLAIM_TTL_SECONDS = 7 * 24 * 3600
+
+
+def _pk(migration_id: str) -> str:
+    return f"MIGRATION#{migration_id}"
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+class DynamoStore:
+    """Migrations, audit trail, ECS progress and idempotency claims in DynamoDB."""
+
+    def __init__(self, client: Any, table: str, idempotency_table: str) -> None:
+        self._db = client
+        self._table = table
+        self._claims = idempotency_table
+
+    def create(self, migration: Migration) -> Migration:
+        """Store a new migration at version 1."""
+        stored = migration.model_copy(update={"version": 1})
+        item = self._state_item(stored)
+        self._db.put_item(
+            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
+        )
+        return stored
+
+    def get(self, migration_id: str) -> Migration:
+        """Read a migration (strongly consistent)."""
+        response = self._db.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _pk(migration_id)}, "sk": {"S": STATE}},
+            ConsistentRead=True,
+        )
+        if "Item" not in response:
+            raise MigrationNotFoundError(f"no migration {migration_id}")
+        return self._from_item(response["Item"])
+
+    def save(self, migration: Migration) -> Migration:
+        """Write the migration if the stored version equals its version; bump the version."""
+        saved = migration.model_copy(update={"version": migration.version + 1})
+        names = {"#d": "data", "#v": "version", "#s": "stage"}
+        values: dict[str, Any] = {
+            ":d": {"S": self._data(saved)},
+            ":v": {"N": str(saved.version)},
+            ":expected": {"N": str(migration.version)},
+            ":s": {"S": saved.stage.value},
+        }
+        expression = "SET #d = :d, #v = :v, #s = :s"
+        if saved.service_arn:
+            expression += ", service_arn = :arn"
+            values[":arn"] = {"S": saved.service_arn}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": _pk(migration.migration_id)}, "sk": {"S": STATE}},
+                UpdateExpression=expression,
+                ConditionExpression="#v = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise StaleVersionError(
+                    f"{migration.migration_id} is no longer at version {migration.version}"
+                ) from error
+            raise
+        return saved
+
+    def set_slack_ts(self, migration_id: str, ts: str) -> bool:
+        """Record the status card's ts once, without bumping the version."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": _pk(migration_id)}, "sk": {"S": STATE}},
+                UpdateExpression="SET slack_ts = :ts",
+                ConditionExpression="attribute_exists(pk) AND attribute_not_exists(slack_ts)",
+                ExpressionAttributeValues={":ts": {"S": ts}},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def find_by_service_arn(self, service_arn: str) -> Migration | None:
+        """The migration whose Express service has this ARN (``by_service`` index)."""
+        response = self._db.query(
+            TableName=self._table,
+            IndexName="by_service",
+            KeyConditionExpression="service_arn = :arn",
+            ExpressionAttributeValues={":arn": {"S": service_arn}},
+        )
+        items = response.get("Items", [])
+        return self.get(self._from_item(items[0]).migration_id) if items else None
+
+    def list_by_channel(self, channel_id: str) -> list[Migration]:
+        """A channel's migrations (``by_channel`` index), newest first."""
+        response = self._db.query(
+            TableName=self._table,
+            IndexName="by_channel",
+            KeyConditionExpression="channel_id = :c",
+            ExpressionAttributeValues={":c": {"S": channel_id}},
+            ScanIndexForward=False,
+        )
+        return [self._from_item(item) for item in response.get("Items", [])]
+
+    def append_audit(self, record: AuditRecord) -> None:
+        """Append an audit item; never overwrites one."""
+        sort_key = f"AUDIT#{record.at.isoformat()}#{secrets.token_hex(4)}"
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": _pk(record.migration_id)},
+                "sk": {"S": sort_key},
+                "actor": {"S": record.actor},
+                "action": {"S": record.action},
+                "decision": {"S": record.decision},
+                "at": {"S": record.at.isoformat()},
+            },
+            ConditionExpression="attribute_not_exists(sk)",
+        )
+
+    def audit_trail(self, migration_id: str) -> list[AuditRecord]:
+        """Every audit item of a migration, oldest first."""
+        response = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :a)",
+            ExpressionAttributeValues={":pk": {"S": _pk(migration_id)}, ":a": {"S": "AUDIT#"}},
+            ConsistentRead=True,
+        )
+        return [
+            AuditRecord(
+                migration_id=migration_id,
+                actor=item["actor"]["S"],
+                action=item["action"]["S"],
+                decision=item["decision"]["S"],
+                at=datetime.fromisoformat(item["at"]["S"]),
+            )
+            for item in response.get("Items", [])
+        ]
+
+    def claim(self, key: str) -> bool:
+        """Record ``key`` once (conditional put); False when it was already claimed."""
+        try:
+            self._db.put_item(
+                TableName=self._claims,
+                Item={
+                    "pk": {"S": key},
+                    "expires_at": {"N": str(int(time.time()) + CLAIM_TTL_SECONDS)},
+                },
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def release(self, key: str) -> None:
+        """Forget a claim so a retry can claim it again."""
+        self._db.delete_item(TableName=self._claims, Key={"pk": {"S": key}})
+
+    def record_task(self, migration_id: str, task: TaskRecord) -> bool:
+        """Store a task state only if its ECS version is newer than the stored one."""
+        return self._conditional_put(
+            {
+                "pk": {"S": _pk(migration_id)},
+                "sk": {"S": f"TASK#{task.task_arn}"},
+                "last_status": {"S": task.last_status},
+                "ecs_version": {"N": str(task.ecs_version)},
+            },
+            "attribute_not_exists(pk) OR ecs_version < :v",
+            {":v": {"N": str(task.ecs_version)}},
+        )
+
+    def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
+        """Store a deployment status unless a terminal or the same status is stored."""
+        return self._conditional_put(
+            {
+                "pk": {"S": _pk(migration_id)},
+                "sk": {"S": f"DEPLOYMENT#{deployment_id}"},
+                "deployment_status": {"S": status},
+            },
+            "attribute_not_exists(pk) OR NOT (deployment_status IN (:c, :f, :s))",
+            {
+                ":c": {"S": TERMINAL_DEPLOYMENT[0]},
+                ":f": {"S": TERMINAL_DEPLOYMENT[1]},
+                ":s": {"S": status},
+            },
+        )
+
+    def deployment_statuses(self, migration_id: str) -> dict[str, str]:
+        """Every recorded deployment id with its status."""
+        response = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :d)",
+            ExpressionAttributeValues={
+                ":pk": {"S": _pk(migration_id)},
+                ":d": {"S": "DEPLOYMENT#"},
+            },
+            ConsistentRead=True,
+        )
+        return {
+            item["sk"]["S"].removeprefix("DEPLOYMENT#"): item["deployment_status"]["S"]
+            for item in response.get("Items", [])
+        }
+
+    def _conditional_put(
+        self, item: dict[str, Any], condition: str, values: dict[str, Any]
+    ) -> bool:
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=condition,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    @staticmethod
+    def _data(migration: Migration) -> str:
+        return migration.model_dump_json(exclude={"version", "slack_ts"})
+
+    def _state_item(self, migration: Migration) -> dict[str, Any]:
+        item: dict[str, Any] = {
+            "pk": {"S": _pk(migration.migration_id)},
+            "sk": {"S": STATE},
+            "data": {"S": self._data(migration)},
+            "version": {"N": str(migration.version)},
+            "stage": {"S": migration.stage.value},
+            "channel_id": {"S": migration.channel_id},
+            "created_at": {"S": migration.created_at.isoformat()},
+        }
+        if migration.service_arn:
+            item["service_arn"] = {"S": migration.service_arn}
+        return item
+
+    @staticmethod
+    def _from_item(item: dict[str, Any]) -> Migration:
+        data = json.loads(item["data"]["S"])
+        data["version"] = int(item["version"]["N"])
+        if "slack_ts" in item:
+            data["slack_ts"] = item["slack_ts"]["S"]
+        return Migration.model_validate(data)

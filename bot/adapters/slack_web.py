@@ -1,0 +1,51 @@
+"""slack_sdk implementation of the ``SlackPort`` (the notifier's only way to Slack)."""
+
+from __future__ import annotations
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+from bot.domain.migration import Migration
+from bot.events.models import DomainEvent
+from bot.slack.blocks import render_milestone, render_status_card
+
+
+def web_client(token: str, base_url: str) -> WebClient:
+    """A WebClient that honours Slack's Retry-After on HTTP 429."""
+    client = WebClient(token=token, base_url=base_url, timeout=10)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
+    return client
+
+
+class SlackWebNotifier:
+    """Renders cards and replies with the Block Kit builders and sends them."""
+
+    def __init__(self, client: WebClient) -> None:
+        self._client = client
+
+    def post_card(self, migration: Migration) -> str:
+        """Post the status card as a new thread root; return its ts."""
+        text, blocks = render_status_card(migration)
+        response = self._client.chat_postMessage(
+            channel=migration.channel_id, text=text, blocks=blocks
+        )
+        return str(response["ts"])
+
+    def update_card(self, migration: Migration) -> None:
+        """Edit the status card in place."""
+        text, blocks = render_status_card(migration)
+        self._client.chat_update(
+            channel=migration.channel_id, ts=str(migration.slack_ts), text=text, blocks=blocks
+        )
+
+    def is_milestone(self, event: DomainEvent) -> bool:
+        """Whether ``event`` deserves a thread reply (the renderer decides)."""
+        return render_milestone(event) is not None
+
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
+        """Reply in the migration's thread."""
+        text = render_milestone(event)
+        if text is not None:
+            self._client.chat_postMessage(
+                channel=migration.channel_id, text=text, thread_ts=migration.slack_ts
+            )

@@ -1,0 +1,56 @@
+"""Models of the AWS service events the bot consumes (default bus), as AWS documents them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _AwsDetail(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class EcsDeploymentStateChange(_AwsDetail):
+    """detail of "ECS Deployment State Change"."""
+
+    event_type: str = Field(alias="eventType", description="INFO or ERROR.")
+    event_name: str = Field(alias="eventName", description="SERVICE_DEPLOYMENT_*.")
+    deployment_id: str = Field(alias="deploymentId", description="ecs-svc/... deployment id.")
+    reason: str | None = Field(default=None, description="Why the state changed.")
+
+
+class EcsServiceAction(_AwsDetail):
+    """detail of "ECS Service Action"."""
+
+    event_type: str = Field(alias="eventType", description="INFO, WARN or ERROR.")
+    event_name: str = Field(alias="eventName", description="e.g. SERVICE_STEADY_STATE.")
+    cluster_arn: str | None = Field(default=None, alias="clusterArn", description="Cluster ARN.")
+
+
+class EcsTaskStateChange(_AwsDetail):
+    """detail of "ECS Task State Change"."""
+
+    task_arn: str = Field(alias="taskArn", description="Task ARN.")
+    cluster_arn: str = Field(alias="clusterArn", description="Cluster ARN.")
+    group: str | None = Field(default=None, description="service:<name> for service tasks.")
+    last_status: str = Field(alias="lastStatus", description="Task's current status.")
+    desired_status: str | None = Field(default=None, alias="desiredStatus", description="Goal.")
+    version: int = Field(description="Increases with every change of the task.")
+    stop_code: str | None = Field(default=None, alias="stopCode", description="Why it stopped.")
+    stopped_reason: str | None = Field(
+        default=None, alias="stoppedReason", description="Why it stopped, in words."
+    )
+
+    def service_arn(self) -> str | None:
+        """The ARN of the service that owns the task, if it is a service task."""
+        if not self.group or not self.group.startswith("service:"):
+            return None
+        prefix, _, cluster = self.cluster_arn.partition(":cluster/")
+        return f"{prefix}:service/{cluster}/{self.group.removeprefix('service:')}"
+
+
+class CodeBuildStateChange(_AwsDetail):
+    """detail of "CodeBuild Build State Change"."""
+
+    build_status: str = Field(alias="build-status", description="SUCCEEDED, FAILED, ...")
+    project_name: str = Field(alias="project-name", description="CodeBuild project.")
+    build_id: str = Field(alias="build-id", description="Build ARN.")

@@ -1,0 +1,467 @@
+"""moto extension for ECS Express Mode: the four *ExpressGatewayService operations, a store
+per (account, region), and the `aws.ecs` events AWS emits while a deployment runs."""
+
+from __future__ import annotations
+
+import copy
+import random
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from moto.core.responses import ActionResult
+from moto.ecs.exceptions import (
+    ClusterNotFoundException,
+    ECSException,
+    InvalidParameterException,
+)
+from moto.ecs.models import ecs_backends
+from moto.ecs.responses import EC2ContainerServiceResponse
+
+from bot.sandbox import aws_events
+
+Emit = Callable[[dict[str, Any]], None]
+BEHAVIOURS = ("healthy", "failing-health-check", "crash-loop")
+DRAIN_SECONDS = 60.0  # simulated seconds a deleted service stays DRAINING
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+_CONFIG_KEYS = (
+    "executionRoleArn",
+    "taskRoleArn",
+    "cpu",
+    "memory",
+    "networkConfiguration",
+    "healthCheckPath",
+    "primaryContainer",
+    "scalingTarget",
+)
+_DEFAULTS = {"cpu": "256", "memory": "512", "healthCheckPath": "/ping"}
+_SCALING_DEFAULTS = {
+    "minTaskCount": 1,
+    "autoScalingMetric": "AVERAGE_CPU",
+    "autoScalingTargetValue": 60,
+}
+
+
+class ResourceNotFoundException(ECSException):
+    code = "ResourceNotFoundException"
+
+
+class ServiceNotActiveException(ECSException):
+    code = "ServiceNotActiveException"
+
+
+class ServiceNotFoundException(ECSException):
+    code = "ServiceNotFoundException"
+
+
+@dataclass
+class _Settings:
+    emit: Emit | None = None
+    time_scale: float = 0.0
+    behaviours: dict[str | None, str] = field(default_factory=dict)
+    emitted: list[dict[str, Any]] = field(default_factory=list)
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+_settings = _Settings()
+_lock = threading.RLock()
+
+
+@dataclass
+class Deployment:
+    arn: str
+    deployment_id: str  # the "ecs-svc/..." id that ECS events carry
+    config: dict[str, Any]
+
+
+@dataclass
+class ExpressService:
+    account: str
+    region: str
+    cluster: str
+    name: str
+    infrastructure_role_arn: str
+    tags: list[dict[str, str]]
+    endpoint: str
+    created_at: datetime
+    updated_at: datetime
+    status: str = "ACTIVE"
+    drained_by: float = 0.0
+    deployments: list[Deployment] = field(default_factory=list)
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:ecs:{self.region}:{self.account}:service/{self.cluster}/{self.name}"
+
+    @property
+    def cluster_arn(self) -> str:
+        return f"arn:aws:ecs:{self.region}:{self.account}:cluster/{self.cluster}"
+
+    def status_code(self) -> str:
+        if self.status == "DRAINING" and time.monotonic() >= self.drained_by:
+            self.status = "INACTIVE"
+        return self.status
+
+    def describe(self, *, tags: bool, status: str | None = None) -> dict[str, Any]:
+        status = status or self.status_code()
+        out: dict[str, Any] = {
+            "cluster": self.cluster,
+            "serviceName": self.name,
+            "serviceArn": self.arn,
+            "infrastructureRoleArn": self.infrastructure_role_arn,
+            "status": {"statusCode": status},
+            "currentDeployment": self.deployments[-1].arn,
+            "activeConfigurations": [] if status == "INACTIVE" else [self.deployments[-1].config],
+            "createdAt": self.created_at,
+            "updatedAt": self.updated_at,
+        }
+        if tags:
+            out["tags"] = self.tags
+        return out
+
+
+class ExpressBackend:
+    """Express services of one account and region."""
+
+    def __init__(self, account: str, region: str) -> None:
+        self.account, self.region = account, region
+        self.services: dict[str, ExpressService] = {}
+
+    def create(self, params: dict[str, Any]) -> ExpressService:
+        name = params.get("serviceName") or f"express-service-{secrets.token_hex(4)}"
+        if not _NAME.match(name):
+            raise InvalidParameterException(f"Invalid service name: {name}")
+        cluster = self._cluster(params.get("cluster") or "default")
+        arn = f"arn:aws:ecs:{self.region}:{self.account}:service/{cluster}/{name}"
+        existing = self.services.get(arn)
+        if existing and existing.status_code() != "INACTIVE":
+            raise InvalidParameterException(
+                f"An Express service named {name} already exists in cluster {cluster}."
+            )
+        now = datetime.now(UTC)
+        service = ExpressService(
+            account=self.account,
+            region=self.region,
+            cluster=cluster,
+            name=name,
+            infrastructure_role_arn=params["infrastructureRoleArn"],
+            tags=params.get("tags") or [],
+            endpoint=_endpoint_host(name, self.region),
+            created_at=now,
+            updated_at=now,
+        )
+        self.services[arn] = service
+        _deploy(service, _configuration(service, params, {}))
+        return service
+
+    def get(self, arn: str, missing: type[ECSException]) -> ExpressService:
+        service = self.services.get(arn)
+        if service is None:
+            raise missing(f"Express service {arn} not found.")
+        return service
+
+    def update(self, arn: str, params: dict[str, Any]) -> ExpressService:
+        service = self._active(arn)
+        service.updated_at = datetime.now(UTC)
+        _deploy(service, _configuration(service, params, service.deployments[-1].config))
+        return service
+
+    def delete(self, arn: str) -> ExpressService:
+        service = self._active(arn)
+        service.status, service.updated_at = "DRAINING", datetime.now(UTC)
+        service.drained_by = time.monotonic() + DRAIN_SECONDS * _settings.time_scale
+        return service
+
+    def _active(self, arn: str) -> ExpressService:
+        service = self.get(arn, ServiceNotFoundException)
+        if service.status_code() != "ACTIVE":
+            raise ServiceNotActiveException(f"Express service {arn} is not ACTIVE.")
+        return service
+
+    def _cluster(self, cluster: str) -> str:
+        name = cluster.rsplit("/", 1)[-1]
+        ecs = ecs_backends[self.account][self.region]
+        if name not in ecs.clusters:
+            if name != "default":
+                raise ClusterNotFoundException()
+            ecs.create_cluster("default")  # Express Mode creates the default cluster
+        return name
+
+
+def _backend(account: str, region: str) -> ExpressBackend:
+    """Return the store kept on moto's ECS backend, so moto's resets clear it too."""
+    ecs = ecs_backends[account][region]
+    with _lock:
+        store = ecs.__dict__.get("_express_gateway")
+        if store is None:
+            store = ecs.__dict__["_express_gateway"] = ExpressBackend(account, region)
+        return store
+
+
+def _endpoint_host(name: str, region: str) -> str:
+    prefix = re.sub(r"[^a-z0-9]", "x", name[:2].lower()).ljust(2, "x")
+    return f"{prefix}-{uuid.uuid4().hex}.ecs.{region}.on.aws"
+
+
+def _configuration(
+    service: ExpressService, params: dict[str, Any], previous: dict[str, Any]
+) -> dict[str, Any]:
+    config = {**_DEFAULTS, **copy.deepcopy(previous)}
+    config.update({k: copy.deepcopy(params[k]) for k in _CONFIG_KEYS if params.get(k) is not None})
+    config["primaryContainer"] = {"containerPort": 80, **config["primaryContainer"]}
+    config["scalingTarget"] = {**_SCALING_DEFAULTS, **config.get("scalingTarget", {})}
+    revision = random.randrange(10**18, 10**19)
+    config["serviceRevisionArn"] = (
+        f"arn:aws:ecs:{service.region}:{service.account}:service-revision/"
+        f"{service.cluster}/{service.name}/{revision}"
+    )
+    config["ingressPaths"] = [{"accessType": "PUBLIC", "endpoint": service.endpoint}]
+    config["createdAt"] = datetime.now(UTC)
+    return config
+
+
+def _deploy(service: ExpressService, config: dict[str, Any]) -> None:
+    token = secrets.token_urlsafe(15)[:20]
+    deployment = Deployment(
+        arn=f"arn:aws:ecs:{service.region}:{service.account}:service-deployment/"
+        f"{service.cluster}/{service.name}/{token}",
+        deployment_id=f"ecs-svc/{random.randrange(10**18, 10**19)}",
+        config=config,
+    )
+    service.deployments.append(deployment)
+    _dispatch(_plan(service, deployment, _behaviour_for(service.name)))
+
+
+def _behaviour_for(name: str) -> str:
+    with _lock:
+        prefixes = [p for p in _settings.behaviours if p is not None and name.startswith(p)]
+        if prefixes:
+            return _settings.behaviours[max(prefixes, key=len)]
+        return _settings.behaviours.get(None, "healthy")
+
+
+def _plan(
+    service: ExpressService, deployment: Deployment, behaviour: str
+) -> list[tuple[float, dict[str, Any]]]:
+    """All events of one deployment, each with its offset in simulated seconds."""
+    start = datetime.now(UTC)
+    common = {"account": service.account, "region": service.region}
+
+    def deployment_event(
+        offset: float, name: str, reason: str | None = None
+    ) -> tuple[float, dict[str, Any]]:
+        event = aws_events.ecs_deployment_state_change(
+            **common,
+            service_arn=service.arn,
+            deployment_id=deployment.deployment_id,
+            event_name=name,
+            reason=reason,
+            at=start + timedelta(seconds=offset),
+        )
+        return offset, event
+
+    tasks = max(1, int(deployment.config["scalingTarget"].get("minTaskCount") or 1))
+    plan = [deployment_event(0, "SERVICE_DEPLOYMENT_IN_PROGRESS")]
+    for index in range(tasks):
+        plan += _task_events(service, deployment, behaviour, index, start)
+    if behaviour == "healthy":
+        plan.append(deployment_event(90 + tasks, "SERVICE_DEPLOYMENT_COMPLETED"))
+        for offset in (91 + tasks, 96 + tasks):  # AWS repeats SERVICE_STEADY_STATE
+            at = start + timedelta(seconds=offset)
+            plan.append(
+                (
+                    offset,
+                    aws_events.ecs_service_action(
+                        **common, service_arn=service.arn, cluster_arn=service.cluster_arn, at=at
+                    ),
+                )
+            )
+    else:
+        plan.append(
+            deployment_event(
+                90 + tasks,
+                "SERVICE_DEPLOYMENT_FAILED",
+                "ECS deployment circuit breaker: task failed to start.",
+            )
+        )
+    return sorted(plan, key=lambda item: item[0])
+
+
+def _task_events(
+    service: ExpressService, deployment: Deployment, behaviour: str, index: int, start: datetime
+) -> list[tuple[float, dict[str, Any]]]:
+    prefix = f"arn:aws:ecs:{service.region}:{service.account}"
+    task_arn = f"{prefix}:task/{service.cluster}/{uuid.uuid4().hex}"
+    steps: list[tuple[str, str, float]] = [
+        ("PROVISIONING", "RUNNING", 2),
+        ("PENDING", "RUNNING", 20),
+        ("RUNNING", "RUNNING", 45),
+    ]
+    stop_code = stopped_reason = None
+    exit_code: int | None = None
+    if behaviour == "failing-health-check":
+        steps.append(("STOPPED", "STOPPED", 80))
+        tg_name = re.sub(r"[^A-Za-z0-9-]", "-", service.name)[:19]
+        target_group = (
+            f"arn:aws:elasticloadbalancing:{service.region}:{service.account}:"
+            f"targetgroup/ecs-express-{tg_name}/{secrets.token_hex(8)}"
+        )
+        stop_code = "ServiceSchedulerInitiated"
+        stopped_reason = f"Task failed ELB health checks in (target-group {target_group})"
+    elif behaviour == "crash-loop":
+        steps.append(("STOPPED", "STOPPED", 50))
+        stop_code, stopped_reason, exit_code = (
+            "EssentialContainerExited",
+            "Essential container in task exited",
+            1,
+        )
+    config = deployment.config
+    created = start + timedelta(seconds=2 + index)
+    events = []
+    for version, (last, desired, offset) in enumerate(steps, start=1):
+        at = start + timedelta(seconds=offset + index)
+        stopped = last == "STOPPED"
+        container = aws_events.ecs_task_container(
+            task_arn=task_arn,
+            name=service.name,
+            image=config["primaryContainer"]["image"],
+            last_status="PENDING" if last == "PROVISIONING" else last,
+            exit_code=exit_code if stopped else None,
+        )
+        events.append(
+            (
+                offset + index,
+                aws_events.ecs_task_state_change(
+                    account=service.account,
+                    region=service.region,
+                    task_arn=task_arn,
+                    cluster_arn=service.cluster_arn,
+                    service_name=service.name,
+                    task_definition_arn=f"{prefix}:task-definition/{service.name}:"
+                    f"{len(service.deployments)}",
+                    last_status=last,
+                    desired_status=desired,
+                    version=version,
+                    containers=[container],
+                    started_by=deployment.deployment_id,
+                    created_at=created,
+                    cpu=config["cpu"],
+                    memory=config["memory"],
+                    availability_zone=f"{service.region}{'abc'[index % 3]}",
+                    started_at=start + timedelta(seconds=45 + index) if version >= 3 else None,
+                    stopped_at=at if stopped else None,
+                    stop_code=stop_code if stopped else None,
+                    stopped_reason=stopped_reason if stopped else None,
+                    at=at,
+                ),
+            )
+        )
+    return events
+
+
+def _record(event: dict[str, Any]) -> None:
+    with _lock:
+        _settings.emitted.append(event)
+
+
+def _dispatch(plan: list[tuple[float, dict[str, Any]]]) -> None:
+    emit, scale, cancel = _settings.emit or _record, _settings.time_scale, _settings.cancel
+    if scale <= 0:
+        for _, event in plan:
+            emit(event)
+        return
+
+    def run() -> None:
+        elapsed = 0.0
+        for offset, event in plan:
+            if cancel.wait((offset - elapsed) * scale):
+                return
+            elapsed = offset
+            emit(event)
+
+    threading.Thread(target=run, name="express-events", daemon=True).start()
+
+
+def _params(response: EC2ContainerServiceResponse, keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: response._get_param(key) for key in keys}
+
+
+def _create(self: EC2ContainerServiceResponse) -> ActionResult:
+    keys = ("serviceName", "cluster", "infrastructureRoleArn", "tags", *_CONFIG_KEYS)
+    service = _backend(self.current_account, self.region).create(_params(self, keys))
+    return ActionResult({"service": service.describe(tags=True)})
+
+
+def _describe(self: EC2ContainerServiceResponse) -> ActionResult:
+    backend = _backend(self.current_account, self.region)
+    service = backend.get(self._get_param("serviceArn"), ResourceNotFoundException)
+    tags = "TAGS" in (self._get_param("include") or [])
+    return ActionResult({"service": service.describe(tags=tags)})
+
+
+def _update(self: EC2ContainerServiceResponse) -> ActionResult:
+    backend = _backend(self.current_account, self.region)
+    service = backend.update(self._get_param("serviceArn"), _params(self, _CONFIG_KEYS))
+    updated = {
+        "serviceArn": service.arn,
+        "cluster": service.cluster,
+        "serviceName": service.name,
+        "status": {"statusCode": service.status_code()},
+        "targetConfiguration": service.deployments[-1].config,
+        "createdAt": service.created_at,
+        "updatedAt": service.updated_at,
+    }
+    return ActionResult({"service": updated})
+
+
+def _delete(self: EC2ContainerServiceResponse) -> ActionResult:
+    service = _backend(self.current_account, self.region).delete(self._get_param("serviceArn"))
+    return ActionResult({"service": service.describe(tags=False, status="DRAINING")})
+
+
+_OPERATIONS = {
+    "create_express_gateway_service": _create,
+    "describe_express_gateway_service": _describe,
+    "update_express_gateway_service": _update,
+    "delete_express_gateway_service": _delete,
+}
+
+
+def install(emit: Emit | None = None, time_scale: float = 0.0) -> None:
+    """Add the Express Mode operations to moto's ECS and configure event emission."""
+    with _lock:
+        _settings.emit, _settings.time_scale = emit, time_scale
+        for name, operation in _OPERATIONS.items():
+            setattr(EC2ContainerServiceResponse, name, operation)
+
+
+def set_behaviour(service_name_prefix: str | None, behaviour: str) -> None:
+    """Choose how deployments of services whose name starts with the prefix play out."""
+    if behaviour not in BEHAVIOURS:
+        raise ValueError(f"behaviour must be one of {BEHAVIOURS}, not {behaviour!r}")
+    with _lock:
+        _settings.behaviours[service_name_prefix] = behaviour
+
+
+def emitted() -> list[dict[str, Any]]:
+    """Return the events recorded so far (only recorded when install() got no emit)."""
+    with _lock:
+        return list(_settings.emitted)
+
+
+def reset() -> None:
+    """Forget services, behaviours and recorded events, and stop pending emissions."""
+    with _lock:
+        _settings.cancel.set()
+        _settings.cancel = threading.Event()
+        _settings.behaviours.clear()
+        _settings.emitted.clear()
+        for account in list(ecs_backends.values()):
+            for ecs in list(account.values()):
+                ecs.__dict__.pop("_express_gateway", None)

@@ -1,0 +1,464 @@
+"""A local Slack stand-in: a loopback Web API server that records what the bot posts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.sandbox.slack_render import render_message, render_thread_lines
+
+TEAM_ID = "T0SANDBOX"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0SANDBOX"
+FIRST_TS_MICROS = 1_700_000_000_000_100
+TS_STEP_MICROS = 100
+
+Reply = tuple[int, dict[str, Any], dict[str, str]]
+
+
+@dataclass
+class Message:
+    """A message as it currently reads, with its edit count and (for a root) its replies."""
+
+    channel: str
+    ts: str
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    user: str = BOT_USER_ID
+    thread_ts: str | None = None
+    edits: int = 0
+    deleted: bool = False
+    replies: list[Message] = field(default_factory=list)
+
+    def as_slack(self) -> dict[str, Any]:
+        """The message object as Slack returns it (and puts in interaction payloads)."""
+        data: dict[str, Any] = {
+            "type": "message",
+            "user": self.user,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "ts": self.ts,
+            "text": self.text,
+            "blocks": self.blocks,
+        }
+        if self.thread_ts:
+            data["thread_ts"] = self.thread_ts
+        if self.replies:
+            data.update(reply_count=len(self.replies), latest_reply=self.replies[-1].ts)
+        if self.edits:
+            data["edited"] = {"user": self.user, "ts": self.ts}
+        return data
+
+
+@dataclass
+class Ephemeral:
+    """A message only one user sees (chat.postEphemeral or an ephemeral response_url reply)."""
+
+    channel: str
+    user: str | None
+    ts: str
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    edits: int = 0
+    deleted: bool = False
+
+
+@dataclass
+class Channel:
+    """One channel's top-level messages (each with its replies) and its ephemeral messages."""
+
+    id: str
+    name: str
+    messages: list[Message] = field(default_factory=list)
+    ephemerals: list[Ephemeral] = field(default_factory=list)
+
+    def message(self, ts: str) -> Message:
+        """The message (top-level or reply) with this ts; KeyError if there is none."""
+        for root in self.messages:
+            for message in (root, *root.replies):
+                if message.ts == ts:
+                    return message
+        raise KeyError(ts)
+
+    def thread(self, ts: str) -> list[Message]:
+        """The root of the thread holding `ts`, followed by its replies."""
+        message = self.message(ts)
+        root = self.message(message.thread_ts) if message.thread_ts else message
+        return [root, *root.replies]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API call as received and answered."""
+
+    method: str
+    args: dict[str, Any]
+    status: int
+    response: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Response:
+    """One POST to a response_url handed out by the stand-in."""
+
+    url: str
+    channel: str | None
+    payload: dict[str, Any]
+
+
+@dataclass
+class _Hook:
+    channel: str | None
+    user_id: str | None
+    message_ts: str | None
+    uses: int = 0
+
+
+def _json_field(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+class SlackStandIn:
+    """A loopback Slack Web API server: chat.*, auth.test, conversations.info, response_urls."""
+
+    def __init__(
+        self,
+        token: str = "xoxb-sandbox",
+        *,
+        channels: Mapping[str, str] | None = None,
+        rate_limit_per_channel_per_second: int | None = None,
+        rate_limited_methods: tuple[str, ...] = ("chat.postMessage",),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.token = token
+        self.rate_limit = rate_limit_per_channel_per_second
+        self.rate_limited_methods = rate_limited_methods
+        self.calls: list[Call] = []
+        self.responses: list[Response] = []
+        self._auto_channels = channels is None
+        self._channels = {cid: Channel(cid, name) for cid, name in (channels or {}).items()}
+        self._hooks: dict[str, _Hook] = {}
+        self._recent: dict[str, deque[float]] = defaultdict(deque)
+        self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
+        self._hook_ids = itertools.count(1)
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._server: ThreadingHTTPServer | None = None
+        self._root = ""
+
+    # lifecycle ---------------------------------------------------------------------------
+    def start(self) -> str:
+        """Serve on a free loopback port in a daemon thread; return the Web API base URL."""
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server.daemon_threads = True
+        self._root = f"http://127.0.0.1:{self._server.server_address[1]}"
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> SlackStandIn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The base URL to give `WebClient(base_url=...)`, ending in `/api/`."""
+        return f"{self._root}/api/"
+
+    # views -------------------------------------------------------------------------------
+    def channel(self, channel_id: str) -> Channel:
+        """The recorded view of a channel; KeyError if it does not exist."""
+        return self._channels[channel_id]
+
+    def new_response_url(
+        self,
+        channel: str | None = None,
+        *,
+        user_id: str | None = None,
+        message_ts: str | None = None,
+    ) -> str:
+        """Hand out a response_url bound to a channel, user and (for buttons) a message."""
+        hook_id = f"T0SANDBOX/{next(self._hook_ids)}"
+        self._hooks[hook_id] = _Hook(channel, user_id, message_ts)
+        return f"{self._root}/response/{hook_id}"
+
+    def render_thread(self, channel: str, ts: str) -> str:
+        """The thread holding `ts` as a person reads it: the root card, then indented replies."""
+        root, *replies = self.channel(channel).thread(ts)
+        return render_thread_lines(root, replies)
+
+    def render_channel(self, channel: str) -> str:
+        """The whole channel as plain text: each top-level message with its thread."""
+        view = self.channel(channel)
+        items: list[tuple[str, str]] = [
+            (m.ts, render_thread_lines(m, m.replies)) for m in view.messages
+        ]
+        items += [
+            (e.ts, "\n".join([f"(only visible to {e.user})", *render_message(e)]))
+            for e in view.ephemerals
+        ]
+        return f"#{view.name}\n\n" + "\n\n".join(text for _, text in sorted(items))
+
+    # the Web API -------------------------------------------------------------------------
+    def call(self, method: str, args: dict[str, Any], bearer: str | None) -> Reply:
+        """Answer one Web API call and record it."""
+        with self._lock:
+            status, body, headers = self._answer(method, args, bearer)
+            self.calls.append(Call(method, dict(args), status, body))
+            return status, body, headers
+
+    def _answer(self, method: str, args: dict[str, Any], bearer: str | None) -> Reply:
+        token = bearer or args.pop("token", None)
+        if not token:
+            return 200, {"ok": False, "error": "not_authed"}, {}
+        if token != self.token:
+            return 200, {"ok": False, "error": "invalid_auth"}, {}
+        handler = _METHODS.get(method)
+        if handler is None:
+            return 200, {"ok": False, "error": "unknown_method"}, {}
+        if method in self.rate_limited_methods and self._rate_limited(str(args.get("channel"))):
+            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+        return 200, handler(self, args), {}
+
+    def _rate_limited(self, channel: str) -> bool:
+        if self.rate_limit is None:
+            return False
+        now, recent = self._clock(), self._recent[channel]
+        while recent and now - recent[0] >= 1.0:
+            recent.popleft()
+        if len(recent) >= self.rate_limit:
+            return True
+        recent.append(now)
+        return False
+
+    def _next_ts(self) -> str:
+        micros = next(self._ts)
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def _find_channel(self, channel_id: Any, *, create: bool) -> Channel | None:
+        channel_id = str(channel_id or "")
+        if channel_id not in self._channels and create and self._auto_channels and channel_id:
+            self._channels[channel_id] = Channel(channel_id, channel_id.lower())
+        return self._channels.get(channel_id)
+
+    def _post(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._find_channel(args.get("channel"), create=True)
+        if view is None:
+            return {"ok": False, "error": "channel_not_found"}
+        text, blocks = args.get("text") or "", _json_field(args.get("blocks")) or []
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        parent = None
+        if args.get("thread_ts"):
+            try:
+                parent = view.thread(str(args["thread_ts"]))[0]
+            except KeyError:
+                return {"ok": False, "error": "thread_not_found"}
+        message = Message(
+            view.id, self._next_ts(), text, blocks, thread_ts=parent.ts if parent else None
+        )
+        (parent.replies if parent else view.messages).append(message)
+        return {"ok": True, "channel": view.id, "ts": message.ts, "message": message.as_slack()}
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._find_channel(args.get("channel"), create=False)
+        if view is None:
+            return {"ok": False, "error": "channel_not_found"}
+        try:
+            message = view.message(str(args.get("ts")))
+        except KeyError:
+            return {"ok": False, "error": "message_not_found"}
+        if message.deleted:
+            return {"ok": False, "error": "message_not_found"}
+        if "text" in args:
+            message.text = args["text"] or ""
+        if "blocks" in args:
+            message.blocks = _json_field(args["blocks"]) or []
+        message.edits += 1
+        return {
+            "ok": True,
+            "channel": view.id,
+            "ts": message.ts,
+            "text": message.text,
+            "message": message.as_slack(),
+        }
+
+    def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._find_channel(args.get("channel"), create=False)
+        if view is None:
+            return {"ok": False, "error": "channel_not_found"}
+        try:
+            view.message(str(args.get("ts"))).deleted = True
+        except KeyError:
+            return {"ok": False, "error": "message_not_found"}
+        return {"ok": True, "channel": view.id, "ts": args.get("ts")}
+
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._find_channel(args.get("channel"), create=True)
+        if view is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if not args.get("user"):
+            return {"ok": False, "error": "user_not_found"}
+        text, blocks = args.get("text") or "", _json_field(args.get("blocks")) or []
+        if not text and not blocks:
+            return {"ok": False, "error": "no_text"}
+        ephemeral = Ephemeral(
+            view.id, str(args["user"]), self._next_ts(), text, blocks, args.get("thread_ts")
+        )
+        view.ephemerals.append(ephemeral)
+        return {"ok": True, "message_ts": ephemeral.ts}
+
+    def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://sandbox.slack.com/",
+            "team": "Sandbox",
+            "user": "migrate-bot",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = self._find_channel(args.get("channel"), create=True)
+        if view is None:
+            return {"ok": False, "error": "channel_not_found"}
+        return {
+            "ok": True,
+            "channel": {
+                "id": view.id,
+                "name": view.name,
+                "is_channel": True,
+                "is_private": False,
+                "is_archived": False,
+                "is_member": True,
+                "created": 1_700_000_000,
+            },
+        }
+
+    # response_url ------------------------------------------------------------------------
+    def respond(self, hook_id: str, payload: dict[str, Any]) -> tuple[int, str]:
+        """Apply one POST to a response_url the way Slack does; return (status, body)."""
+        with self._lock:
+            hook = self._hooks.get(hook_id)
+            if hook is None:
+                return 404, "no_service"
+            hook.uses += 1
+            if hook.uses > 5:
+                return 404, "used_url"
+            self.responses.append(
+                Response(f"{self._root}/response/{hook_id}", hook.channel, payload)
+            )
+            view = self._find_channel(hook.channel, create=True)
+            if view is not None:
+                self._apply_response(view, hook, payload)
+            return 200, "ok"
+
+    def _apply_response(self, view: Channel, hook: _Hook, payload: dict[str, Any]) -> None:
+        text, blocks = payload.get("text") or "", payload.get("blocks") or []
+        original = None
+        if hook.message_ts:
+            try:
+                original = view.message(hook.message_ts)
+            except KeyError:
+                original = None
+        if payload.get("delete_original") and original is not None:
+            original.deleted = True
+        elif payload.get("replace_original") and original is not None:
+            original.text, original.blocks = text, blocks
+            original.edits += 1
+        elif payload.get("response_type") == "in_channel":
+            self._post(
+                {
+                    "channel": view.id,
+                    "text": text,
+                    "blocks": blocks,
+                    "thread_ts": payload.get("thread_ts"),
+                }
+            )
+        else:
+            view.ephemerals.append(
+                Ephemeral(
+                    view.id, hook.user_id, self._next_ts(), text, blocks, payload.get("thread_ts")
+                )
+            )
+
+
+_METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
+    "chat.postMessage": SlackStandIn._post,
+    "chat.update": SlackStandIn._update,
+    "chat.delete": SlackStandIn._delete,
+    "chat.postEphemeral": SlackStandIn._post_ephemeral,
+    "auth.test": SlackStandIn._auth_test,
+    "conversations.info": SlackStandIn._conversations_info,
+}
+
+
+def _parse_body(content_type: str, raw: bytes) -> dict[str, Any]:
+    if not raw:
+        return {}
+    if content_type.startswith("application/json"):
+        return dict(json.loads(raw))
+    return dict(parse_qsl(raw.decode("utf-8"), keep_blank_values=True))
+
+
+def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            """Stay quiet: the call log is the record."""
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            self.do_POST()
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            parts = urlsplit(self.path)
+            raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            content_type = self.headers.get("Content-Type", "")
+            if parts.path.startswith("/response/"):
+                status, text = standin.respond(
+                    parts.path.removeprefix("/response/"), json.loads(raw or b"{}")
+                )
+                self._send(status, text.encode(), "text/plain", {})
+                return
+            if not parts.path.startswith("/api/"):
+                self._send(404, b"Not Found", "text/plain", {})
+                return
+            args = dict(parse_qsl(parts.query)) | _parse_body(content_type, raw)
+            auth = self.headers.get("Authorization", "")
+            bearer = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
+            status, body, headers = standin.call(parts.path.removeprefix("/api/"), args, bearer)
+            self._send(
+                status, json.dumps(body).encode(), "application/json; charset=utf-8", headers
+            )
+
+        def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler

@@ -1,0 +1,137 @@
+"""Use cases behind the card's buttons: each checks the clicked version, then acts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.domain.migration import Migration, advance, cutover_target
+from bot.domain.state import IllegalTransitionError, Stage
+from bot.events.models import (
+    CutoverRequested,
+    DomainEvent,
+    MigrationCancelled,
+    PlanApproved,
+    RollbackRequested,
+)
+from bot.ports import AuditRecord, Clock, Publisher, StaleVersionError, Store
+
+
+class StaleClickError(Exception):
+    """The button was rendered for an older version of the migration."""
+
+
+@dataclass(frozen=True)
+class Click:
+    """A button click: which migration, at which version, by whom."""
+
+    migration_id: str
+    version: int
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ActionPorts:
+    """What every button use case needs."""
+
+    store: Store
+    publisher: Publisher
+    clock: Clock
+
+
+def approve_plan(click: Click, ports: ActionPorts) -> Migration:
+    """Approve the plan: the migration moves to building and ``PlanApproved`` is emitted."""
+    return _act(
+        click,
+        ports,
+        "approve_plan",
+        lambda m: advance(m, Stage.BUILDING, ports.clock.now()),
+        lambda m: PlanApproved(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:approved",
+            approved_by=click.user_id,
+        ),
+    )
+
+
+def cancel(click: Click, ports: ActionPorts) -> Migration:
+    """Cancel a migration that has not started building."""
+    return _act(
+        click,
+        ports,
+        "cancel",
+        lambda m: advance(m, Stage.CANCELLED, ports.clock.now()),
+        lambda m: MigrationCancelled(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:cancelled",
+            cancelled_by=click.user_id,
+        ),
+    )
+
+
+def cutover(click: Click, weight: int, ports: ActionPorts) -> Migration:
+    """Ask for ``weight`` percent of traffic on ECS; the traffic consumer shifts it."""
+    return _act(
+        click,
+        ports,
+        f"cutover_{weight}",
+        lambda m: cutover_target(m, weight).model_copy(update={"updated_at": ports.clock.now()}),
+        lambda m: CutoverRequested(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:cutover:{weight}",
+            weight=weight,
+            requested_by=click.user_id,
+        ),
+    )
+
+
+def rollback(click: Click, ports: ActionPorts) -> Migration:
+    """Ask for all traffic back on EC2 at once."""
+    return _act(
+        click,
+        ports,
+        "rollback",
+        lambda m: advance(m, Stage.ROLLING_BACK, ports.clock.now(), requested_weight=None),
+        lambda m: RollbackRequested(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:rollback:{m.version}",
+            requested_by=click.user_id,
+        ),
+    )
+
+
+def _act(
+    click: Click,
+    ports: ActionPorts,
+    action: str,
+    change: Callable[[Migration], Migration],
+    event: Callable[[Migration], DomainEvent],
+) -> Migration:
+    migration = ports.store.get(click.migration_id)
+    try:
+        if migration.version != click.version:
+            raise StaleClickError(
+                f"this card is out of date (version {click.version}, now {migration.version})"
+            )
+        saved = ports.store.save(change(migration))
+    except StaleVersionError as error:
+        _audit(ports, click, action, "refused: stale click")
+        raise StaleClickError("the migration changed while you clicked") from error
+    except (StaleClickError, IllegalTransitionError) as error:
+        _audit(ports, click, action, f"refused: {error}")
+        raise
+    ports.publisher.publish([event(migration)])
+    _audit(ports, click, action, "accepted")
+    return saved
+
+
+def _audit(ports: ActionPorts, click: Click, action: str, decision: str) -> None:
+    ports.store.append_audit(
+        AuditRecord(
+            migration_id=click.migration_id,
+            actor=click.user_id,
+            action=action,
+            decision=decision,
+            at=ports.clock.now(),
+        )
+    )

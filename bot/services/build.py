@@ -1,0 +1,110 @@
+"""Build: ECR repository, generated Dockerfile, CodeBuild; CodeBuild's verdict → ImageBuilt."""
+
+from __future__ import annotations
+
+from bot.domain.buildspec import render_buildspec
+from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
+from bot.domain.state import Stage
+from bot.events.models import BuildStarted, ImageBuilt, PlanApproved
+from bot.ports import BuildAws, Clock, MigrationNotFoundError, Publisher, Store
+from bot.services.changes import mutate
+from bot.services.failures import report_failure
+from bot.services.ids import migration_id_from_project, project_name
+
+SUCCEEDED = "SUCCEEDED"
+
+
+def image_uri(repository_uri: str, migration_id: str) -> str:
+    """The immutable tag a migration's image is pushed with."""
+    return f"{repository_uri}:{migration_id}"
+
+
+def start(
+    event: PlanApproved, *, store: Store, aws: BuildAws, publisher: Publisher, clock: Clock
+) -> None:
+    """Create the repository and CodeBuild project and start the image build."""
+    migration = store.get(event.migration_id)
+    if migration.stage != Stage.BUILDING or migration.build_id or migration.plan is None:
+        return  # redelivery, or a migration that moved on
+    plan = migration.plan
+    try:
+        dockerfile = render_dockerfile(plan)
+    except UnsupportedRuntimeError as error:
+        report_failure(store, publisher, clock, event.migration_id, Stage.BUILDING, str(error))
+        return
+    repository_uri = aws.ensure_repository(f"migrate-bot/{event.migration_id}")
+    source = aws.upload_source(
+        event.migration_id,
+        {"Dockerfile": dockerfile, "buildspec.yml": render_buildspec()},
+    )
+    build_id = aws.start_build(
+        project_name(event.migration_id), source, repository_uri, event.migration_id
+    )
+    saved = mutate(
+        store,
+        event.migration_id,
+        lambda m: (
+            m.model_copy(
+                update={
+                    "build_id": build_id,
+                    "repository_uri": repository_uri,
+                    "updated_at": clock.now(),
+                }
+            )
+            if m.build_id is None
+            else None
+        ),
+    )
+    if saved is not None:
+        publisher.publish(
+            [
+                BuildStarted(
+                    migration_id=event.migration_id,
+                    idempotency_key=f"{event.migration_id}:build:{build_id}",
+                    build_id=build_id,
+                    repository_uri=repository_uri,
+                )
+            ]
+        )
+
+
+def finished(
+    project: str, build_id: str, status: str, *, store: Store, publisher: Publisher, clock: Clock
+) -> None:
+    """React to CodeBuild's final state for a build the bot started."""
+    migration_id = migration_id_from_project(project)
+    if migration_id is None:
+        return
+    try:
+        migration = store.get(migration_id)
+    except MigrationNotFoundError:
+        return
+    if migration.stage != Stage.BUILDING or not _same_build(migration.build_id, build_id):
+        return  # a build of an earlier attempt, or a migration that moved on
+    if migration.repository_uri is None:
+        return
+    if status == SUCCEEDED:
+        publisher.publish(
+            [
+                ImageBuilt(
+                    migration_id=migration_id,
+                    idempotency_key=f"{migration_id}:built:{build_id}",
+                    build_id=build_id,
+                    image_uri=image_uri(migration.repository_uri, migration_id),
+                )
+            ]
+        )
+    else:
+        report_failure(
+            store,
+            publisher,
+            clock,
+            migration_id,
+            Stage.BUILDING,
+            f"CodeBuild build {build_id} {status}",
+        )
+
+
+def _same_build(recorded: str | None, reported: str) -> bool:
+    # CodeBuild events carry the build ARN; StartBuild returns "project:uuid".
+    return recorded is not None and (reported == recorded or reported.endswith(f"/{recorded}"))

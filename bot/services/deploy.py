@@ -1,0 +1,78 @@
+"""Deploy: create the Express Mode service from the plan and the built image."""
+
+from __future__ import annotations
+
+from bot.domain.facts import ServiceSpec
+from bot.domain.migration import Migration, advance
+from bot.domain.plan import Plan
+from bot.domain.state import Stage
+from bot.events.models import DeploymentStarted, ImageBuilt
+from bot.ports import Clock, DeployAws, Publisher, Store
+from bot.services.changes import mutate
+
+
+def service_name(app_name: str, migration_id: str) -> str:
+    """Express service name: the app's name, then the migration id (ECS events carry it)."""
+    safe = "".join(c if c.isalnum() or c == "-" else "-" for c in app_name)[:40].strip("-")
+    return f"{safe}-{migration_id}" if safe else migration_id
+
+
+def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
+    """The Express gateway service a plan asks for."""
+    return ServiceSpec(
+        service_name=service_name(plan.name, migration_id),
+        image_uri=image_uri,
+        port=plan.port,
+        health_check_path=plan.health_check_path,
+        cpu=plan.cpu,
+        memory=plan.memory,
+        subnet_ids=plan.subnet_ids,
+        security_group_ids=plan.security_group_ids,
+        environment=plan.environment,
+        command=plan.start_command,
+        tags={"migrate-bot:migration-id": migration_id, "migrate-bot:instance": plan.instance_id},
+    )
+
+
+def run(
+    event: ImageBuilt, *, store: Store, aws: DeployAws, publisher: Publisher, clock: Clock
+) -> None:
+    """Create the service (idempotently) and emit ``DeploymentStarted``."""
+
+    def start(m: Migration) -> Migration | None:
+        if m.stage == Stage.BUILDING:
+            return advance(m, Stage.DEPLOYING, clock.now(), image_uri=event.image_uri)
+        return None
+
+    migration = mutate(store, event.migration_id, start) or store.get(event.migration_id)
+    if migration.stage != Stage.DEPLOYING or migration.service_arn or migration.plan is None:
+        return  # redelivery, or a migration that moved on
+    service = aws.create_service(
+        service_spec(migration.migration_id, migration.plan, event.image_uri)
+    )
+    saved = mutate(
+        store,
+        event.migration_id,
+        lambda m: (
+            m.model_copy(
+                update={
+                    "service_arn": service.service_arn,
+                    "endpoint": service.endpoint,
+                    "updated_at": clock.now(),
+                }
+            )
+            if m.service_arn is None
+            else None
+        ),
+    )
+    if saved is not None:
+        publisher.publish(
+            [
+                DeploymentStarted(
+                    migration_id=event.migration_id,
+                    idempotency_key=f"{event.migration_id}:deploy:{service.service_arn}",
+                    service_arn=service.service_arn,
+                    endpoint=service.endpoint,
+                )
+            ]
+        )

@@ -1,0 +1,64 @@
+"""Use cases behind /migrate: starting a migration and reading migrations back."""
+
+from __future__ import annotations
+
+from bot.domain.migration import Migration
+from bot.domain.state import Stage
+from bot.events.models import MigrationRequested
+from bot.ports import AuditRecord, Clock, DiscoveryAws, Publisher, Store
+from bot.services.ids import new_migration_id
+
+
+def request_migration(
+    target: str,
+    channel_id: str,
+    user_id: str,
+    *,
+    store: Store,
+    publisher: Publisher,
+    clock: Clock,
+    aws: DiscoveryAws,
+) -> Migration:
+    """Check the target exists, persist a new migration and emit ``MigrationRequested``.
+
+    Raises ``InstanceNotFoundError`` (nothing written) when no instance matches.
+    """
+    instance = aws.find_instance(target)
+    now = clock.now()
+    migration = store.create(
+        Migration(
+            migration_id=new_migration_id(),
+            stage=Stage.REQUESTED,
+            target=instance.instance_id,
+            channel_id=channel_id,
+            requested_by=user_id,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    store.append_audit(
+        AuditRecord(
+            migration_id=migration.migration_id,
+            actor=user_id,
+            action="request",
+            decision=f"accepted: {target}",
+            at=now,
+        )
+    )
+    publisher.publish(
+        [
+            MigrationRequested(
+                migration_id=migration.migration_id,
+                idempotency_key=f"{migration.migration_id}:requested",
+                target=instance.instance_id,
+                channel_id=channel_id,
+                requested_by=user_id,
+            )
+        ]
+    )
+    return migration
+
+
+def channel_migrations(channel_id: str, *, store: Store) -> list[Migration]:
+    """Return the channel's migrations, newest first."""
+    return sorted(store.list_by_channel(channel_id), key=lambda m: m.created_at, reverse=True)

@@ -1,0 +1,272 @@
+"""Block Kit builders and every word the bot shows in Slack (pure functions)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.domain.migration import CUTOVER_STEPS, Migration
+from bot.domain.state import Stage
+from bot.events.models import (
+    BuildStarted,
+    CutoverRequested,
+    DeploymentStarted,
+    DiscoveryCompleted,
+    DomainEvent,
+    ImageBuilt,
+    MigrationCancelled,
+    MigrationFailed,
+    PlanApproved,
+    RollbackRequested,
+    RolledBack,
+    ServiceHealthy,
+    TaskStateChanged,
+    TrafficShifted,
+)
+
+Blocks = list[dict[str, Any]]
+
+STAGE_LABELS: dict[Stage, str] = {
+    Stage.REQUESTED: ":hourglass_flowing_sand: Requested",
+    Stage.DISCOVERING: ":mag: Discovering",
+    Stage.PLANNED: ":clipboard: Plan ready for approval",
+    Stage.BUILDING: ":hammer_and_wrench: Building image",
+    Stage.DEPLOYING: ":rocket: Deploying to ECS Express Mode",
+    Stage.HEALTHY: ":large_green_circle: Healthy, ready for cutover",
+    Stage.CUTTING_OVER: ":twisted_rightwards_arrows: Cutting over",
+    Stage.CUT_OVER: ":white_check_mark: Cut over",
+    Stage.ROLLING_BACK: ":rewind: Rolling back",
+    Stage.ROLLED_BACK: ":leftwards_arrow_with_hook: Rolled back to EC2",
+    Stage.FAILED: ":red_circle: Failed",
+    Stage.CANCELLED: ":no_entry_sign: Cancelled",
+    Stage.CLEANED_UP: ":broom: Cleaned up",
+}
+
+USAGE = (
+    "*Usage:* `/migrate <instance-id | Name tag>` starts a migration "
+    "(e.g. `/migrate i-0abc1234def567890` or `/migrate secure-blog`).\n"
+    "`/migrate status [migration-id]` · `/migrate list` · `/migrate help`"
+)
+
+
+def escape(text: str) -> str:
+    """Escape a user- or AWS-sourced string for Slack mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def button_value(migration: Migration, weight: int | None = None) -> str:
+    """The value a button carries: migration id, version and (for cutover) weight."""
+    payload: dict[str, Any] = {"m": migration.migration_id, "v": migration.version}
+    if weight is not None:
+        payload["w"] = weight
+    return json.dumps(payload, separators=(",", ":"))
+
+
+def _button(
+    text: str,
+    action_id: str,
+    value: str,
+    style: str | None = None,
+    confirm: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": text},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        button["style"] = style
+    if confirm:
+        button["confirm"] = confirm
+    return button
+
+
+def _confirm(title: str, text: str, go: str) -> dict[str, Any]:
+    return {
+        "title": {"type": "plain_text", "text": title},
+        "text": {"type": "mrkdwn", "text": text},
+        "confirm": {"type": "plain_text", "text": go},
+        "deny": {"type": "plain_text", "text": "Not now"},
+    }
+
+
+def card_buttons(migration: Migration) -> list[dict[str, Any]]:
+    """The buttons the status card offers in the migration's current stage."""
+    stage = migration.stage
+    if stage == Stage.PLANNED:
+        return [
+            _button("Approve plan", "approve_plan", button_value(migration), "primary"),
+            _button(
+                "Cancel",
+                "cancel_migration",
+                button_value(migration),
+                "danger",
+                _confirm("Cancel migration?", "Nothing has been built yet.", "Cancel it"),
+            ),
+        ]
+    buttons: list[dict[str, Any]] = []
+    idle = migration.requested_weight is None
+    if stage in (Stage.HEALTHY, Stage.CUTTING_OVER) and idle:
+        for weight in CUTOVER_STEPS:
+            if weight > migration.weight:
+                buttons.append(
+                    _button(
+                        f"Cutover {weight}%",
+                        f"cutover_{weight}",
+                        button_value(migration, weight),
+                        "primary" if weight == 100 else None,
+                        _confirm(
+                            f"Send {weight}% to ECS?",
+                            f"Route 53 will send {weight}% of traffic to the Express service "
+                            f"and {100 - weight}% to EC2.",
+                            f"Shift {weight}%",
+                        ),
+                    )
+                )
+    rollbackable = stage in (Stage.HEALTHY, Stage.CUTTING_OVER, Stage.CUT_OVER) or (
+        stage == Stage.FAILED and migration.service_arn is not None
+    )
+    if rollbackable:
+        buttons.append(
+            _button(
+                "Rollback",
+                "rollback",
+                button_value(migration),
+                "danger",
+                _confirm(
+                    "Roll back to EC2?",
+                    "All traffic returns to the EC2 stack at once. The ECS service keeps running.",
+                    "Roll back",
+                ),
+            )
+        )
+    return buttons
+
+
+def render_status_card(migration: Migration) -> tuple[str, Blocks]:
+    """The thread root: fallback text and blocks for the migration's current state."""
+    label = STAGE_LABELS[migration.stage]
+    if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
+        label += f" — {migration.weight}% on ECS"
+    title = f"Migration {migration.migration_id}: {escape(migration.target)}"
+    fields = [
+        f"*Stage*\n{label}",
+        f"*Requested by*\n<@{escape(migration.requested_by)}>",
+        f"*Traffic*\nEC2 {100 - migration.weight}% · ECS {migration.weight}%",
+    ]
+    plan = migration.plan
+    if plan is not None:
+        fields += [
+            f"*Instance*\n`{escape(plan.instance_id)}` ({escape(plan.instance_type)}, "
+            f"{escape(plan.architecture)})",
+            f"*Fargate size*\n{escape(plan.cpu)} CPU units · {escape(plan.memory)} MiB",
+            f"*App*\n{escape(plan.runtime)} on port {plan.port}, health `{escape(plan.health_check_path)}`",
+        ]
+        if plan.record_name:
+            fields.append(f"*DNS*\n`{escape(plan.record_name)}`")
+    if migration.endpoint:
+        fields.append(f"*Express endpoint*\n{escape(migration.endpoint)}")
+    blocks: Blocks = [
+        {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
+        {
+            "type": "section",
+            "fields": [{"type": "mrkdwn", "text": f} for f in fields[:10]],
+        },
+    ]
+    if plan is not None and plan.warnings:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": ":warning: " + escape(w)} for w in plan.warnings[:10]
+                ],
+            }
+        )
+    if migration.failure:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": f":x: *Failure:* {escape(migration.failure)}"},
+            }
+        )
+    buttons = card_buttons(migration)
+    if buttons:
+        blocks.append({"type": "actions", "block_id": "card_actions", "elements": buttons})
+    blocks.append(
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": f"version {migration.version} · {migration.migration_id}",
+                }
+            ],
+        }
+    )
+    return f"{title} — {STAGE_LABELS[migration.stage]}", blocks
+
+
+def render_milestone(event: DomainEvent) -> str | None:
+    """The thread reply for an event, or None when the event is not a milestone."""
+    match event:
+        case DiscoveryCompleted():
+            return (
+                f":clipboard: Plan ready: {escape(event.runtime)} app on port {event.port}, "
+                f"Fargate {escape(event.cpu)} CPU / {escape(event.memory)} MiB. Approve it on the card."
+            )
+        case PlanApproved():
+            return f":thumbsup: <@{escape(event.approved_by)}> approved the plan."
+        case MigrationCancelled():
+            return f":no_entry_sign: <@{escape(event.cancelled_by)}> cancelled the migration."
+        case BuildStarted():
+            return f":hammer_and_wrench: Build `{escape(event.build_id)}` started (linux/amd64)."
+        case ImageBuilt():
+            return f":package: Image pushed: `{escape(event.image_uri)}`"
+        case DeploymentStarted():
+            return f":rocket: Express Mode service created: `{escape(event.service_arn)}`"
+        case TaskStateChanged() if event.last_status in ("RUNNING", "STOPPED"):
+            task = escape(event.task_arn.rsplit("/", 1)[-1])
+            if event.last_status == "RUNNING":
+                return f":arrow_forward: Task `{task}` is running."
+            why = escape(event.stopped_reason or "no reason given")
+            code = escape(event.stop_code or "unknown")
+            return f":stop_sign: Task `{task}` stopped ({code}): {why}"
+        case ServiceHealthy():
+            return ":large_green_circle: Service is healthy and steady. Cutover buttons are on the card."
+        case CutoverRequested():
+            return f":twisted_rightwards_arrows: <@{escape(event.requested_by)}> asked for {event.weight}% on ECS."
+        case TrafficShifted():
+            return f":twisted_rightwards_arrows: Traffic now {100 - event.weight}% EC2 · {event.weight}% ECS."
+        case RollbackRequested():
+            return f":rewind: <@{escape(event.requested_by)}> asked for a rollback to EC2."
+        case RolledBack():
+            return ":leftwards_arrow_with_hook: All traffic is back on EC2. The ECS service keeps running."
+        case MigrationFailed():
+            return f":red_circle: {escape(event.stage)} failed: {escape(event.reason)}"
+    return None
+
+
+def render_list(migrations: list[Migration]) -> str:
+    """The reply to ``/migrate list``."""
+    if not migrations:
+        return "No migrations in this channel yet. Start one with `/migrate <instance-id>`."
+    lines = [
+        f"• `{m.migration_id}` {escape(m.target)} — {STAGE_LABELS[m.stage]}"
+        + (f" ({m.weight}% on ECS)" if m.weight else "")
+        for m in migrations[:20]
+    ]
+    return "*Migrations in this channel*\n" + "\n".join(lines)
+
+
+def render_started(migration: Migration) -> str:
+    """The ephemeral acknowledgement of ``/migrate <target>``."""
+    return (
+        f":rocket: Migration `{migration.migration_id}` of `{escape(migration.target)}` started. "
+        "Follow it in the thread I am opening in this channel."
+    )
+
+
+def render_error(text: str) -> str:
+    """An ephemeral error message, with usage."""
+    return f":warning: {escape(text)}\n{USAGE}"

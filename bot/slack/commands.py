@@ -1,0 +1,78 @@
+"""Parsing ``/migrate`` text into a command (pure)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+MIGRATION_ID = re.compile(r"^mig-[0-9a-f]{8}$")
+
+
+class CommandError(ValueError):
+    """The /migrate text cannot be understood; the message says why."""
+
+
+@dataclass(frozen=True)
+class Help:
+    """``/migrate help``."""
+
+
+@dataclass(frozen=True)
+class ListMigrations:
+    """``/migrate list``."""
+
+
+@dataclass(frozen=True)
+class Status:
+    """``/migrate status [migration-id]``."""
+
+    migration_id: str | None
+
+
+@dataclass(frozen=True)
+class Migrate:
+    """``/migrate <instance-id | name>``."""
+
+    target: str
+
+
+Command = Help | ListMigrations | Status | Migrate
+
+
+def parse_command(text: str) -> Command:
+    """Parse the text after ``/migrate``; raise ``CommandError`` for anything malformed."""
+    words = text.split()
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, rest = words[0].lower(), words[1:]
+    if verb == "list":
+        _no_more(rest, "list")
+        return ListMigrations()
+    if verb == "status":
+        if len(rest) > 1:
+            raise CommandError("`status` takes at most one migration id")
+        if rest and not MIGRATION_ID.match(rest[0]):
+            raise CommandError(f"`{rest[0]}` is not a migration id (they look like mig-1a2b3c4d)")
+        return Status(rest[0] if rest else None)
+    _no_more(rest, words[0])
+    target = words[0]
+    if target.lower().startswith("i-"):
+        if not INSTANCE_ID.match(target):
+            raise CommandError(
+                f"`{target}` is not a valid EC2 instance id "
+                "(i- followed by 8 or 17 lowercase hex digits)"
+            )
+        return Migrate(target)
+    if not NAME.match(target):
+        raise CommandError(
+            f"`{target}` is not an instance id, Name tag or load balancer name "
+            "(letters, digits, '.', '_' and '-')"
+        )
+    return Migrate(target)
+
+
+def _no_more(rest: list[str], what: str) -> None:
+    if rest:
+        raise CommandError(f"unexpected words after `{what}`: {' '.join(rest)}")
