@@ -27,6 +27,7 @@ from moto.ecs.responses import EC2ContainerServiceResponse
 from bot.sandbox import aws_events
 
 Emit = Callable[[dict[str, Any]], None]
+Plan = list[tuple[float, dict[str, Any]]]  # events with their offsets in simulated seconds
 BEHAVIOURS = ("healthy", "failing-health-check", "crash-loop")
 DRAIN_SECONDS = 60.0  # simulated seconds a deleted service stays DRAINING
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -49,14 +50,20 @@ _SCALING_DEFAULTS = {
 
 
 class ResourceNotFoundException(ECSException):
+    """DescribeExpressGatewayService of an unknown ARN (the error the model declares)."""
+
     code = "ResourceNotFoundException"
 
 
 class ServiceNotActiveException(ECSException):
+    """Update or delete of a service that is DRAINING or INACTIVE."""
+
     code = "ServiceNotActiveException"
 
 
 class ServiceNotFoundException(ECSException):
+    """Update or delete of an unknown ARN."""
+
     code = "ServiceNotFoundException"
 
 
@@ -75,6 +82,8 @@ _lock = threading.RLock()
 
 @dataclass
 class Deployment:
+    """One deployment of a service: its ARN, its ECS event id and the revision it rolls out."""
+
     arn: str
     deployment_id: str  # the "ecs-svc/..." id that ECS events carry
     config: dict[str, Any]
@@ -82,6 +91,8 @@ class Deployment:
 
 @dataclass
 class ExpressService:
+    """One Express service as the API reports it."""
+
     account: str
     region: str
     cluster: str
@@ -133,7 +144,7 @@ class ExpressBackend:
         self.account, self.region = account, region
         self.services: dict[str, ExpressService] = {}
 
-    def create(self, params: dict[str, Any]) -> ExpressService:
+    def create(self, params: dict[str, Any]) -> tuple[ExpressService, Plan]:
         name = params.get("serviceName") or f"express-service-{secrets.token_hex(4)}"
         if not _NAME.match(name):
             raise InvalidParameterException(f"Invalid service name: {name}")
@@ -157,8 +168,7 @@ class ExpressBackend:
             updated_at=now,
         )
         self.services[arn] = service
-        _deploy(service, _configuration(service, params, {}))
-        return service
+        return service, _deploy(service, _configuration(service, params, {}))
 
     def get(self, arn: str, missing: type[ECSException]) -> ExpressService:
         service = self.services.get(arn)
@@ -166,11 +176,11 @@ class ExpressBackend:
             raise missing(f"Express service {arn} not found.")
         return service
 
-    def update(self, arn: str, params: dict[str, Any]) -> ExpressService:
+    def update(self, arn: str, params: dict[str, Any]) -> tuple[ExpressService, Plan]:
         service = self._active(arn)
         service.updated_at = datetime.now(UTC)
-        _deploy(service, _configuration(service, params, service.deployments[-1].config))
-        return service
+        config = _configuration(service, params, service.deployments[-1].config)
+        return service, _deploy(service, config)
 
     def delete(self, arn: str) -> ExpressService:
         service = self._active(arn)
@@ -226,7 +236,7 @@ def _configuration(
     return config
 
 
-def _deploy(service: ExpressService, config: dict[str, Any]) -> None:
+def _deploy(service: ExpressService, config: dict[str, Any]) -> Plan:
     token = secrets.token_urlsafe(15)[:20]
     deployment = Deployment(
         arn=f"arn:aws:ecs:{service.region}:{service.account}:service-deployment/"
@@ -235,7 +245,7 @@ def _deploy(service: ExpressService, config: dict[str, Any]) -> None:
         config=config,
     )
     service.deployments.append(deployment)
-    _dispatch(_plan(service, deployment, _behaviour_for(service.name)))
+    return _plan(service, deployment, _behaviour_for(service.name))
 
 
 def _behaviour_for(name: str) -> str:
@@ -246,9 +256,7 @@ def _behaviour_for(name: str) -> str:
         return _settings.behaviours.get(None, "healthy")
 
 
-def _plan(
-    service: ExpressService, deployment: Deployment, behaviour: str
-) -> list[tuple[float, dict[str, Any]]]:
+def _plan(service: ExpressService, deployment: Deployment, behaviour: str) -> Plan:
     """All events of one deployment, each with its offset in simulated seconds."""
     start = datetime.now(UTC)
     common = {"account": service.account, "region": service.region}
@@ -295,7 +303,7 @@ def _plan(
 
 def _task_events(
     service: ExpressService, deployment: Deployment, behaviour: str, index: int, start: datetime
-) -> list[tuple[float, dict[str, Any]]]:
+) -> Plan:
     prefix = f"arn:aws:ecs:{service.region}:{service.account}"
     task_arn = f"{prefix}:task/{service.cluster}/{uuid.uuid4().hex}"
     steps: list[tuple[str, str, float]] = [
@@ -323,7 +331,7 @@ def _task_events(
         )
     config = deployment.config
     created = start + timedelta(seconds=2 + index)
-    events = []
+    events: Plan = []
     for version, (last, desired, offset) in enumerate(steps, start=1):
         at = start + timedelta(seconds=offset + index)
         stopped = last == "STOPPED"
@@ -370,7 +378,8 @@ def _record(event: dict[str, Any]) -> None:
         _settings.emitted.append(event)
 
 
-def _dispatch(plan: list[tuple[float, dict[str, Any]]]) -> None:
+def _dispatch(plan: Plan) -> None:
+    """Emit a deployment's events: in order now, or spaced out from a daemon thread."""
     emit, scale, cancel = _settings.emit or _record, _settings.time_scale, _settings.cancel
     if scale <= 0:
         for _, event in plan:
@@ -394,35 +403,44 @@ def _params(response: EC2ContainerServiceResponse, keys: tuple[str, ...]) -> dic
 
 def _create(self: EC2ContainerServiceResponse) -> ActionResult:
     keys = ("serviceName", "cluster", "infrastructureRoleArn", "tags", *_CONFIG_KEYS)
-    service = _backend(self.current_account, self.region).create(_params(self, keys))
-    return ActionResult({"service": service.describe(tags=True)})
+    backend = _backend(self.current_account, self.region)
+    with _lock:
+        service, plan = backend.create(_params(self, keys))
+        body = service.describe(tags=True)
+    _dispatch(plan)  # outside the lock: an emit may call back into this API
+    return ActionResult({"service": body})
 
 
 def _describe(self: EC2ContainerServiceResponse) -> ActionResult:
     backend = _backend(self.current_account, self.region)
-    service = backend.get(self._get_param("serviceArn"), ResourceNotFoundException)
     tags = "TAGS" in (self._get_param("include") or [])
-    return ActionResult({"service": service.describe(tags=tags)})
+    with _lock:
+        service = backend.get(self._get_param("serviceArn"), ResourceNotFoundException)
+        return ActionResult({"service": service.describe(tags=tags)})
 
 
 def _update(self: EC2ContainerServiceResponse) -> ActionResult:
     backend = _backend(self.current_account, self.region)
-    service = backend.update(self._get_param("serviceArn"), _params(self, _CONFIG_KEYS))
-    updated = {
-        "serviceArn": service.arn,
-        "cluster": service.cluster,
-        "serviceName": service.name,
-        "status": {"statusCode": service.status_code()},
-        "targetConfiguration": service.deployments[-1].config,
-        "createdAt": service.created_at,
-        "updatedAt": service.updated_at,
-    }
-    return ActionResult({"service": updated})
+    with _lock:
+        service, plan = backend.update(self._get_param("serviceArn"), _params(self, _CONFIG_KEYS))
+        body = {
+            "serviceArn": service.arn,
+            "cluster": service.cluster,
+            "serviceName": service.name,
+            "status": {"statusCode": service.status_code()},
+            "targetConfiguration": service.deployments[-1].config,
+            "createdAt": service.created_at,
+            "updatedAt": service.updated_at,
+        }
+    _dispatch(plan)
+    return ActionResult({"service": body})
 
 
 def _delete(self: EC2ContainerServiceResponse) -> ActionResult:
-    service = _backend(self.current_account, self.region).delete(self._get_param("serviceArn"))
-    return ActionResult({"service": service.describe(tags=False, status="DRAINING")})
+    backend = _backend(self.current_account, self.region)
+    with _lock:
+        service = backend.delete(self._get_param("serviceArn"))
+        return ActionResult({"service": service.describe(tags=False, status="DRAINING")})
 
 
 _OPERATIONS = {

@@ -1,0 +1,103 @@
+"""The bot's own stack, provisioned in the AWS stand-in from ``template.yaml``.
+
+Tables are created with the template's keys and indexes, the bucket and the
+roles the functions pass to AWS are created by name, and the functions'
+environment is resolved from the template's ``Ref``/``GetAtt`` values, so
+the handlers run with the same settings they would get in AWS.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.sandbox.template import Template, TemplateError
+
+_TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
+_ASSUME = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": ["codebuild.amazonaws.com", "ecs-tasks.amazonaws.com"]},
+            "Action": "sts:AssumeRole",
+        }
+    ],
+}
+
+
+@dataclass
+class LocalSlack:
+    """What the functions need to reach the Slack stand-in."""
+
+    api_url: str
+    bot_token: str
+    signing_secret: str
+
+
+class BotStack:
+    """Creates the template's state resources and resolves the functions' environment."""
+
+    def __init__(self, template: Template, clients: Any, account_id: str) -> None:
+        self.template = template
+        self._clients = clients
+        self._account = account_id
+        self.physical: dict[str, str] = {}
+
+    def provision(self) -> None:
+        """Create tables, the artifacts bucket and the roles named in the environment."""
+        dynamodb = self._clients("dynamodb")
+        for logical_id, resource in self.template.of_type("AWS::DynamoDB::Table").items():
+            props = resource["Properties"]
+            dynamodb.create_table(
+                TableName=logical_id, **{k: props[k] for k in _TABLE_KEYS if k in props}
+            )
+            self.physical[logical_id] = logical_id
+        for logical_id in self.template.of_type("AWS::S3::Bucket"):
+            name = f"migrate-bot-{logical_id.lower()}-{self._account}"
+            self._clients("s3").create_bucket(Bucket=name)
+            self.physical[logical_id] = name
+        iam = self._clients("iam")
+        for logical_id in self.template.of_type("AWS::IAM::Role"):
+            role = iam.create_role(
+                RoleName=f"migrate-bot-{logical_id}", AssumeRolePolicyDocument=json.dumps(_ASSUME)
+            )
+            self.physical[f"{logical_id}.Arn"] = role["Role"]["Arn"]
+        self.physical[self._bus_id()] = self.template.custom_bus_name()
+
+    def environment(self, slack: LocalSlack) -> dict[str, str]:
+        """Every function's environment variables, resolved for the stand-ins."""
+        env: dict[str, str] = {}
+        for function in self.template.functions():
+            for name, value in function.environment.items():
+                if name == "SLACK_CREDENTIALS_SECRET_ARN":
+                    continue  # locally the credentials come from the environment
+                resolved = self._resolve(value)
+                if env.get(name, resolved) != resolved:
+                    raise TemplateError(f"{name} differs between functions; run them apart")
+                env[name] = resolved
+        env.update(
+            SLACK_API_URL=slack.api_url,
+            SLACK_BOT_TOKEN=slack.bot_token,
+            SLACK_SIGNING_SECRET=slack.signing_secret,
+        )
+        return env
+
+    def _bus_id(self) -> str:
+        return next(iter(self.template.of_type("AWS::Events::EventBus")))
+
+    def _resolve(self, value: Any) -> str:
+        if isinstance(value, str):
+            return value
+        if isinstance(value, dict) and "Ref" in value:
+            ref = value["Ref"]
+            if ref in self.physical:
+                return self.physical[ref]
+            if ref in self.template.parameters:
+                return str(self.template.parameter_default(ref))
+        if isinstance(value, dict) and "Fn::GetAtt" in value:
+            key = ".".join(value["Fn::GetAtt"])
+            if key in self.physical:
+                return self.physical[key]
+        raise TemplateError(f"cannot resolve {value!r} for the local run")

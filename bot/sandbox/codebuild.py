@@ -1,0 +1,68 @@
+"""CodeBuild's events, which moto lacks: a started build reports its state on the default bus.
+
+moto records ``StartBuild`` but never runs the build nor emits "CodeBuild Build
+State Change". This extension wraps moto's ``start_build`` so that, like AWS,
+the build goes IN_PROGRESS and then SUCCEEDED (or FAILED for a project whose
+name matches a failing prefix), each as an event in AWS's documented shape.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from moto.codebuild.responses import CodeBuildResponse
+
+from bot.sandbox.aws_bus import Emit
+from bot.sandbox.aws_events import codebuild_build_state_change
+
+_state: dict[str, Any] = {"emit": None, "delay": 0.0, "failing": set(), "installed": False}
+_original_start_build = CodeBuildResponse.start_build
+
+
+def _start_build(self: CodeBuildResponse) -> str:
+    body = _original_start_build(self)
+    build = json.loads(body)["build"]
+    emit: Emit | None = _state["emit"]
+    if emit is not None:
+        project = build["projectName"]
+        uuid = build["id"].split(":", 1)[1]
+        status = "FAILED" if any(project.endswith(s) for s in _state["failing"]) else "SUCCEEDED"
+        common = {
+            "account": self.current_account,
+            "region": self.region,
+            "project_name": project,
+            "build_uuid": uuid,
+        }
+
+        def report() -> None:
+            emit(codebuild_build_state_change(build_status="IN_PROGRESS", **common))
+            emit(codebuild_build_state_change(build_status=status, **common))
+
+        if _state["delay"] <= 0:
+            report()
+        else:
+            timer = threading.Timer(_state["delay"], report)
+            timer.daemon = True
+            timer.start()
+    return body
+
+
+def install(emit: Emit, delay_seconds: float = 0.0) -> None:
+    """Make every StartBuild report IN_PROGRESS then its outcome through ``emit``."""
+    _state["emit"] = emit
+    _state["delay"] = delay_seconds
+    if not _state["installed"]:
+        CodeBuildResponse.start_build = _start_build  # type: ignore[method-assign]
+        _state["installed"] = True
+
+
+def fail_builds_of(migration_id: str) -> None:
+    """Make builds of ``migration_id``'s project fail (a scenario knob)."""
+    _state["failing"].add(migration_id)
+
+
+def reset() -> None:
+    """Forget scenario knobs."""
+    _state["failing"].clear()

@@ -1,0 +1,183 @@
+"""The whole system on one machine: AWS stand-in, bot stack, legacy account, Slack stand-in.
+
+``Sandbox`` wires the pieces and plays the user: it sends correctly signed slash
+commands and button clicks to the real ingress handler, and lets the local
+Lambda runtime deliver every event the bus routes until the system is quiet.
+Works against moto in-process (``mock_aws``) or in server mode (endpoint URL).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from bot import bootstrap
+from bot.sandbox import codebuild, express
+from bot.sandbox.aws_bus import default_bus_emitter
+from bot.sandbox.cloud import BotStack, LocalSlack
+from bot.sandbox.lambda_runtime import LambdaRuntime, LocalContext
+from bot.sandbox.legacy import LegacyApp, seed_legacy
+from bot.sandbox.slack_client import block_action, slash_command
+from bot.sandbox.slack_standin import SlackStandIn
+from bot.sandbox.template import Template
+
+REGION = "us-east-1"
+CHANNEL = "C0PLATFORM"
+BOT_TOKEN = "xoxb-sandbox-token"  # a stand-in value: the local Slack accepts only this
+SIGNING_SECRET = "sandbox-signing-secret"  # a stand-in value for local request signing
+
+
+class ButtonNotOfferedError(LookupError):
+    """The card does not offer the button a script tried to click."""
+
+
+@dataclass
+class Click:
+    """A button a person clicked, for the transcript."""
+
+    user: str
+    label: str
+    answer: str | None
+
+
+@dataclass
+class Sandbox:
+    """Everything the scripted and interactive runs drive."""
+
+    endpoint_url: str | None = None
+    time_scale: float = 0.0
+    architecture: str = "x86_64"
+    slack: SlackStandIn = field(default_factory=SlackStandIn)
+    clicks: list[Click] = field(default_factory=list)
+    legacy: LegacyApp | None = None
+    runtime: LambdaRuntime | None = None
+    _saved_env: dict[str, str | None] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client for the AWS stand-in."""
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
+
+    def start(self) -> Sandbox:
+        """Start the Slack stand-in, provision the bot and the legacy account."""
+        api_url = self.slack.start()
+        account = self.client("sts").get_caller_identity()["Account"]
+        template = Template.load()
+        stack = BotStack(template, self.client, account)
+        stack.provision()
+        self.runtime = LambdaRuntime(
+            template, self.client("sqs"), self.client("events"), account, REGION
+        )
+        self.runtime.deploy_rules()
+        env = stack.environment(LocalSlack(api_url, BOT_TOKEN, SIGNING_SECRET))
+        if self.endpoint_url:
+            env["AWS_ENDPOINT_URL"] = self.endpoint_url
+        env.setdefault("AWS_DEFAULT_REGION", REGION)
+        self._set_env(env)
+        emit = default_bus_emitter()
+        express.reset()
+        express.install(emit, time_scale=self.time_scale)
+        codebuild.reset()
+        codebuild.install(emit, delay_seconds=self.time_scale * 3)
+        self.legacy = seed_legacy(self.client, architecture=self.architecture)
+        bootstrap.reset()
+        return self
+
+    def stop(self) -> None:
+        """Stop the Slack stand-in and restore the environment."""
+        self.slack.stop()
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        bootstrap.reset()
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # the user's side -------------------------------------------------------------------
+    def slash(self, text: str, user: str = "U0ALICE") -> dict[str, Any]:
+        """Send ``/migrate <text>`` as Slack would; return the ingress's HTTP response."""
+        event = slash_command(
+            "/migrate",
+            text,
+            user_id=user,
+            channel_id=CHANNEL,
+            response_url=self.slack.new_response_url(CHANNEL, user_id=user),
+            signing_secret=SIGNING_SECRET,
+        )
+        return self._ingress(event)
+
+    def card(self) -> dict[str, Any]:
+        """The newest status card in the channel, as Slack would show it."""
+        roots = self.slack.channel(CHANNEL).messages
+        if not roots:
+            raise ButtonNotOfferedError("no status card has been posted")
+        return roots[-1].as_slack()
+
+    def buttons(self) -> dict[str, dict[str, Any]]:
+        """The buttons the newest card offers, by action id."""
+        return {
+            element["action_id"]: element
+            for block in self.card().get("blocks", [])
+            if block.get("type") == "actions"
+            for element in block["elements"]
+        }
+
+    def click(self, action_id: str, user: str = "U0BOB") -> dict[str, Any]:
+        """Click a button on the newest card as ``user`` (confirm dialogs answered yes)."""
+        buttons = self.buttons()
+        if action_id not in buttons:
+            raise ButtonNotOfferedError(
+                f"the card offers {sorted(buttons) or 'no buttons'}, not {action_id!r}"
+            )
+        button = buttons[action_id]
+        card = self.card()
+        responses = len(self.slack.responses)
+        event = block_action(
+            action_id,
+            button["value"],
+            user_id=user,
+            channel_id=CHANNEL,
+            message_ts=card["ts"],
+            message=card,
+            response_url=self.slack.new_response_url(CHANNEL, user_id=user, message_ts=card["ts"]),
+            signing_secret=SIGNING_SECRET,
+        )
+        result = self._ingress(event)
+        answers = [r.payload.get("text", "") for r in self.slack.responses[responses:]]
+        self.clicks.append(Click(user, button["text"]["text"], answers[-1] if answers else None))
+        return result
+
+    def settle(self, idle: Callable[[], bool] = lambda: True) -> int:
+        """Deliver events until the bus is quiet; return how many were delivered."""
+        assert self.runtime is not None, "start() the sandbox first"
+        return self.runtime.run_until_idle(idle=idle)
+
+    def thread(self) -> str:
+        """The newest migration's thread as a person reads it."""
+        return self.slack.render_thread(CHANNEL, self.card()["ts"])
+
+    def _ingress(self, event: dict[str, Any]) -> dict[str, Any]:
+        from handlers import slack_ingress
+
+        response = slack_ingress.handler(event, LocalContext(function_name="SlackIngressFunction"))
+        body = response.get("body") or ""
+        try:
+            response["json"] = json.loads(body) if body else {}
+        except json.JSONDecodeError:
+            response["json"] = {}
+        return response
+
+    def _set_env(self, env: dict[str, str]) -> None:
+        for name, value in env.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            os.environ[name] = value

@@ -1,0 +1,214 @@
+"""A legacy account to migrate: "secure-blog", a Node app on EC2 behind an ALB.
+
+Seeded into the AWS stand-in: a VPC with public and private subnets, an EC2
+instance with an instance profile and user data that runs a Node app on port
+3000, an ALB with listener and target group (health check ``/health``), the
+DynamoDB table and S3 bucket the app uses, and a Route 53 hosted zone whose
+``blog.example.com`` record aliases the ALB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+APP = "secure-blog"
+DOMAIN = "example.com"
+RECORD = f"blog.{DOMAIN}"
+PORT = 3000
+
+USER_DATA = f"""#!/bin/bash
+set -euo pipefail
+dnf install -y nodejs20 git
+useradd --system --create-home blog || true
+mkdir -p /opt/{APP} && cd /opt/{APP}
+aws s3 cp s3://{APP}-assets/releases/current.tgz - | tar xz
+npm ci --omit=dev
+cat >/etc/systemd/system/{APP}.service <<'UNIT'
+[Service]
+User=blog
+WorkingDirectory=/opt/{APP}
+Environment=PORT={PORT} TABLE_NAME={APP}-posts ASSETS_BUCKET={APP}-assets
+ExecStart=/usr/bin/node server.js
+Restart=always
+UNIT
+systemctl enable --now {APP}
+node server.js &
+"""
+
+
+@dataclass(frozen=True)
+class LegacyApp:
+    """Where the seeded legacy app lives."""
+
+    instance_id: str
+    name: str
+    vpc_id: str
+    load_balancer_dns: str
+    hosted_zone_id: str
+    record_name: str
+    target_group_arn: str
+
+
+def seed_legacy(
+    clients: Any, *, architecture: str = "x86_64", instance_type: str = "t3.small"
+) -> LegacyApp:
+    """Create the secure-blog account in the stand-in; return where it lives."""
+    ec2 = clients("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+    ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": f"{APP}-vpc"}])
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    subnets: dict[str, str] = {}
+    for index, (kind, zone) in enumerate(
+        [("public", "a"), ("public", "b"), ("private", "a"), ("private", "b")]
+    ):
+        subnet = ec2.create_subnet(
+            VpcId=vpc, CidrBlock=f"10.20.{index}.0/24", AvailabilityZone=f"us-east-1{zone}"
+        )["Subnet"]["SubnetId"]
+        ec2.create_tags(Resources=[subnet], Tags=[{"Key": "Name", "Value": f"{APP}-{kind}-{zone}"}])
+        subnets[f"{kind}-{zone}"] = subnet
+    alb_sg = ec2.create_security_group(GroupName=f"{APP}-alb", Description="ALB", VpcId=vpc)[
+        "GroupId"
+    ]
+    app_sg = ec2.create_security_group(GroupName=f"{APP}-app", Description="app", VpcId=vpc)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(
+        GroupId=app_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": PORT,
+                "ToPort": PORT,
+                "UserIdGroupPairs": [{"GroupId": alb_sg}],
+            }
+        ],
+    )
+    iam = clients("iam")
+    iam.create_role(
+        RoleName=f"{APP}-instance",
+        AssumeRolePolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"Service": "ec2.amazonaws.com"},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            }
+        ),
+    )
+    iam.put_role_policy(
+        RoleName=f"{APP}-instance",
+        PolicyName="data",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"],
+                        "Resource": f"arn:aws:dynamodb:us-east-1:*:table/{APP}-posts",
+                    },
+                    {
+                        "Effect": "Allow",
+                        "Action": ["s3:GetObject"],
+                        "Resource": f"arn:aws:s3:::{APP}-assets/*",
+                    },
+                ],
+            }
+        ),
+    )
+    profile = iam.create_instance_profile(InstanceProfileName=f"{APP}-instance")["InstanceProfile"]
+    iam.add_role_to_instance_profile(
+        InstanceProfileName=f"{APP}-instance", RoleName=f"{APP}-instance"
+    )
+    image = _image(ec2, architecture)
+    instance = ec2.run_instances(
+        ImageId=image,
+        InstanceType=instance_type,
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnets["private-a"],
+        SecurityGroupIds=[app_sg],
+        UserData=USER_DATA,
+        IamInstanceProfile={"Arn": profile["Arn"]},
+        TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": APP}]}],
+    )["Instances"][0]["InstanceId"]
+    elbv2 = clients("elbv2")
+    balancer = elbv2.create_load_balancer(
+        Name=f"{APP}-alb",
+        Subnets=[subnets["public-a"], subnets["public-b"]],
+        SecurityGroups=[alb_sg],
+        Scheme="internet-facing",
+        Type="application",
+    )["LoadBalancers"][0]
+    group = elbv2.create_target_group(
+        Name=f"{APP}-tg",
+        Protocol="HTTP",
+        Port=PORT,
+        VpcId=vpc,
+        TargetType="instance",
+        HealthCheckPath="/health",
+        HealthCheckProtocol="HTTP",
+    )["TargetGroups"][0]
+    elbv2.register_targets(
+        TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": instance, "Port": PORT}]
+    )
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    )
+    clients("dynamodb").create_table(
+        TableName=f"{APP}-posts",
+        KeySchema=[{"AttributeName": "slug", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "slug", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    clients("s3").create_bucket(Bucket=f"{APP}-assets")
+    route53 = clients("route53")
+    zone = route53.create_hosted_zone(Name=DOMAIN, CallerReference=f"{APP}-zone")["HostedZone"]
+    zone_id = zone["Id"].removeprefix("/hostedzone/")
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": f"{RECORD}.",
+                        "Type": "A",
+                        "AliasTarget": {
+                            "HostedZoneId": balancer["CanonicalHostedZoneId"],
+                            "DNSName": f"dualstack.{balancer['DNSName']}.",
+                            "EvaluateTargetHealth": True,
+                        },
+                    },
+                }
+            ]
+        },
+    )
+    return LegacyApp(
+        instance_id=instance,
+        name=APP,
+        vpc_id=vpc,
+        load_balancer_dns=balancer["DNSName"],
+        hosted_zone_id=zone_id,
+        record_name=f"{RECORD}.",
+        target_group_arn=group["TargetGroupArn"],
+    )
+
+
+def _image(ec2: Any, architecture: str) -> str:
+    images = ec2.describe_images(
+        Owners=["amazon"], Filters=[{"Name": "architecture", "Values": [architecture]}]
+    )["Images"]
+    if not images:
+        raise RuntimeError(f"the stand-in has no {architecture} image")
+    return str(images[0]["ImageId"])

@@ -1,0 +1,580 @@
+"""The ECS Express Mode moto extension and the AWS event builders, through real boto3 clients."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from botocore.model import Shape
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+
+from bot.sandbox import aws_events, express
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
+INFRA_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsInfrastructureRoleForExpressServices"
+IMAGE = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/secure-blog:3f2a9c1"
+CORPUS = Path(__file__).resolve().parents[1] / "events" / "aws"
+ENVELOPE_KEYS = {
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+    "detail",
+}
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+@pytest.fixture(autouse=True)
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield
+    express.install()
+    express.reset()
+
+
+@pytest.fixture
+def events() -> list[dict[str, Any]]:
+    received: list[dict[str, Any]] = []
+    express.install(emit=received.append)
+    return received
+
+
+@pytest.fixture
+def ecs(events: list[dict[str, Any]]) -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("ecs", region_name=REGION)
+
+
+def create(client: Any, **overrides: Any) -> dict[str, Any]:
+    request = {
+        "executionRoleArn": EXEC_ROLE,
+        "infrastructureRoleArn": INFRA_ROLE,
+        "serviceName": "secure-blog",
+        "primaryContainer": {
+            "image": IMAGE,
+            "containerPort": 3000,
+            "environment": [{"name": "NODE_ENV", "value": "production"}],
+        },
+        "healthCheckPath": "/health",
+        "cpu": "512",
+        "memory": "1024",
+        "networkConfiguration": {"subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+        "scalingTarget": {"minTaskCount": 1, "maxTaskCount": 4},
+        "tags": [{"key": "migration_id", "value": "m-1"}],
+    }
+    request.update(overrides)
+    request = {k: v for k, v in request.items() if v is not None}
+    return client.create_express_gateway_service(**request)["service"]
+
+
+def names(events: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for event in events:
+        detail = event["detail"]
+        label = detail.get("eventName") or f"TASK {detail['lastStatus']}"
+        out.append(label)
+    return out
+
+
+# --- API behaviour -------------------------------------------------------------------------
+
+
+def test_create_then_describe_returns_the_active_service_with_its_endpoint(ecs: Any) -> None:
+    created = create(ecs)
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/default/secure-blog"
+    assert created["serviceArn"] == arn
+    assert created["status"]["statusCode"] == "ACTIVE"
+    assert created["tags"] == [{"key": "migration_id", "value": "m-1"}]
+
+    described = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+    assert described["cluster"] == "default" and described["serviceName"] == "secure-blog"
+    assert described["infrastructureRoleArn"] == INFRA_ROLE
+    assert described["status"]["statusCode"] == "ACTIVE"
+    assert "tags" not in described  # tags only come back with include=["TAGS"]
+    assert re.fullmatch(
+        rf"arn:aws:ecs:{REGION}:{ACCOUNT}:service-deployment/default/secure-blog/[\w-]{{20}}",
+        described["currentDeployment"],
+    )
+    config = described["activeConfigurations"][0]
+    assert config["primaryContainer"]["image"] == IMAGE
+    assert config["primaryContainer"]["containerPort"] == 3000
+    assert config["primaryContainer"]["environment"] == [
+        {"name": "NODE_ENV", "value": "production"}
+    ]
+    assert (config["cpu"], config["memory"], config["healthCheckPath"]) == (
+        "512",
+        "1024",
+        "/health",
+    )
+    assert config["executionRoleArn"] == EXEC_ROLE
+    assert config["networkConfiguration"]["subnets"] == ["subnet-1", "subnet-2"]
+    assert config["scalingTarget"]["maxTaskCount"] == 4
+    assert re.fullmatch(
+        rf"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/default/secure-blog/"
+        r"\d{19}",
+        config["serviceRevisionArn"],
+    )
+    assert config["createdAt"].tzinfo is not None
+    (ingress,) = config["ingressPaths"]
+    assert ingress["accessType"] == "PUBLIC"
+    assert re.fullmatch(rf"se-[0-9a-f]{{32}}\.ecs\.{REGION}\.on\.aws", ingress["endpoint"])
+    assert ingress == created["activeConfigurations"][0]["ingressPaths"][0]
+
+    with_tags = ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])
+    assert with_tags["service"]["tags"] == [{"key": "migration_id", "value": "m-1"}]
+
+
+def test_create_without_name_or_cluster_uses_generated_name_and_default_cluster(ecs: Any) -> None:
+    created = create(
+        ecs,
+        serviceName=None,
+        cpu=None,
+        memory=None,
+        healthCheckPath=None,
+        primaryContainer={"image": IMAGE},
+        scalingTarget=None,
+    )
+    assert re.fullmatch(r"express-service-[0-9a-f]{8}", created["serviceName"])
+    assert created["cluster"] == "default"
+    assert created["serviceArn"].endswith(f":service/default/{created['serviceName']}")
+    config = created["activeConfigurations"][0]
+    assert (config["cpu"], config["memory"], config["healthCheckPath"]) == ("256", "512", "/ping")
+    assert config["primaryContainer"]["containerPort"] == 80
+    assert config["scalingTarget"]["minTaskCount"] == 1
+    assert ecs.list_clusters()["clusterArns"] == [f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/default"]
+
+
+def test_a_named_cluster_must_exist(ecs: Any) -> None:
+    with pytest.raises(ClientError) as missing:
+        create(ecs, cluster="prod")
+    assert missing.value.response["Error"]["Code"] == "ClusterNotFoundException"
+
+    ecs.create_cluster(clusterName="prod")
+    created = create(ecs, cluster=f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/prod")
+    assert created["serviceArn"] == f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/prod/secure-blog"
+
+
+def test_creating_an_active_name_again_is_an_invalid_parameter(ecs: Any) -> None:
+    create(ecs)
+    with pytest.raises(ClientError) as duplicate:
+        create(ecs)
+    error = duplicate.value.response["Error"]
+    assert error["Code"] == "InvalidParameterException"
+    assert "already exists" in error["Message"]
+    assert duplicate.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+def test_describe_of_an_unknown_arn_is_the_error_the_model_declares(ecs: Any) -> None:
+    arn = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/default/nothing-here"
+    with pytest.raises(ecs.exceptions.ResourceNotFoundException):
+        ecs.describe_express_gateway_service(serviceArn=arn)
+    for operation in (ecs.update_express_gateway_service, ecs.delete_express_gateway_service):
+        with pytest.raises(ecs.exceptions.ServiceNotFoundException):
+            operation(serviceArn=arn)
+
+
+def test_update_creates_a_new_deployment_and_revision(ecs: Any, events: list[dict]) -> None:
+    created = create(ecs)
+    first = created["activeConfigurations"][0]
+    events.clear()
+
+    updated = ecs.update_express_gateway_service(
+        serviceArn=created["serviceArn"],
+        primaryContainer={"image": f"{IMAGE}-2"},
+        cpu="1024",
+        memory="2048",
+    )["service"]
+    target = updated["targetConfiguration"]
+    assert target["primaryContainer"] == {"image": f"{IMAGE}-2", "containerPort": 80}
+    assert (target["cpu"], target["memory"]) == ("1024", "2048")
+    assert target["healthCheckPath"] == "/health"  # unchanged settings carry over
+    assert target["serviceRevisionArn"] != first["serviceRevisionArn"]
+    assert target["ingressPaths"] == first["ingressPaths"]  # the endpoint survives updates
+    assert updated["updatedAt"] >= updated["createdAt"]
+
+    described = ecs.describe_express_gateway_service(serviceArn=created["serviceArn"])["service"]
+    assert described["currentDeployment"] != created["currentDeployment"]
+    assert (
+        described["activeConfigurations"][0]["serviceRevisionArn"] == target["serviceRevisionArn"]
+    )
+    assert names(events)[0] == "SERVICE_DEPLOYMENT_IN_PROGRESS"
+    assert names(events)[-3:] == [
+        "SERVICE_DEPLOYMENT_COMPLETED",
+        "SERVICE_STEADY_STATE",
+        "SERVICE_STEADY_STATE",
+    ]
+    running = [e for e in events if e["detail-type"] == "ECS Task State Change"][-1]
+    assert running["detail"]["containers"][0]["image"] == f"{IMAGE}-2"
+    assert running["detail"]["taskDefinitionArn"].endswith("task-definition/secure-blog:2")
+
+
+def test_delete_drains_then_goes_inactive_and_frees_the_name(ecs: Any) -> None:
+    arn = create(ecs)["serviceArn"]
+    deleted = ecs.delete_express_gateway_service(serviceArn=arn)["service"]
+    assert deleted["status"]["statusCode"] == "DRAINING"
+
+    described = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+    assert described["status"]["statusCode"] == "INACTIVE"
+    assert described["activeConfigurations"] == []
+    for operation in (ecs.update_express_gateway_service, ecs.delete_express_gateway_service):
+        with pytest.raises(ClientError) as inactive:
+            operation(serviceArn=arn)
+        assert inactive.value.response["Error"]["Code"] == "ServiceNotActiveException"
+
+    again = create(ecs)
+    assert again["status"]["statusCode"] == "ACTIVE"
+
+
+def test_services_are_kept_per_account_and_region(ecs: Any) -> None:
+    arn = create(ecs)["serviceArn"]
+    west = boto3.client("ecs", region_name="us-west-2")
+    with pytest.raises(west.exceptions.ResourceNotFoundException):
+        west.describe_express_gateway_service(serviceArn=arn)
+    assert create(west)["serviceArn"].startswith("arn:aws:ecs:us-west-2:")
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def test_a_healthy_deployment_emits_the_documented_sequence(ecs: Any, events: list) -> None:
+    created = create(ecs)
+    assert names(events) == [
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "TASK PROVISIONING",
+        "TASK PENDING",
+        "TASK RUNNING",
+        "SERVICE_DEPLOYMENT_COMPLETED",
+        "SERVICE_STEADY_STATE",
+        "SERVICE_STEADY_STATE",
+    ]
+    service_arn = created["serviceArn"]
+    deployments = [e for e in events if e["detail-type"] == "ECS Deployment State Change"]
+    assert {e["detail"]["deploymentId"] for e in deployments} == {
+        deployments[0]["detail"]["deploymentId"]
+    }
+    assert re.fullmatch(r"ecs-svc/\d{19}", deployments[0]["detail"]["deploymentId"])
+    assert all(e["resources"] == [service_arn] for e in deployments)
+    assert [e["detail"]["eventType"] for e in deployments] == ["INFO", "INFO"]
+    steady = [e for e in events if e["detail-type"] == "ECS Service Action"]
+    assert all(e["detail"]["clusterArn"].endswith(":cluster/default") for e in steady)
+    assert steady[0]["id"] != steady[1]["id"]
+
+    tasks = [e for e in events if e["detail-type"] == "ECS Task State Change"]
+    assert [e["detail"]["version"] for e in tasks] == [1, 2, 3]
+    assert {e["detail"]["taskArn"] for e in tasks} == {tasks[0]["resources"][0]}
+    running = tasks[-1]["detail"]
+    assert running["group"] == "service:secure-blog"
+    assert running["startedBy"] == deployments[0]["detail"]["deploymentId"]
+    assert (running["launchType"], running["cpu"], running["memory"]) == ("FARGATE", "512", "1024")
+    assert "stopCode" not in running and "startedAt" in running
+    times = [e["time"] for e in events]
+    assert times == sorted(times)
+
+
+def test_a_failing_health_check_stops_tasks_and_fails_the_deployment(
+    ecs: Any, events: list
+) -> None:
+    express.set_behaviour("secure-", "failing-health-check")
+    create(ecs)
+    assert names(events) == [
+        "SERVICE_DEPLOYMENT_IN_PROGRESS",
+        "TASK PROVISIONING",
+        "TASK PENDING",
+        "TASK RUNNING",
+        "TASK STOPPED",
+        "SERVICE_DEPLOYMENT_FAILED",
+    ]
+    stopped = events[4]["detail"]
+    assert stopped["desiredStatus"] == "STOPPED" and stopped["version"] == 4
+    assert stopped["stopCode"] == "ServiceSchedulerInitiated"
+    assert re.fullmatch(
+        r"Task failed ELB health checks in \(target-group arn:aws:"
+        rf"elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/[\w-]+/[0-9a-f]+\)",
+        stopped["stoppedReason"],
+    )
+    failed = events[-1]["detail"]
+    assert failed["eventType"] == "ERROR"
+    assert failed["reason"].startswith("ECS deployment circuit breaker")
+
+
+def test_a_crash_loop_stops_tasks_with_the_exit_code(ecs: Any, events: list) -> None:
+    express.set_behaviour(None, "crash-loop")
+    create(ecs, scalingTarget={"minTaskCount": 2})
+    tasks = [e["detail"] for e in events if e["detail-type"] == "ECS Task State Change"]
+    by_task: dict[str, list[dict]] = {}
+    for detail in tasks:
+        by_task.setdefault(detail["taskArn"], []).append(detail)
+    assert len(by_task) == 2
+    for history in by_task.values():
+        assert [d["version"] for d in history] == [1, 2, 3, 4]
+        stopped = history[-1]
+        assert stopped["lastStatus"] == "STOPPED"
+        assert stopped["stopCode"] == "EssentialContainerExited"
+        assert stopped["stoppedReason"] == "Essential container in task exited"
+        assert stopped["containers"][0]["exitCode"] == 1
+    assert names(events)[-1] == "SERVICE_DEPLOYMENT_FAILED"
+
+
+def test_the_longest_matching_prefix_chooses_the_behaviour(ecs: Any, events: list) -> None:
+    express.set_behaviour(None, "crash-loop")
+    express.set_behaviour("secure", "failing-health-check")
+    express.set_behaviour("secure-blog", "healthy")
+    create(ecs)
+    create(ecs, serviceName="secure-shop")
+    create(ecs, serviceName="other")
+    finals = [
+        e["detail"]["eventName"]
+        for e in events
+        if e["detail-type"] == "ECS Deployment State Change"
+        and e["detail"]["eventName"] != "SERVICE_DEPLOYMENT_IN_PROGRESS"
+    ]
+    assert finals == [
+        "SERVICE_DEPLOYMENT_COMPLETED",
+        "SERVICE_DEPLOYMENT_FAILED",
+        "SERVICE_DEPLOYMENT_FAILED",
+    ]
+    with pytest.raises(ValueError):
+        express.set_behaviour(None, "on-fire")
+
+
+def test_every_emitted_event_is_a_complete_envelope(ecs: Any, events: list) -> None:
+    express.set_behaviour("bad", "failing-health-check")
+    create(ecs)
+    create(ecs, serviceName="bad-app")
+    assert events
+    for event in events:
+        assert set(event) == ENVELOPE_KEYS
+        assert (event["version"], event["source"]) == ("0", "aws.ecs")
+        assert (event["account"], event["region"]) == (ACCOUNT, REGION)
+        assert TIME.match(event["time"]) and len(event["resources"]) == 1
+        assert re.fullmatch(r"[0-9a-f-]{36}", event["id"])
+        corpus = _corpus_for(event)
+        assert set(event["detail"]) == set(corpus["detail"]), event["detail-type"]
+    assert len({e["id"] for e in events}) == len(events)
+
+
+def test_without_emit_events_are_kept_for_emitted() -> None:
+    express.install()
+    with mock_aws():
+        create(boto3.client("ecs", region_name=REGION))
+    assert names(express.emitted())[0] == "SERVICE_DEPLOYMENT_IN_PROGRESS"
+    assert len(express.emitted()) == 7
+    express.reset()
+    assert express.emitted() == []
+
+
+def test_with_a_time_scale_events_arrive_later_from_another_thread() -> None:
+    received: list[tuple[str, dict]] = []
+    done = threading.Event()
+
+    def emit(event: dict) -> None:
+        received.append((threading.current_thread().name, event))
+        if event["detail"].get("eventName") == "SERVICE_STEADY_STATE" and len(received) == 7:
+            done.set()
+
+    scale = 0.01  # a deployment's 97 simulated seconds take about 1 s
+    express.install(emit=emit, time_scale=scale)
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name=REGION)
+        arn = create(ecs)["serviceArn"]
+        assert len(received) < 7  # the call returned before the deployment finished
+        assert done.wait(5)
+        assert names([e for _, e in received]) == [
+            "SERVICE_DEPLOYMENT_IN_PROGRESS",
+            "TASK PROVISIONING",
+            "TASK PENDING",
+            "TASK RUNNING",
+            "SERVICE_DEPLOYMENT_COMPLETED",
+            "SERVICE_STEADY_STATE",
+            "SERVICE_STEADY_STATE",
+        ]
+        assert {name for name, _ in received} == {"express-events"}
+
+        ecs.delete_express_gateway_service(serviceArn=arn)
+        status = ecs.describe_express_gateway_service(serviceArn=arn)["service"]["status"]
+        assert status["statusCode"] == "DRAINING"  # for 60 simulated seconds
+        time.sleep(express.DRAIN_SECONDS * scale + 0.1)
+        status = ecs.describe_express_gateway_service(serviceArn=arn)["service"]["status"]
+        assert status["statusCode"] == "INACTIVE"
+
+
+def test_reset_cancels_pending_emissions() -> None:
+    received: list[dict] = []
+    express.install(emit=received.append, time_scale=0.05)  # COMPLETED due after 4.5 s
+    with mock_aws():
+        create(boto3.client("ecs", region_name=REGION))
+    express.reset()
+    time.sleep(0.05)
+    at_reset = len(received)
+    time.sleep(1.2)  # PENDING was due after 1 s
+    assert len(received) == at_reset
+    assert names(received)[0] == "SERVICE_DEPLOYMENT_IN_PROGRESS"
+    assert "TASK PENDING" not in names(received)
+
+
+def test_install_is_idempotent(events: list) -> None:
+    express.install(emit=events.append)
+    express.install(emit=events.append)
+    with mock_aws():
+        create(boto3.client("ecs", region_name=REGION))
+    assert len(events) == 7
+
+
+# --- moto server mode ----------------------------------------------------------------------
+
+
+def _assert_matches_shape(value: Any, shape: Shape, path: str) -> None:
+    """Fail on any key the botocore model does not declare, or a missing required member."""
+    if shape.type_name == "structure":
+        assert isinstance(value, dict), path
+        assert set(value) <= set(shape.members), f"{path}: {set(value) - set(shape.members)}"
+        assert set(shape.required_members) <= set(value), path
+        for key, item in value.items():
+            _assert_matches_shape(item, shape.members[key], f"{path}.{key}")
+    elif shape.type_name == "list":
+        assert isinstance(value, list), path
+        for index, item in enumerate(value):
+            _assert_matches_shape(item, shape.member, f"{path}[{index}]")
+    elif shape.type_name == "string":
+        assert isinstance(value, str), path
+        assert not shape.enum or value in shape.enum, f"{path}: {value}"
+    elif shape.type_name == "integer":
+        assert isinstance(value, int), path
+    elif shape.type_name == "timestamp":
+        assert isinstance(value, int | float), path
+
+
+def test_server_mode_serves_the_operations_with_model_exact_bodies(events: list) -> None:
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        ecs = boto3.client("ecs", region_name=REGION, endpoint_url=f"http://{host}:{port}")
+        raw: dict[str, Any] = {}
+
+        def capture(response_dict: dict, operation_model: Any, **_: Any) -> None:
+            raw[operation_model.name] = (
+                json.loads(response_dict["body"]),
+                operation_model.output_shape,
+            )
+
+        ecs.meta.events.register("before-parse.ecs.*", capture)
+        created = create(ecs)
+        arn = created["serviceArn"]
+        assert ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])["service"][
+            "activeConfigurations"
+        ][0]["ingressPaths"][0]["endpoint"].endswith(".ecs.us-east-1.on.aws")
+        ecs.update_express_gateway_service(serviceArn=arn, healthCheckPath="/ready")
+        assert ecs.delete_express_gateway_service(serviceArn=arn)["service"]["status"] == {
+            "statusCode": "DRAINING"
+        }
+        for operation, (body, shape) in raw.items():
+            _assert_matches_shape(body, shape, operation)
+        assert set(raw) == {
+            "CreateExpressGatewayService",
+            "DescribeExpressGatewayService",
+            "UpdateExpressGatewayService",
+            "DeleteExpressGatewayService",
+        }
+
+        with pytest.raises(ClientError) as duplicate:
+            create(ecs, serviceName="other")
+            create(ecs, serviceName="other")
+        assert duplicate.value.response["Error"]["Code"] == "InvalidParameterException"
+        with pytest.raises(ecs.exceptions.ResourceNotFoundException):
+            ecs.describe_express_gateway_service(serviceArn=arn.replace("secure-blog", "nope"))
+        assert names(events).count("SERVICE_DEPLOYMENT_COMPLETED") == 3
+    finally:
+        server.stop()
+
+
+# --- the shared corpus and the builders ----------------------------------------------------
+
+
+def _corpus_for(event: dict[str, Any]) -> dict[str, Any]:
+    detail = event["detail"]
+    name = {
+        "ECS Deployment State Change": "ecs_deployment_state_change_in_progress",
+        "ECS Service Action": "ecs_service_action_steady_state",
+        "ECS Task State Change": {
+            "PROVISIONING": "ecs_task_state_change_provisioning",
+            "PENDING": "ecs_task_state_change_provisioning",
+            "RUNNING": "ecs_task_state_change_running",
+            "STOPPED": "ecs_task_state_change_stopped_health_check",
+        }.get(detail.get("lastStatus", ""), ""),
+        "CodeBuild Build State Change": "codebuild_build_state_change_succeeded",
+    }[event["detail-type"]]
+    return json.loads((CORPUS / f"{name}.json").read_text())
+
+
+@pytest.mark.parametrize("path", sorted(CORPUS.glob("*.json")), ids=lambda p: p.stem)
+def test_corpus_events_are_complete_documented_envelopes(path: Path) -> None:
+    event = json.loads(path.read_text())
+    assert set(event) == ENVELOPE_KEYS and TIME.match(event["time"])
+    detail = event["detail"]
+    if event["source"] == "aws.codebuild":
+        assert event["resources"] == [detail["build-id"]]
+        assert detail["build-status"] in {"IN_PROGRESS", "SUCCEEDED", "FAILED", "STOPPED"}
+        assert detail["version"] == "1" and detail["current-phase-context"] == "[]"
+        info = detail["additional-information"]
+        assert info["build-complete"] is (detail["build-status"] != "IN_PROGRESS")
+    elif event["detail-type"] == "ECS Deployment State Change":
+        assert set(detail) == {"eventType", "eventName", "deploymentId", "updatedAt", "reason"}
+        assert detail["eventType"] == (
+            "ERROR" if detail["eventName"].endswith("FAILED") else "INFO"
+        )
+    elif event["detail-type"] == "ECS Service Action":
+        assert set(detail) == {"eventType", "eventName", "clusterArn", "createdAt"}
+        assert MILLIS.match(detail["createdAt"])
+    else:
+        assert event["resources"] == [detail["taskArn"]]
+        assert MILLIS.match(detail["createdAt"]) and MILLIS.match(detail["updatedAt"])
+        assert ("stopCode" in detail) is (detail["lastStatus"] == "STOPPED")
+
+
+def test_codebuild_builder_tracks_completion_and_rejects_unknown_statuses() -> None:
+    common = {"account": ACCOUNT, "region": REGION, "project_name": "p", "build_uuid": "u-1"}
+    started = aws_events.codebuild_build_state_change(**common, build_status="IN_PROGRESS")
+    failed = aws_events.codebuild_build_state_change(**common, build_status="FAILED")
+    arn = f"arn:aws:codebuild:{REGION}:{ACCOUNT}:build/p:u-1"
+    assert started["resources"] == [arn] and started["detail"]["build-id"] == arn
+    assert started["detail"]["current-phase"] == "SUBMITTED"
+    assert failed["detail"]["current-phase"] == "COMPLETED"
+    assert failed["detail"]["additional-information"]["logs"]["group-name"] == "/aws/codebuild/p"
+    assert re.fullmatch(
+        r"[A-Z][a-z]{2} \d{1,2}, \d{4} \d{1,2}:\d\d:\d\d [AP]M",
+        failed["detail"]["additional-information"]["build-start-time"],
+    )
+    with pytest.raises(ValueError):
+        aws_events.codebuild_build_state_change(**common, build_status="DONE")
+    with pytest.raises(ValueError):
+        aws_events.ecs_deployment_state_change(
+            account=ACCOUNT,
+            region=REGION,
+            service_arn="s",
+            deployment_id="d",
+            event_name="SERVICE_DEPLOYMENT_DONE",
+        )

@@ -1,0 +1,44 @@
+"""Event contracts: committed JSON Schemas match the models; every field is documented."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from bot.events.models import EVENT_TYPES, SOURCE, UnknownEventError, parse_detail
+from bot.events.schemas import SCHEMA_DIR, render_schemas
+
+
+def test_committed_schemas_match_the_models() -> None:
+    rendered = render_schemas()
+    committed = {p.name: p.read_text() for p in SCHEMA_DIR.glob("*.json")}
+    assert sorted(committed) == sorted(rendered), "run: python -m bot.events.schemas"
+    for name, text in rendered.items():
+        assert committed[name] == text, f"{name} is stale; run: python -m bot.events.schemas"
+
+
+@pytest.mark.parametrize("name", sorted(EVENT_TYPES))
+def test_every_event_has_the_common_fields_and_documented_fields(name: str) -> None:
+    model = EVENT_TYPES[name]
+    assert model.detail_type == name
+    fields = model.model_fields
+    assert {"migration_id", "schema_version", "idempotency_key"} <= set(fields)
+    for field_name, field in fields.items():
+        assert field.description, f"{name}.{field_name} has no description"
+
+
+def test_a_detail_validates_against_its_committed_schema() -> None:
+    schema = json.loads((SCHEMA_DIR / "CutoverRequested.json").read_text())
+    detail = {"migration_id": "mig-1", "idempotency_key": "k", "weight": 50, "requested_by": "U1"}
+    jsonschema.validate(detail, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**detail, "weight": 150}, schema)
+
+
+def test_parse_detail_round_trips_and_refuses_unknown_types() -> None:
+    event = parse_detail("TrafficShifted", {"migration_id": "m", "idempotency_key": "k", "weight": 10})
+    assert event.detail_type == "TrafficShifted" and SOURCE == "migration-bot"
+    with pytest.raises(UnknownEventError):
+        parse_detail("SomethingHappened", {})

@@ -1,0 +1,89 @@
+"""Sizing, runtime detection, plans, Dockerfiles and Slack wording (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
+from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
+from bot.domain.planning import detect_runtime, detect_start_command, make_plan
+from bot.domain.sizing import UnknownInstanceTypeError, fargate_size
+from bot.sandbox.legacy import USER_DATA
+from bot.slack.blocks import escape
+
+
+@pytest.mark.parametrize(
+    ("instance_type", "expected"),
+    [
+        ("t3.small", ("1024", "2048")),
+        ("t3.micro", ("1024", "2048")),
+        ("m5.large", ("2048", "8192")),
+        ("c6i.xlarge", ("4096", "16384")),
+    ],
+)
+def test_fargate_size_covers_the_instance(instance_type: str, expected: tuple[str, str]) -> None:
+    assert fargate_size(instance_type) == expected
+
+
+def test_unknown_instance_type_is_refused() -> None:
+    with pytest.raises(UnknownInstanceTypeError):
+        fargate_size("weird")
+
+
+def instance(**changes: object) -> InstanceFacts:
+    base = InstanceFacts(
+        instance_id="i-0abc1234",
+        instance_type="t3.small",
+        architecture="x86_64",
+        state="running",
+        name="secure-blog",
+        vpc_id="vpc-1",
+        subnet_id="subnet-private",
+        security_group_ids=["sg-1"],
+        user_data=USER_DATA,
+    )
+    return base.model_copy(update=changes)
+
+
+LB = LoadBalancingFacts(
+    target_group_arn="arn:tg",
+    port=3000,
+    health_check_path="/health",
+    load_balancer_arn="arn:lb",
+    load_balancer_name="secure-blog-alb",
+    load_balancer_dns="secure-blog-alb-1.us-east-1.elb.amazonaws.com",
+    load_balancer_zone_id="Z35SXDOTRQ7X7K",
+    subnet_ids=["subnet-a", "subnet-b"],
+)
+
+
+def test_plan_from_the_seeded_node_app() -> None:
+    assert detect_runtime(USER_DATA) == "node"
+    assert detect_start_command(USER_DATA, "node") == ["node", "server.js"]
+    plan = make_plan(instance(), LB, DnsRecordFacts(hosted_zone_id="Z1", record_name="blog."))
+    assert (plan.port, plan.health_check_path, plan.cpu, plan.memory) == (3000, "/health", "1024", "2048")
+    assert plan.subnet_ids == ["subnet-a", "subnet-b"] and plan.warnings == []
+
+
+def test_arm64_and_missing_dns_are_warned_about() -> None:
+    plan = make_plan(instance(architecture="arm64"), LB, None)
+    assert any("x86_64 only" in w for w in plan.warnings)
+    assert any("Route 53" in w for w in plan.warnings)
+
+
+def test_dockerfile_is_non_root_pinned_and_health_checked() -> None:
+    dockerfile = render_dockerfile(make_plan(instance(), LB, None))
+    assert "USER node" in dockerfile
+    assert "FROM --platform=linux/amd64 public.ecr.aws/docker/library/node:20." in dockerfile
+    assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
+    assert 'CMD ["node", "server.js"]' in dockerfile
+
+
+def test_dockerfile_refuses_runtimes_without_a_template() -> None:
+    plan = make_plan(instance(user_data="java -jar app.jar"), LB, None)
+    with pytest.raises(UnsupportedRuntimeError, match="java"):
+        render_dockerfile(plan)
+
+
+def test_escape_neutralises_slack_control_sequences() -> None:
+    assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
