@@ -2,14 +2,18 @@
 # Offline checks of template.yaml: `sam validate`, `sam validate --lint` (cfn-lint; any
 # error or warning fails) and `sam build`, then proves the build output is complete:
 # every function's handler module and the dependency layer's python/ folder (built for
-# the layer's BuildArchitecture, with every pinned requirement installed).
+# the layer's BuildArchitecture, with every pinned requirement installed). It also checks
+# the wiring STYLE.md asks of every function: own log group with retention, on-failure
+# destination, explicit role, and rules with pattern, retry policy and a dead-letter queue
+# whose queue policy admits the rule.
 #
 # Run from anywhere; it works in the repository root. Nothing here talks to AWS: dummy
 # credentials and a fixed region are forced, and telemetry is off. `sam build` reaches
 # PyPI for the layer's wheels.
 #
 # Environment:
-#   PYTHON     python with PyYAML, used to read the template (default: python3)
+#   PYTHON     python with PyYAML, used to read the template (default: python3, or
+#              .venv/bin/python when python3 lacks PyYAML)
 #   SAM_CLI_VERSION  version installed when `sam` is missing (default: 1.170.0)
 set -euo pipefail
 
@@ -66,8 +70,14 @@ if ! python3.13 --version >/dev/null 2>&1; then
 fi
 log "build python: $(env "${BUILD_ENV[@]}" python3.13 --version 2>&1) ${BUILD_ENV[*]}"
 
-"$PYTHON" -c 'import yaml' 2>/dev/null \
-    || die "$PYTHON cannot import yaml (PyYAML); set PYTHON to a python that has it"
+if ! "$PYTHON" -c 'import yaml' 2>/dev/null; then
+    # Default python3 without PyYAML: fall back to the project's virtualenv if it has it.
+    if [[ "$PYTHON" == python3 ]] && .venv/bin/python -c 'import yaml' 2>/dev/null; then
+        PYTHON=.venv/bin/python
+    else
+        die "$PYTHON cannot import yaml (PyYAML); set PYTHON to a python that has it"
+    fi
+fi
 
 # --- validate, lint, build ------------------------------------------------------------------
 log "sam validate"
@@ -83,11 +93,19 @@ env "${BUILD_ENV[@]}" sam build --template-file template.yaml --build-dir "$BUIL
     || die "sam build"
 log "sam build took $((SECONDS - start)) s"
 
-# --- build output ---------------------------------------------------------------------------
-log "checking build output in $BUILD_DIR"
+# --- build output and wiring ----------------------------------------------------------------
+log "checking build output in $BUILD_DIR and the template's wiring"
 if ! "$PYTHON" - "$BUILD_DIR" <<'PY'
-"""Every function's handler module and every layer's python/ folder exist in the build."""
+"""Build output is complete, and every function is wired as STYLE.md asks.
 
+Build: each function's handler module and each python layer's python/ folder (pinned
+versions installed, compiled extensions for the layer's BuildArchitecture).
+Wiring: each function has its own log group (/aws/lambda/<FunctionName>, with retention),
+an on-failure destination, and a role; each EventBridgeRule event has a pattern, a retry
+policy and a dead-letter queue whose queue policy lets that rule send to it.
+"""
+
+import json
 import re
 import sys
 from pathlib import Path
@@ -108,7 +126,7 @@ def _tagged(loader, tag_suffix, node):
         value = loader.construct_sequence(node, deep=True)
     else:
         value = loader.construct_mapping(node, deep=True)
-    return {tag_suffix: value}
+    return {"Fn::" + tag_suffix if tag_suffix != "Ref" else "Ref": value}
 
 
 CfnLoader.add_multi_constructor("!", _tagged)
@@ -116,26 +134,44 @@ CfnLoader.add_multi_constructor("!", _tagged)
 template = yaml.load(Path("template.yaml").read_text(), Loader=CfnLoader)
 resources = template.get("Resources") or {}
 function_globals = ((template.get("Globals") or {}).get("Function")) or {}
-
 problems: list[str] = []
-functions = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Function"}
-layers = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::LayerVersion"}
-if not functions:
-    problems.append("template.yaml declares no AWS::Serverless::Function")
+
+
+def target(value, fn: str) -> str | None:
+    """Logical id named by {"Ref": id} or {"Fn::GetAtt": "id.Attr" | [id, Attr]}."""
+    if not isinstance(value, dict) or fn not in value:
+        return None
+    inner = value[fn]
+    return inner[0] if isinstance(inner, list) else str(inner).split(".", 1)[0]
+
+
+def text(value) -> str | None:
+    """A plain string or the template string of a !Sub."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        inner = value["Fn::Sub"]
+        return inner if isinstance(inner, str) else inner[0]
+    return None
 
 
 def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
+functions = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::Function"}
+layers = {k: v for k, v in resources.items() if v.get("Type") == "AWS::Serverless::LayerVersion"}
+if not functions:
+    problems.append("template.yaml declares no AWS::Serverless::Function")
+
+# --- build output ----------------------------------------------------------------------
 for logical_id, resource in sorted(functions.items()):
     props = resource.get("Properties") or {}
     handler = props.get("Handler", function_globals.get("Handler"))
     if not isinstance(handler, str) or "." not in handler:
         problems.append(f"{logical_id}: no usable Handler ({handler!r})")
         continue
-    module = handler.rsplit(".", 1)[0]
-    path = build / logical_id / (module.replace(".", "/") + ".py")
+    path = build / logical_id / (handler.rsplit(".", 1)[0].replace(".", "/") + ".py")
     if path.is_file():
         print(f"  ok  {logical_id:<22} {handler:<36} {path}")
     else:
@@ -150,43 +186,86 @@ for logical_id, resource in sorted(layers.items()):
     if not site.is_dir() or not any(site.iterdir()):
         problems.append(f"{logical_id}: layer folder missing or empty: {site}")
         continue
-    # Every pinned requirement is installed at its pinned version.
-    content = props.get("ContentUri")
-    requirements = Path(content) / "requirements.txt" if isinstance(content, str) else None
     installed = {}
     for dist in site.glob("*.dist-info"):
         name, _, version = dist.name[: -len(".dist-info")].partition("-")
         installed[canonical(name)] = version
+    content = props.get("ContentUri")
+    requirements = Path(content) / "requirements.txt" if isinstance(content, str) else None
     if requirements and requirements.is_file():
         for line in requirements.read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             match = re.fullmatch(r"([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^]]*\])?==([^\s;]+)", line)
-            if not match:
-                continue
-            name, version = match.groups()
-            got = installed.get(canonical(name))
-            if got != version:
-                problems.append(f"{logical_id}: {name}=={version} pinned, found {got or 'nothing'}")
-    # Compiled extensions were built for the layer's architecture.
+            if match:
+                name, version = match.groups()
+                got = installed.get(canonical(name))
+                if got != version:
+                    problems.append(f"{logical_id}: {name}=={version} pinned, found {got or 'nothing'}")
     arch = metadata.get("BuildArchitecture", "x86_64")
     wanted, foreign = ("aarch64", "x86_64") if arch == "arm64" else ("x86_64", "aarch64")
     extensions = [p for p in site.rglob("*.so") if "-linux-gnu" in p.name]
     wrong = [p for p in extensions if foreign in p.name or wanted not in p.name]
-    for p in wrong:
-        problems.append(f"{logical_id}: extension not built for {arch}: {p}")
+    problems += [f"{logical_id}: extension not built for {arch}: {p}" for p in wrong]
     print(
         f"  ok  {logical_id:<22} {site} ({len(installed)} distributions,"
         f" {len(extensions) - len(wrong)} {wanted} extensions)"
     )
 
+# --- wiring ------------------------------------------------------------------------------
+queue_policies = [r for r in resources.values() if r.get("Type") == "AWS::SQS::QueuePolicy"]
+for logical_id, resource in sorted(functions.items()):
+    props = resource.get("Properties") or {}
+    where, before = f"{logical_id}:", len(problems)
+    log_group_id = target((props.get("LoggingConfig") or {}).get("LogGroup"), "Ref")
+    log_group = resources.get(log_group_id or "", {})
+    if log_group.get("Type") != "AWS::Logs::LogGroup":
+        problems.append(f"{where} LoggingConfig.LogGroup is not a !Ref to an AWS::Logs::LogGroup")
+    else:
+        lg = log_group.get("Properties") or {}
+        if "RetentionInDays" not in lg:
+            problems.append(f"{where} log group {log_group_id} has no RetentionInDays")
+        name, fn_name = text(lg.get("LogGroupName")), text(props.get("FunctionName"))
+        if fn_name is None or name != f"/aws/lambda/{fn_name}":
+            problems.append(f"{where} log group {log_group_id} is not named /aws/lambda/<FunctionName>")
+    invoke = props.get("EventInvokeConfig") or function_globals.get("EventInvokeConfig") or {}
+    on_failure = ((invoke.get("DestinationConfig") or {}).get("OnFailure")) or {}
+    if "MaximumRetryAttempts" not in invoke or not on_failure.get("Destination"):
+        problems.append(f"{where} EventInvokeConfig lacks MaximumRetryAttempts or an OnFailure destination")
+    if not props.get("Role") and not props.get("Policies"):
+        problems.append(f"{where} neither Role nor Policies: it would get SAM's default role")
+    for event_name, event in (props.get("Events") or {}).items():
+        if event.get("Type") != "EventBridgeRule":
+            continue
+        ep = event.get("Properties") or {}
+        rule = f"{logical_id}{event_name}"
+        retry = ep.get("RetryPolicy") or {}
+        if not ep.get("Pattern"):
+            problems.append(f"{where} rule {event_name} has no Pattern")
+        if not {"MaximumRetryAttempts", "MaximumEventAgeInSeconds"} <= retry.keys():
+            problems.append(f"{where} rule {event_name} RetryPolicy lacks MaximumRetryAttempts/MaximumEventAgeInSeconds")
+        dlq = ep.get("DeadLetterConfig") or {}
+        if not dlq.get("Arn") and not dlq.get("Type"):
+            problems.append(f"{where} rule {event_name} has no DeadLetterConfig")
+        queue = target(dlq.get("Arn"), "Fn::GetAtt")
+        if queue:
+            granted = [
+                p for p in queue_policies
+                if any(target(q, "Ref") == queue for q in (p.get("Properties") or {}).get("Queues", []))
+                and re.search(rf'"{rule}(\.Arn)?"', json.dumps(p))
+            ]
+            if not granted:
+                problems.append(f"{where} no AWS::SQS::QueuePolicy on {queue} lets rule {rule} send to it")
+    if len(problems) == before:
+        print(f"  ok  {logical_id:<22} wiring (log group, on-failure destination, role, rules)")
+
 if problems:
-    print("\nBuild output incomplete:", file=sys.stderr)
+    print("\nsam_check found problems:", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
     sys.exit(1)
-print(f"build output complete: {len(functions)} functions, {len(layers)} layer(s)")
+print(f"build output and wiring complete: {len(functions)} functions, {len(layers)} layer(s)")
 PY
 then
-    die "build output check (see the list above)"
+    die "build output / wiring check (see the list above)"
 fi
 log "sam_check: OK"

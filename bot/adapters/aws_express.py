@@ -73,8 +73,12 @@ class AwsExpress:
 def _facts(service: dict[str, Any]) -> ServiceFacts:
     configurations = service.get("activeConfigurations") or [{}]
     paths = configurations[0].get("ingressPaths") or [{}]
+    endpoint = paths[0].get("endpoint")
+    # Express returns the endpoint's host name; the bot keeps it as an HTTPS URL.
+    if endpoint and "://" not in endpoint:
+        endpoint = f"https://{endpoint}"
     return ServiceFacts(
         service_arn=service["serviceArn"],
         status=service.get("status", {}).get("statusCode", "UNKNOWN"),
-        endpoint=paths[0].get("endpoint"),
+        endpoint=endpoint,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +18,8 @@ from typing import Any
 import boto3
 
 from bot import bootstrap
+from bot.domain.migration import Migration
+from bot.domain.state import Stage
 from bot.sandbox import codebuild, express
 from bot.sandbox.aws_bus import default_bus_emitter
 from bot.sandbox.cloud import BotStack, LocalSlack
@@ -161,6 +164,29 @@ class Sandbox:
         """Deliver events until the bus is quiet; return how many were delivered."""
         assert self.runtime is not None, "start() the sandbox first"
         return self.runtime.run_until_idle(idle=idle)
+
+    def migration(self) -> Migration:
+        """The channel's newest migration, as stored."""
+        found = bootstrap.core().store.list_by_channel(CHANNEL)
+        if not found:
+            raise LookupError("no migration in the channel")
+        return max(found, key=lambda m: m.created_at)
+
+    def wait_for(self, *stages: Stage, timeout: float = 60.0) -> Migration:
+        """Deliver events (waiting for simulated AWS delays) until the migration reaches a stage."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.settle()
+            migration = self.migration()
+            if migration.stage in stages and migration.requested_weight is None:
+                self.settle()
+                return migration
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{migration.migration_id} is {migration.stage.value}, not "
+                    + " or ".join(s.value for s in stages)
+                )
+            time.sleep(0.02)
 
     def thread(self) -> str:
         """The newest migration's thread as a person reads it."""

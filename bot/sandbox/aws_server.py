@@ -1,0 +1,46 @@
+"""The AWS stand-in: moto in server mode on a free loopback port, started by the project."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+from moto.server import ThreadedMotoServer
+
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "sandbox",
+    "AWS_SECRET_ACCESS_KEY": "sandbox",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 nobody listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class AwsServer:
+    """moto's threaded server (every service, one process) with fake credentials."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+
+    @property
+    def endpoint_url(self) -> str:
+        """Base URL for boto3's ``endpoint_url`` / ``AWS_ENDPOINT_URL``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> str:
+        """Start serving; return the endpoint URL."""
+        for name, value in FAKE_CREDENTIALS.items():
+            os.environ[name] = value  # the stand-in accepts any; never real ones
+        os.environ.pop("AWS_PROFILE", None)
+        self._server.start()
+        return self.endpoint_url
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.stop()

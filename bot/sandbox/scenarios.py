@@ -1,0 +1,125 @@
+"""Scripted runs of the sandbox: what a person would do in Slack, step by step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+from bot.domain.state import Stage
+from bot.sandbox import express
+from bot.sandbox.harness import Sandbox
+
+
+@dataclass
+class Outcome:
+    """How a scenario ended: its verdict, the stage timings and what it checked."""
+
+    ok: bool
+    end_stage: str
+    timings: list[tuple[str, float]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+class Stopwatch:
+    """Times each named stage of a run."""
+
+    def __init__(self) -> None:
+        self.timings: list[tuple[str, float]] = []
+
+    def stage(self, name: str, step: Callable[[], object]) -> object:
+        """Run ``step`` and record how long it took under ``name``."""
+        started = time.perf_counter()
+        result = step()
+        self.timings.append((name, time.perf_counter() - started))
+        return result
+
+
+def _start(box: Sandbox, watch: Stopwatch) -> None:
+    assert box.legacy is not None
+    watch.stage(
+        "request → plan",
+        lambda: (box.slash(box.legacy.name, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+    )  # type: ignore[union-attr]
+    watch.stage(
+        "approve → build → deploy → healthy or failed",
+        lambda: (
+            box.click("approve_plan", user="U0BOB"),
+            box.wait_for(Stage.HEALTHY, Stage.FAILED),
+        ),
+    )
+
+
+def _cutover(box: Sandbox, watch: Stopwatch, weight: int) -> None:
+    target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
+    watch.stage(
+        f"cutover {weight}%",
+        lambda: (box.click(f"cutover_{weight}", user="U0BOB"), box.wait_for(target, Stage.FAILED)),
+    )
+
+
+def happy(box: Sandbox) -> Outcome:
+    """/migrate the legacy app and cut over 10 → 50 → 100 %."""
+    watch = Stopwatch()
+    _start(box, watch)
+    for weight in (10, 50, 100):
+        _cutover(box, watch, weight)
+    end = box.migration()
+    return Outcome(
+        end.stage == Stage.CUT_OVER and end.weight == 100, end.stage.value, watch.timings
+    )
+
+
+def rollback_after_50(box: Sandbox) -> Outcome:
+    """Cut over to 50 %, then roll everything back to EC2."""
+    watch = Stopwatch()
+    _start(box, watch)
+    for weight in (10, 50):
+        _cutover(box, watch, weight)
+    watch.stage(
+        "rollback", lambda: (box.click("rollback", user="U0CAROL"), box.wait_for(Stage.ROLLED_BACK))
+    )
+    end = box.migration()
+    return Outcome(
+        end.stage == Stage.ROLLED_BACK and end.weight == 0, end.stage.value, watch.timings
+    )
+
+
+def failing_health_check(box: Sandbox) -> Outcome:
+    """The new tasks fail their health checks: the deployment fails and Rollback is used."""
+    express.set_behaviour(None, "failing-health-check")
+    watch = Stopwatch()
+    _start(box, watch)
+    failed = box.migration()
+    notes = [f"failure shown: {failed.failure}"]
+    ok = failed.stage == Stage.FAILED and "health check" in (failed.failure or "") + box.thread()
+    watch.stage(
+        "rollback", lambda: (box.click("rollback", user="U0BOB"), box.wait_for(Stage.ROLLED_BACK))
+    )
+    end = box.migration()
+    return Outcome(ok and end.stage == Stage.ROLLED_BACK, end.stage.value, watch.timings, notes)
+
+
+def bad_input(box: Sandbox) -> Outcome:
+    """A missing instance and a malformed id: ephemeral errors, nothing written."""
+    notes = []
+    ok = True
+    for text in ("i-0123456789abcdef0", "i-xyz"):
+        answer = box.slash(text)["json"].get("text", "")
+        notes.append(f"/migrate {text} → {answer.splitlines()[0] if answer else '(no answer)'}")
+        ok &= answer.startswith(":warning:")
+    items = box.client("dynamodb").scan(TableName="MigrationsTable")["Items"]
+    delivered = box.settle()
+    notes.append(f"items written: {len(items)}, events delivered: {delivered}")
+    return Outcome(ok and not items and delivered == 0, "nothing started", [], notes)
+
+
+SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
+    "happy": happy,
+    "failing-health-check": failing_health_check,
+    "rollback-after-50": rollback_after_50,
+    "bad-input": bad_input,
+}
+
+__all__ = ["SCENARIOS", "Outcome"]

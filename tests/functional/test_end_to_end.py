@@ -1,0 +1,126 @@
+"""From /migrate to a completed cutover (and to a rollback), through the real handlers.
+
+moto in-process stands in for AWS; the bus rules and their consumers are read
+from template.yaml; Slack requests are signed; the bot's Web API calls go over
+HTTP to the local Slack stand-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bot.sandbox.harness import Sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with mock_aws(), Sandbox() as box:
+        yield box
+
+
+def migrate_to_healthy(box: Sandbox) -> None:
+    assert box.legacy is not None
+    response = box.slash(box.legacy.instance_id, user="U0ALICE")
+    assert response["statusCode"] == 200
+    assert "started" in response["json"]["text"]
+    box.settle()
+    assert "Approve plan" in box.thread()
+    box.click("approve_plan", user="U0BOB")
+    box.settle()
+
+
+def weights(box: Sandbox) -> dict[str, int]:
+    assert box.legacy is not None
+    records = boto3.client("route53").list_resource_record_sets(
+        HostedZoneId=box.legacy.hosted_zone_id
+    )["ResourceRecordSets"]
+    return {r["SetIdentifier"]: r["Weight"] for r in records if "SetIdentifier" in r}
+
+
+def test_migrate_to_completed_cutover(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    thread = sandbox.thread()
+    assert "Healthy, ready for cutover" in thread
+    assert "[ Cutover 10% ]" in thread and "[ Rollback ]" in thread
+    for weight in (10, 50, 100):
+        sandbox.click(f"cutover_{weight}", user="U0BOB")
+        sandbox.settle()
+        assert weights(sandbox) == {"legacy-ec2": 100 - weight, "ecs-express": weight}
+    thread = sandbox.thread()
+    assert "Cut over — 100% on ECS" in thread
+    assert "Traffic now 0% EC2 · 100% ECS" in thread
+    # The legacy stack keeps running.
+    assert sandbox.legacy is not None
+    state = boto3.client("ec2").describe_instances(InstanceIds=[sandbox.legacy.instance_id])
+    assert state["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
+    # Nothing was dead-lettered and every consumer in the template was exercised.
+    assert sandbox.runtime is not None and sandbox.runtime.failures == []
+    used = {i.function for i in sandbox.runtime.invocations}
+    assert used == set(sandbox.runtime.functions)
+
+
+def test_rollback_after_half_cutover(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    sandbox.click("cutover_10")
+    sandbox.settle()
+    sandbox.click("cutover_50")
+    sandbox.settle()
+    assert weights(sandbox) == {"legacy-ec2": 50, "ecs-express": 50}
+    sandbox.click("rollback", user="U0CAROL")
+    sandbox.settle()
+    assert weights(sandbox) == {"legacy-ec2": 100, "ecs-express": 0}
+    thread = sandbox.thread()
+    assert "Rolled back to EC2" in thread
+    assert "All traffic is back on EC2" in thread
+    assert "[ Cutover" not in thread.split("Rolled back to EC2", 1)[1].split("\n  ", 1)[0]
+
+
+def test_stale_click_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    old_card = sandbox.card()
+    sandbox.click("cutover_10")
+    sandbox.settle()
+    before = weights(sandbox)
+    # Click a button from the card as it was before the 10 % step.
+    stale = next(
+        e
+        for b in old_card["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "cutover_50"
+    )
+    from bot.sandbox.slack_client import block_action
+
+    from bot.sandbox.harness import CHANNEL, SIGNING_SECRET
+
+    event = block_action(
+        "cutover_50",
+        stale["value"],
+        user_id="U0BOB",
+        channel_id=CHANNEL,
+        message_ts=old_card["ts"],
+        message=old_card,
+        response_url=sandbox.slack.new_response_url(CHANNEL, user_id="U0BOB"),
+        signing_secret=SIGNING_SECRET,
+    )
+    sandbox._ingress(event)
+    sandbox.settle()
+    assert weights(sandbox) == before
+    assert "out of date" in sandbox.slack.responses[-1].payload["text"]
+
+
+def test_bad_input_gets_usage_and_writes_nothing(sandbox: Sandbox) -> None:
+    for text in ("i-xyz", "i-0123456789abcdef0", "no-such-app"):
+        response = sandbox.slash(text)
+        assert response["statusCode"] == 200
+        assert ":warning:" in response["json"]["text"]
+        assert "Usage" in response["json"]["text"]
+    items = boto3.client("dynamodb").scan(TableName="MigrationsTable")["Items"]
+    assert items == []
+    assert sandbox.settle() == 0  # no event reached any consumer
+    with pytest.raises(KeyError):
+        sandbox.slack.channel("C0PLATFORM")  # the bot never wrote to the channel
