@@ -38,7 +38,9 @@ def test_a_detail_validates_against_its_committed_schema() -> None:
 
 
 def test_parse_detail_round_trips_and_refuses_unknown_types() -> None:
-    event = parse_detail("TrafficShifted", {"migration_id": "m", "idempotency_key": "k", "weight": 10})
+    event = parse_detail(
+        "TrafficShifted", {"migration_id": "m", "idempotency_key": "k", "weight": 10}
+    )
     assert event.detail_type == "TrafficShifted" and SOURCE == "migration-bot"
     with pytest.raises(UnknownEventError):
         parse_detail("SomethingHappened", {})

@@ -61,7 +61,12 @@ def test_plan_from_the_seeded_node_app() -> None:
     assert detect_runtime(USER_DATA) == "node"
     assert detect_start_command(USER_DATA, "node") == ["node", "server.js"]
     plan = make_plan(instance(), LB, DnsRecordFacts(hosted_zone_id="Z1", record_name="blog."))
-    assert (plan.port, plan.health_check_path, plan.cpu, plan.memory) == (3000, "/health", "1024", "2048")
+    assert (plan.port, plan.health_check_path, plan.cpu, plan.memory) == (
+        3000,
+        "/health",
+        "1024",
+        "2048",
+    )
     assert plan.subnet_ids == ["subnet-a", "subnet-b"] and plan.warnings == []
 
 

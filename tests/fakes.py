@@ -1,0 +1,243 @@
+"""In-memory fakes of the ports, with the same conditional semantics as the adapters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.domain.facts import (
+    DnsRecordFacts,
+    InstanceFacts,
+    LoadBalancingFacts,
+    ServiceFacts,
+    ServiceSpec,
+)
+from bot.domain.migration import Migration
+from bot.events.models import DomainEvent
+from bot.ports import (
+    AuditRecord,
+    InstanceNotFoundError,
+    MigrationNotFoundError,
+    StaleVersionError,
+    TaskRecord,
+)
+from bot.slack.blocks import render_milestone
+
+TERMINAL = ("SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED")
+
+
+class FakeClock:
+    """A clock that moves one second per reading."""
+
+    def __init__(self) -> None:
+        self._now = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        self._now += timedelta(seconds=1)
+        return self._now
+
+
+@dataclass
+class FakeStore:
+    """Migrations and claims in dicts."""
+
+    migrations: dict[str, Migration] = field(default_factory=dict)
+    audit: list[AuditRecord] = field(default_factory=list)
+    claims: set[str] = field(default_factory=set)
+    tasks: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
+    deployments: dict[tuple[str, str], str] = field(default_factory=dict)
+    slack_ts: dict[str, str] = field(default_factory=dict)
+
+    def create(self, migration: Migration) -> Migration:
+        stored = migration.model_copy(update={"version": 1})
+        self.migrations[migration.migration_id] = stored
+        return stored
+
+    def get(self, migration_id: str) -> Migration:
+        if migration_id not in self.migrations:
+            raise MigrationNotFoundError(migration_id)
+        ts = self.slack_ts.get(migration_id)
+        return self.migrations[migration_id].model_copy(update={"slack_ts": ts})
+
+    def save(self, migration: Migration) -> Migration:
+        if self.migrations[migration.migration_id].version != migration.version:
+            raise StaleVersionError(migration.migration_id)
+        saved = migration.model_copy(update={"version": migration.version + 1})
+        self.migrations[migration.migration_id] = saved
+        return saved
+
+    def set_slack_ts(self, migration_id: str, ts: str) -> bool:
+        if migration_id in self.slack_ts:
+            return False
+        self.slack_ts[migration_id] = ts
+        return True
+
+    def find_by_service_arn(self, service_arn: str) -> Migration | None:
+        return next((m for m in self.migrations.values() if m.service_arn == service_arn), None)
+
+    def list_by_channel(self, channel_id: str) -> list[Migration]:
+        return [m for m in self.migrations.values() if m.channel_id == channel_id]
+
+    def append_audit(self, record: AuditRecord) -> None:
+        self.audit.append(record)
+
+    def audit_trail(self, migration_id: str) -> list[AuditRecord]:
+        return [r for r in self.audit if r.migration_id == migration_id]
+
+    def claim(self, key: str) -> bool:
+        if key in self.claims:
+            return False
+        self.claims.add(key)
+        return True
+
+    def release(self, key: str) -> None:
+        self.claims.discard(key)
+
+    def record_task(self, migration_id: str, task: TaskRecord) -> bool:
+        key = (migration_id, task.task_arn)
+        if key in self.tasks and self.tasks[key].ecs_version >= task.ecs_version:
+            return False
+        self.tasks[key] = task
+        return True
+
+    def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
+        key = (migration_id, deployment_id)
+        if key in self.deployments and self.deployments[key] in (*TERMINAL, status):
+            return False
+        self.deployments[key] = status
+        return True
+
+    def deployment_statuses(self, migration_id: str) -> dict[str, str]:
+        return {d: s for (m, d), s in self.deployments.items() if m == migration_id}
+
+
+@dataclass
+class RecordingPublisher:
+    """Keeps what was published."""
+
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def publish(self, events: Sequence[DomainEvent]) -> None:
+        self.events.extend(events)
+
+    def types(self) -> list[str]:
+        return [e.detail_type for e in self.events]
+
+
+@dataclass
+class FakeSlack:
+    """Cards and replies, rendered with the real builders."""
+
+    cards: dict[str, Migration] = field(default_factory=dict)
+    replies: list[str] = field(default_factory=list)
+    posted_cards: int = 0
+
+    def post_card(self, migration: Migration) -> str:
+        self.posted_cards += 1
+        ts = f"1700000000.{self.posted_cards:06d}"
+        self.cards[ts] = migration
+        return ts
+
+    def update_card(self, migration: Migration) -> None:
+        assert migration.slack_ts in self.cards
+        self.cards[migration.slack_ts] = migration
+
+    def is_milestone(self, event: DomainEvent) -> bool:
+        return render_milestone(event) is not None
+
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
+        text = render_milestone(event)
+        assert text is not None
+        self.replies.append(text)
+
+
+INSTANCE = InstanceFacts(
+    instance_id="i-0abc1234def567890",
+    instance_type="t3.small",
+    architecture="x86_64",
+    state="running",
+    name="secure-blog",
+    vpc_id="vpc-1",
+    subnet_id="subnet-private",
+    security_group_ids=["sg-1"],
+    user_data="#!/bin/bash\nnode server.js &\n",
+)
+LOAD_BALANCING = LoadBalancingFacts(
+    target_group_arn="arn:tg",
+    port=3000,
+    health_check_path="/health",
+    load_balancer_arn="arn:lb",
+    load_balancer_name="secure-blog-alb",
+    load_balancer_dns="secure-blog-alb-1.us-east-1.elb.amazonaws.com",
+    load_balancer_zone_id="Z35SXDOTRQ7X7K",
+    subnet_ids=["subnet-a", "subnet-b"],
+)
+
+
+@dataclass
+class FakeDiscovery:
+    """One known instance behind an ALB with a DNS record."""
+
+    instance: InstanceFacts | None = field(default_factory=lambda: INSTANCE)
+
+    def find_instance(self, target: str) -> InstanceFacts:
+        if self.instance is None or target not in (self.instance.instance_id, self.instance.name):
+            raise InstanceNotFoundError(f"no instance matches {target!r}")
+        return self.instance
+
+    def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
+        return LOAD_BALANCING
+
+    def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
+        return DnsRecordFacts(hosted_zone_id="Z1", record_name="blog.example.com.")
+
+
+@dataclass
+class FakeBuildAws:
+    """Counts builds started."""
+
+    builds: list[str] = field(default_factory=list)
+    sources: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def ensure_repository(self, name: str) -> str:
+        return f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
+
+    def upload_source(self, migration_id: str, files: dict[str, str]) -> str:
+        self.sources[migration_id] = files
+        return f"bucket/sources/{migration_id}/source.zip"
+
+    def start_build(
+        self, project_name: str, source_location: str, repository_uri: str, image_tag: str
+    ) -> str:
+        build_id = f"{project_name}:build-{len(self.builds) + 1}"
+        self.builds.append(build_id)
+        return build_id
+
+
+@dataclass
+class FakeDeployAws:
+    """Records service specs."""
+
+    specs: list[ServiceSpec] = field(default_factory=list)
+
+    def create_service(self, spec: ServiceSpec) -> ServiceFacts:
+        self.specs.append(spec)
+        return ServiceFacts(
+            service_arn=f"arn:aws:ecs:us-east-1:123456789012:service/default/{spec.service_name}",
+            status="ACTIVE",
+            endpoint="https://se-0123.ecs.us-east-1.on.aws",
+        )
+
+
+@dataclass
+class FakeTrafficAws:
+    """Remembers the weights set."""
+
+    weights: list[int] = field(default_factory=list)
+
+    def set_weights(
+        self, record: DnsRecordFacts, legacy_target: str, express_target: str, express_weight: int
+    ) -> None:
+        assert express_target == "se-0123.ecs.us-east-1.on.aws"
+        self.weights.append(express_weight)
