@@ -7,8 +7,22 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.events.models import events_backends
+from moto.events.utils import EventTemplateParser
 
 Emit = Callable[[dict[str, Any]], None]
+
+# AWS delivers the whole envelope to a target; moto 5.2's default input template
+# drops ``account``, which Lambda consumers (and Powertools' EventBridgeModel) need.
+FULL_ENVELOPE_TEMPLATE = (
+    '{"version": "0", "id": "<id>", "detail-type": "<detail-type>", "source": "<source>", '
+    '"account": "<account>", "time": <time>, "region": "<region>", '
+    '"resources": <resources>, "detail": <detail>}'
+)
+
+
+def deliver_full_envelopes() -> None:
+    """Make the stand-in's rule targets receive the complete envelope, as AWS's do."""
+    EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE = FULL_ENVELOPE_TEMPLATE
 
 
 def default_bus_emitter() -> Emit:

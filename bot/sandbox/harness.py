@@ -21,7 +21,7 @@ from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.sandbox import codebuild, express
-from bot.sandbox.aws_bus import default_bus_emitter
+from bot.sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from bot.sandbox.cloud import BotStack, LocalSlack
 from bot.sandbox.lambda_runtime import LambdaRuntime, LocalContext
 from bot.sandbox.legacy import LegacyApp, seed_legacy
@@ -67,6 +67,7 @@ class Sandbox:
 
     def start(self) -> Sandbox:
         """Start the Slack stand-in, provision the bot and the legacy account."""
+        deliver_full_envelopes()
         api_url = self.slack.start()
         account = self.client("sts").get_caller_identity()["Account"]
         template = Template.load()
@@ -200,7 +201,7 @@ class Sandbox:
         try:
             response["json"] = json.loads(body) if body else {}
         except json.JSONDecodeError:
-            response["json"] = {}
+            response["json"] = {"text": body}  # Bolt answers a text-only ack as text/plain
         return response
 
     def _set_env(self, env: dict[str, str]) -> None:

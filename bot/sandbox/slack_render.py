@@ -1,24 +1,90 @@
-"""Plain-text rendering of Slack messages as a person reads them (for the Slack stand-in)."""
+"""The Slack stand-in's channel view: recorded messages and threads, read as a person would."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
+from dataclasses import dataclass, field
+from typing import Any
 
 Block = Mapping[str, Any]
 
+TEAM_ID = "T0SANDBOX"
+BOT_USER_ID = "U0BOT"
+BOT_ID = "B0BOT"
+APP_ID = "A0SANDBOX"
 INDENT = "    "
 DIVIDER = "-" * 40
 
 
-class RenderableMessage(Protocol):
-    """What the renderer needs from a recorded message."""
+@dataclass
+class Message:
+    """A message as it currently reads, with its edit count and (for a root) its replies."""
 
+    channel: str
     ts: str
-    text: str
-    blocks: list[dict[str, Any]]
-    edits: int
-    deleted: bool
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    user: str = BOT_USER_ID
+    thread_ts: str | None = None
+    edits: int = 0
+    deleted: bool = False
+    visible_to: str | None = None  # set on ephemeral messages
+    replies: list[Message] = field(default_factory=list)
+
+    def as_slack(self) -> dict[str, Any]:
+        """The message object as Slack returns it (and puts in interaction payloads)."""
+        data: dict[str, Any] = {
+            "type": "message",
+            "user": self.user,
+            "bot_id": BOT_ID,
+            "app_id": APP_ID,
+            "team": TEAM_ID,
+            "ts": self.ts,
+            "text": self.text,
+            "blocks": self.blocks,
+        }
+        if self.thread_ts:
+            data["thread_ts"] = self.thread_ts
+        if self.replies:
+            data.update(reply_count=len(self.replies), latest_reply=self.replies[-1].ts)
+        if self.edits:
+            data["edited"] = {"user": self.user, "ts": self.ts}
+        return data
+
+
+@dataclass
+class Channel:
+    """One channel's top-level messages (each with its replies) and its ephemeral messages."""
+
+    id: str
+    name: str
+    messages: list[Message] = field(default_factory=list)
+    ephemerals: list[Message] = field(default_factory=list)
+
+    def message(self, ts: str) -> Message:
+        """The message (top-level or reply) with this ts; KeyError if there is none."""
+        for root in self.messages:
+            for message in (root, *root.replies):
+                if message.ts == ts:
+                    return message
+        raise KeyError(ts)
+
+    def thread(self, ts: str) -> list[Message]:
+        """The root of the thread holding `ts`, followed by its replies."""
+        message = self.message(ts)
+        root = self.message(message.thread_ts) if message.thread_ts else message
+        return [root, *root.replies]
+
+    def render_thread(self, ts: str) -> str:
+        """The thread holding `ts` as plain text: the root card, then indented replies."""
+        root, *replies = self.thread(ts)
+        return render_thread_lines(root, replies)
+
+    def render(self) -> str:
+        """The channel in time order: each top-level message with its thread, and ephemerals."""
+        items = [(root.ts, render_thread_lines(root, root.replies)) for root in self.messages]
+        items += [(e.ts, "\n".join(render_message(e))) for e in self.ephemerals]
+        return "\n\n".join(text for _, text in sorted(items))
 
 
 def _text(obj: Any) -> str:
@@ -101,17 +167,19 @@ def render_blocks(blocks: Sequence[Block]) -> list[str]:
     return lines
 
 
-def render_message(message: RenderableMessage) -> list[str]:
+def render_message(message: Message) -> list[str]:
     """Render one message: its blocks (or text when it has none), marked when edited or deleted."""
     if message.deleted:
         return ["(This message was deleted.)"]
     lines = render_blocks(message.blocks) if message.blocks else message.text.splitlines()
+    if message.visible_to:
+        lines.insert(0, f"(only visible to <@{message.visible_to}>)")
     if message.edits:
         lines.append(f"(edited {message.edits}x)")
     return lines or [""]
 
 
-def render_thread_lines(root: RenderableMessage, replies: Sequence[RenderableMessage]) -> str:
+def render_thread_lines(root: Message, replies: Sequence[Message]) -> str:
     """Render a thread: the root message, then each reply indented under it."""
     lines = render_message(root)
     for reply in replies:

@@ -8,94 +8,17 @@ import threading
 import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.slack_render import render_message, render_thread_lines
+from bot.sandbox.slack_render import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
 
-TEAM_ID = "T0SANDBOX"
-BOT_USER_ID = "U0BOT"
-BOT_ID = "B0BOT"
-APP_ID = "A0SANDBOX"
 FIRST_TS_MICROS = 1_700_000_000_000_100
 TS_STEP_MICROS = 100
 
 Reply = tuple[int, dict[str, Any], dict[str, str]]
-
-
-@dataclass
-class Message:
-    """A message as it currently reads, with its edit count and (for a root) its replies."""
-
-    channel: str
-    ts: str
-    text: str = ""
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    user: str = BOT_USER_ID
-    thread_ts: str | None = None
-    edits: int = 0
-    deleted: bool = False
-    replies: list[Message] = field(default_factory=list)
-
-    def as_slack(self) -> dict[str, Any]:
-        """The message object as Slack returns it (and puts in interaction payloads)."""
-        data: dict[str, Any] = {
-            "type": "message",
-            "user": self.user,
-            "bot_id": BOT_ID,
-            "app_id": APP_ID,
-            "team": TEAM_ID,
-            "ts": self.ts,
-            "text": self.text,
-            "blocks": self.blocks,
-        }
-        if self.thread_ts:
-            data["thread_ts"] = self.thread_ts
-        if self.replies:
-            data.update(reply_count=len(self.replies), latest_reply=self.replies[-1].ts)
-        if self.edits:
-            data["edited"] = {"user": self.user, "ts": self.ts}
-        return data
-
-
-@dataclass
-class Ephemeral:
-    """A message only one user sees (chat.postEphemeral or an ephemeral response_url reply)."""
-
-    channel: str
-    user: str | None
-    ts: str
-    text: str = ""
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    thread_ts: str | None = None
-    edits: int = 0
-    deleted: bool = False
-
-
-@dataclass
-class Channel:
-    """One channel's top-level messages (each with its replies) and its ephemeral messages."""
-
-    id: str
-    name: str
-    messages: list[Message] = field(default_factory=list)
-    ephemerals: list[Ephemeral] = field(default_factory=list)
-
-    def message(self, ts: str) -> Message:
-        """The message (top-level or reply) with this ts; KeyError if there is none."""
-        for root in self.messages:
-            for message in (root, *root.replies):
-                if message.ts == ts:
-                    return message
-        raise KeyError(ts)
-
-    def thread(self, ts: str) -> list[Message]:
-        """The root of the thread holding `ts`, followed by its replies."""
-        message = self.message(ts)
-        root = self.message(message.thread_ts) if message.thread_ts else message
-        return [root, *root.replies]
 
 
 @dataclass(frozen=True)
@@ -119,14 +42,12 @@ class Response:
 
 @dataclass
 class _Hook:
+    """Where a response_url's answers land."""
+
     channel: str | None
     user_id: str | None
     message_ts: str | None
     uses: int = 0
-
-
-def _json_field(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
 
 
 class SlackStandIn:
@@ -134,7 +55,7 @@ class SlackStandIn:
 
     def __init__(
         self,
-        token: str = "xoxb-sandbox",
+        token: str = "xoxb-sandbox-token",
         *,
         channels: Mapping[str, str] | None = None,
         rate_limit_per_channel_per_second: int | None = None,
@@ -204,20 +125,11 @@ class SlackStandIn:
 
     def render_thread(self, channel: str, ts: str) -> str:
         """The thread holding `ts` as a person reads it: the root card, then indented replies."""
-        root, *replies = self.channel(channel).thread(ts)
-        return render_thread_lines(root, replies)
+        return self.channel(channel).render_thread(ts)
 
     def render_channel(self, channel: str) -> str:
         """The whole channel as plain text: each top-level message with its thread."""
-        view = self.channel(channel)
-        items: list[tuple[str, str]] = [
-            (m.ts, render_thread_lines(m, m.replies)) for m in view.messages
-        ]
-        items += [
-            (e.ts, "\n".join([f"(only visible to {e.user})", *render_message(e)]))
-            for e in view.ephemerals
-        ]
-        return f"#{view.name}\n\n" + "\n\n".join(text for _, text in sorted(items))
+        return self.channel(channel).render()
 
     # the Web API -------------------------------------------------------------------------
     def call(self, method: str, args: dict[str, Any], bearer: str | None) -> Reply:
@@ -229,16 +141,19 @@ class SlackStandIn:
 
     def _answer(self, method: str, args: dict[str, Any], bearer: str | None) -> Reply:
         token = bearer or args.pop("token", None)
-        if not token:
-            return 200, {"ok": False, "error": "not_authed"}, {}
-        if token != self.token:
-            return 200, {"ok": False, "error": "invalid_auth"}, {}
         handler = _METHODS.get(method)
-        if handler is None:
-            return 200, {"ok": False, "error": "unknown_method"}, {}
-        if method in self.rate_limited_methods and self._rate_limited(str(args.get("channel"))):
-            return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
-        return 200, handler(self, args), {}
+        try:
+            if not token:
+                raise _SlackError("not_authed")
+            if token != self.token:
+                raise _SlackError("invalid_auth")
+            if handler is None:
+                raise _SlackError("unknown_method")
+            if method in self.rate_limited_methods and self._rate_limited(str(args.get("channel"))):
+                return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
+            return 200, {"ok": True, **handler(self, args)}, {}
+        except _SlackError as error:
+            return 200, {"ok": False, "error": error.code}, {}
 
     def _rate_limited(self, channel: str) -> bool:
         if self.rate_limit is None:
@@ -255,48 +170,47 @@ class SlackStandIn:
         micros = next(self._ts)
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
-    def _find_channel(self, channel_id: Any, *, create: bool) -> Channel | None:
+    def _channel(self, channel_id: Any, *, create: bool = False) -> Channel:
         channel_id = str(channel_id or "")
         if channel_id not in self._channels and create and self._auto_channels and channel_id:
             self._channels[channel_id] = Channel(channel_id, channel_id.lower())
-        return self._channels.get(channel_id)
+        if channel_id not in self._channels:
+            raise _SlackError("channel_not_found")
+        return self._channels[channel_id]
 
     def _post(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._find_channel(args.get("channel"), create=True)
-        if view is None:
-            return {"ok": False, "error": "channel_not_found"}
-        text, blocks = args.get("text") or "", _json_field(args.get("blocks")) or []
-        if not text and not blocks:
-            return {"ok": False, "error": "no_text"}
+        view = self._channel(args.get("channel"), create=True)
+        text, blocks = _content(args)
         parent = None
         if args.get("thread_ts"):
             try:
                 parent = view.thread(str(args["thread_ts"]))[0]
             except KeyError:
-                return {"ok": False, "error": "thread_not_found"}
+                raise _SlackError("thread_not_found") from None
         message = Message(
             view.id, self._next_ts(), text, blocks, thread_ts=parent.ts if parent else None
         )
         (parent.replies if parent else view.messages).append(message)
-        return {"ok": True, "channel": view.id, "ts": message.ts, "message": message.as_slack()}
+        return {"channel": view.id, "ts": message.ts, "message": message.as_slack()}
 
-    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._find_channel(args.get("channel"), create=False)
-        if view is None:
-            return {"ok": False, "error": "channel_not_found"}
+    def _existing(self, args: dict[str, Any]) -> tuple[Channel, Message]:
+        view = self._channel(args.get("channel"))
         try:
             message = view.message(str(args.get("ts")))
         except KeyError:
-            return {"ok": False, "error": "message_not_found"}
+            raise _SlackError("message_not_found") from None
         if message.deleted:
-            return {"ok": False, "error": "message_not_found"}
+            raise _SlackError("message_not_found")
+        return view, message
+
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view, message = self._existing(args)
         if "text" in args:
             message.text = args["text"] or ""
-        if "blocks" in args:
+        if "blocks" in args:  # omitted blocks are kept, as Slack does
             message.blocks = _json_field(args["blocks"]) or []
         message.edits += 1
         return {
-            "ok": True,
             "channel": view.id,
             "ts": message.ts,
             "text": message.text,
@@ -304,33 +218,28 @@ class SlackStandIn:
         }
 
     def _delete(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._find_channel(args.get("channel"), create=False)
-        if view is None:
-            return {"ok": False, "error": "channel_not_found"}
-        try:
-            view.message(str(args.get("ts"))).deleted = True
-        except KeyError:
-            return {"ok": False, "error": "message_not_found"}
-        return {"ok": True, "channel": view.id, "ts": args.get("ts")}
+        view, message = self._existing(args)
+        message.deleted = True
+        return {"channel": view.id, "ts": message.ts}
 
     def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._find_channel(args.get("channel"), create=True)
-        if view is None:
-            return {"ok": False, "error": "channel_not_found"}
+        view = self._channel(args.get("channel"), create=True)
         if not args.get("user"):
-            return {"ok": False, "error": "user_not_found"}
-        text, blocks = args.get("text") or "", _json_field(args.get("blocks")) or []
-        if not text and not blocks:
-            return {"ok": False, "error": "no_text"}
-        ephemeral = Ephemeral(
-            view.id, str(args["user"]), self._next_ts(), text, blocks, args.get("thread_ts")
+            raise _SlackError("user_not_found")
+        text, blocks = _content(args)
+        return {"message_ts": self._ephemeral(view, str(args["user"]), text, blocks, args)}
+
+    def _ephemeral(
+        self, view: Channel, user: str | None, text: str, blocks: list, where: Mapping[str, Any]
+    ) -> str:
+        ts, thread_ts = self._next_ts(), where.get("thread_ts")
+        view.ephemerals.append(
+            Message(view.id, ts, text, blocks, thread_ts=thread_ts, visible_to=user)
         )
-        view.ephemerals.append(ephemeral)
-        return {"ok": True, "message_ts": ephemeral.ts}
+        return ts
 
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {
-            "ok": True,
             "url": "https://sandbox.slack.com/",
             "team": "Sandbox",
             "user": "migrate-bot",
@@ -341,20 +250,21 @@ class SlackStandIn:
         }
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._find_channel(args.get("channel"), create=True)
-        if view is None:
-            return {"ok": False, "error": "channel_not_found"}
+        channel_id = str(args.get("channel") or "")
+        known = self._channels.get(channel_id)
+        if known is None and not (self._auto_channels and channel_id):
+            raise _SlackError("channel_not_found")
+        name = known.name if known else channel_id.lower()  # looking does not create it
         return {
-            "ok": True,
             "channel": {
-                "id": view.id,
-                "name": view.name,
+                "id": channel_id,
+                "name": name,
                 "is_channel": True,
                 "is_private": False,
                 "is_archived": False,
                 "is_member": True,
                 "created": 1_700_000_000,
-            },
+            }
         }
 
     # response_url ------------------------------------------------------------------------
@@ -365,44 +275,51 @@ class SlackStandIn:
             if hook is None:
                 return 404, "no_service"
             hook.uses += 1
-            if hook.uses > 5:
+            if hook.uses > 5:  # Slack allows five uses of a response_url
                 return 404, "used_url"
-            self.responses.append(
-                Response(f"{self._root}/response/{hook_id}", hook.channel, payload)
-            )
-            view = self._find_channel(hook.channel, create=True)
-            if view is not None:
-                self._apply_response(view, hook, payload)
+            url = f"{self._root}/response/{hook_id}"
+            self.responses.append(Response(url, hook.channel, payload))
+            try:
+                if hook.channel:
+                    self._apply_response(self._channel(hook.channel, create=True), hook, payload)
+            except _SlackError as error:
+                return 400, error.code
             return 200, "ok"
 
     def _apply_response(self, view: Channel, hook: _Hook, payload: dict[str, Any]) -> None:
         text, blocks = payload.get("text") or "", payload.get("blocks") or []
-        original = None
-        if hook.message_ts:
-            try:
-                original = view.message(hook.message_ts)
-            except KeyError:
-                original = None
+        try:
+            original: Message | None = view.message(hook.message_ts or "")
+        except KeyError:
+            original = None
         if payload.get("delete_original") and original is not None:
             original.deleted = True
         elif payload.get("replace_original") and original is not None:
             original.text, original.blocks = text, blocks
             original.edits += 1
         elif payload.get("response_type") == "in_channel":
-            self._post(
-                {
-                    "channel": view.id,
-                    "text": text,
-                    "blocks": blocks,
-                    "thread_ts": payload.get("thread_ts"),
-                }
-            )
+            self._post(dict(payload, channel=view.id))
         else:
-            view.ephemerals.append(
-                Ephemeral(
-                    view.id, hook.user_id, self._next_ts(), text, blocks, payload.get("thread_ts")
-                )
-            )
+            self._ephemeral(view, hook.user_id, text, blocks, payload)
+
+
+class _SlackError(Exception):
+    """A Web API error answered as `{"ok": false, "error": code}`."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _json_field(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def _content(args: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    text, blocks = args.get("text") or "", _json_field(args.get("blocks")) or []
+    if not text and not blocks:
+        raise _SlackError("no_text")
+    return text, blocks
 
 
 _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = {
@@ -434,17 +351,15 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
             parts = urlsplit(self.path)
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            content_type = self.headers.get("Content-Type", "")
             if parts.path.startswith("/response/"):
-                status, text = standin.respond(
-                    parts.path.removeprefix("/response/"), json.loads(raw or b"{}")
-                )
-                self._send(status, text.encode(), "text/plain", {})
-                return
+                hook_id = parts.path.removeprefix("/response/")
+                status, text = standin.respond(hook_id, json.loads(raw or b"{}"))
+                return self._send(status, text.encode(), "text/plain", {})
             if not parts.path.startswith("/api/"):
-                self._send(404, b"Not Found", "text/plain", {})
-                return
-            args = dict(parse_qsl(parts.query)) | _parse_body(content_type, raw)
+                return self._send(404, b"Not Found", "text/plain", {})
+            args = dict(parse_qsl(parts.query)) | _parse_body(
+                self.headers["Content-Type"] or "", raw
+            )
             auth = self.headers.get("Authorization", "")
             bearer = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else None
             status, body, headers = standin.call(parts.path.removeprefix("/api/"), args, bearer)

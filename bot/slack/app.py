@@ -72,10 +72,9 @@ class ButtonValue(BaseModel):
     w: int | None = None
 
 
-def build_app(deps: IngressDeps, *, token: str, signing_secret: str, client: WebClient) -> App:
-    """Create the Bolt app with every listener registered."""
+def build_app(deps: IngressDeps, *, signing_secret: str, client: WebClient) -> App:
+    """Create the Bolt app with every listener registered (the token rides on ``client``)."""
     app = App(
-        token=token,
         signing_secret=signing_secret,
         client=client,
         token_verification_enabled=False,

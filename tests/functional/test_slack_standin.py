@@ -1,0 +1,398 @@
+"""The Slack stand-in and the user-side client, exercised with the real slack_sdk and Bolt."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from types import SimpleNamespace
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from slack_bolt import App
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import builtin_handlers
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.signature import SignatureVerifier
+from slack_sdk.webhook import WebhookClient
+
+from bot.sandbox import slack_client
+from bot.sandbox.slack_client import SlackUser
+from bot.sandbox.slack_standin import SlackStandIn
+
+TOKEN = "xoxb-test-token"
+SECRET = "test-signing-secret"
+CHANNEL = "C0TEST"
+CONTEXT = SimpleNamespace(function_name="SlackIngress", invoked_function_arn="arn:test")
+
+CARD = [
+    {"type": "header", "text": {"type": "plain_text", "text": "Migrating secure-blog"}},
+    {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": "*Plan ready* for `i-0abc123`"},
+        "fields": [
+            {"type": "mrkdwn", "text": "*CPU*\n0.5 vCPU"},
+            {"type": "mrkdwn", "text": "*Memory*\n1 GB"},
+        ],
+    },
+    {"type": "divider"},
+    {"type": "context", "elements": [{"type": "mrkdwn", "text": "requested by <@U0ALICE>"}]},
+    {
+        "type": "actions",
+        "block_id": "plan",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "approve_plan",
+                "value": "mig-1:3",
+                "style": "primary",
+                "text": {"type": "plain_text", "text": "Approve plan"},
+            },
+            {
+                "type": "button",
+                "action_id": "cancel",
+                "value": "mig-1:3",
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Cancel"},
+                "confirm": {
+                    "title": {"type": "plain_text", "text": "Cancel this migration?"},
+                    "text": {"type": "plain_text", "text": "Nothing has been changed yet."},
+                    "confirm": {"type": "plain_text", "text": "Cancel it"},
+                    "deny": {"type": "plain_text", "text": "Keep"},
+                },
+            },
+        ],
+    },
+]
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn(TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def client(standin: SlackStandIn) -> WebClient:
+    return WebClient(token=TOKEN, base_url=standin.url)
+
+
+def test_start_returns_a_loopback_api_url(standin: SlackStandIn) -> None:
+    assert standin.url.startswith("http://127.0.0.1:")
+    assert standin.url.endswith("/api/")
+
+
+def test_post_thread_and_update_are_recorded_per_channel_and_thread(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="Migrating secure-blog", blocks=CARD)
+    reply = client.chat_postMessage(channel=CHANNEL, text="Discovery started", thread_ts=root["ts"])
+    second = client.chat_postMessage(channel=CHANNEL, text="Plan ready", thread_ts=reply["ts"])
+    updated = client.chat_update(channel=CHANNEL, ts=root["ts"], text="Plan approved", blocks=[])
+
+    assert root["ok"] and root["channel"] == CHANNEL
+    assert root["message"]["blocks"] == CARD
+    assert root["ts"] == "1700000000.000100"
+    assert float(root["ts"]) < float(reply["ts"]) < float(second["ts"])
+    assert updated["ts"] == root["ts"] and updated["text"] == "Plan approved"
+    view = standin.channel(CHANNEL)
+    assert [m.ts for m in view.messages] == [root["ts"]]
+    card = view.messages[0]
+    assert (card.text, card.blocks, card.edits) == ("Plan approved", [], 1)
+    # A reply to a reply lands in the root's thread, as in Slack.
+    assert [r.text for r in card.replies] == ["Discovery started", "Plan ready"]
+    assert all(r.thread_ts == root["ts"] for r in card.replies)
+    assert [c.method for c in standin.calls] == ["chat.postMessage"] * 3 + ["chat.update"]
+
+
+def test_update_keeps_blocks_when_only_text_is_sent(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="card", blocks=CARD)
+    client.chat_update(channel=CHANNEL, ts=root["ts"], text="card v2")
+    client.chat_update(channel=CHANNEL, ts=root["ts"], text="card v3")
+    card = standin.channel(CHANNEL).message(root["ts"])
+    assert (card.text, card.blocks, card.edits) == ("card v3", CARD, 2)
+
+
+def test_update_errors_are_the_ones_slack_returns(client: WebClient) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="card")
+    with pytest.raises(SlackApiError) as unknown_channel:
+        client.chat_update(channel="C0NOWHERE", ts=root["ts"], text="x")
+    with pytest.raises(SlackApiError) as unknown_message:
+        client.chat_update(channel=CHANNEL, ts="1600000000.000100", text="x")
+    assert unknown_channel.value.response["error"] == "channel_not_found"
+    assert unknown_message.value.response["error"] == "message_not_found"
+
+
+def test_configured_channels_refuse_others(client: WebClient) -> None:
+    with SlackStandIn(TOKEN, channels={CHANNEL: "platform"}) as standin:
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        assert web.conversations_info(channel=CHANNEL)["channel"]["name"] == "platform"
+        with pytest.raises(SlackApiError) as refused:
+            web.chat_postMessage(channel="C0OTHER", text="hi")
+    assert refused.value.response["error"] == "channel_not_found"
+
+
+def test_invalid_token_surfaces_as_slack_api_error(standin: SlackStandIn) -> None:
+    wrong = WebClient(token="xoxb-wrong", base_url=standin.url)
+    with pytest.raises(SlackApiError) as error:
+        wrong.chat_postMessage(channel=CHANNEL, text="hi")
+    assert error.value.response["error"] == "invalid_auth"
+    with pytest.raises(KeyError):
+        standin.channel(CHANNEL)  # nothing was written
+
+
+def test_auth_test_and_form_encoded_calls(client: WebClient, standin: SlackStandIn) -> None:
+    # auth.test goes form-encoded; the stand-in reads both form and JSON bodies.
+    assert client.auth_test()["user_id"] == "U0BOT"
+    info = client.conversations_info(channel=CHANNEL)
+    assert info["channel"]["id"] == CHANNEL
+    form = client.api_call(
+        "chat.postMessage",
+        params={"channel": CHANNEL, "text": "form", "blocks": json.dumps(CARD[:1])},
+    )
+    assert standin.channel(CHANNEL).message(form["ts"]).blocks == CARD[:1]
+
+
+def test_rate_limit_answers_429_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch, standin: SlackStandIn
+) -> None:
+    now = [1000.0]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    monkeypatch.setattr(builtin_handlers, "time", SimpleNamespace(sleep=sleep))
+    with SlackStandIn(TOKEN, rate_limit_per_channel_per_second=1, clock=lambda: now[0]) as limited:
+        plain = WebClient(token=TOKEN, base_url=limited.url)
+        plain.chat_postMessage(channel=CHANNEL, text="first")
+        with pytest.raises(SlackApiError) as limited_error:
+            plain.chat_postMessage(channel=CHANNEL, text="second")
+        plain.chat_postMessage(channel="C0ELSEWHERE", text="other channels are not limited")
+
+        retrying = WebClient(token=TOKEN, base_url=limited.url)
+        retrying.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=1))
+        third = retrying.chat_postMessage(channel=CHANNEL, text="third")
+
+        texts = [m.text for m in limited.channel(CHANNEL).messages]
+    response = limited_error.value.response
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "1"
+    assert response["error"] == "ratelimited"
+    assert third["ok"] and slept and slept[0] >= 1
+    assert texts == ["first", "third"]
+    assert [c.status for c in limited.calls if c.args.get("channel") == CHANNEL] == [
+        200,
+        429,
+        429,
+        200,
+    ]
+
+
+def test_render_thread_reads_like_slack(standin: SlackStandIn, client: WebClient) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="Migrating secure-blog", blocks=CARD)
+    client.chat_postMessage(channel=CHANNEL, text="Discovery done\nsee plan", thread_ts=root["ts"])
+    client.chat_update(channel=CHANNEL, ts=root["ts"], text="Migrating", blocks=CARD)
+
+    rendered = standin.render_thread(CHANNEL, root["ts"])
+
+    assert rendered.splitlines()[:2] == ["Migrating secure-blog", "====================="]
+    assert "*Plan ready* for `i-0abc123`" in rendered  # mrkdwn left as is
+    assert "*CPU*" in rendered and "1 GB" in rendered
+    assert "requested by <@U0ALICE>" in rendered
+    assert "[ Approve plan ]  [ Cancel ] (confirm: Cancel this migration?)" in rendered
+    assert "(edited 1x)" in rendered
+    assert "    > Discovery done\n      see plan" in rendered
+    assert standin.render_channel(CHANNEL).startswith(rendered)
+
+
+def test_ephemeral_and_response_url_replies(standin: SlackStandIn, client: WebClient) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="card", blocks=CARD)
+    client.chat_postEphemeral(channel=CHANNEL, user="U0ALICE", text="only you")
+    url = standin.new_response_url(CHANNEL, user_id="U0BOB", message_ts=root["ts"])
+    assert url.startswith(standin.url.removesuffix("api/") + "response/")
+
+    hook = WebhookClient(url)
+    assert hook.send(text="Not allowed", response_type="ephemeral").body == "ok"
+    assert hook.send(text="Approved by <@U0BOB>", replace_original=True).status_code == 200
+    assert hook.send(text="Plan approved", response_type="in_channel").status_code == 200
+    assert WebhookClient(url.replace("/response/", "/response/x")).send(text="?").status_code == 404
+
+    view = standin.channel(CHANNEL)
+    assert [(e.visible_to, e.text) for e in view.ephemerals] == [
+        ("U0ALICE", "only you"),
+        ("U0BOB", "Not allowed"),
+    ]
+    assert view.message(root["ts"]).text == "Approved by <@U0BOB>"
+    assert [m.text for m in view.messages] == ["Approved by <@U0BOB>", "Plan approved"]
+    assert [r.payload["text"] for r in standin.responses] == [
+        "Not allowed",
+        "Approved by <@U0BOB>",
+        "Plan approved",
+    ]
+    assert "(only visible to <@U0BOB>)\nNot allowed" in standin.render_channel(CHANNEL)
+
+
+# --- the user's side -------------------------------------------------------------------
+
+
+def test_api_gateway_event_has_the_http_api_v2_shape() -> None:
+    event = slack_client.slash_command(
+        "/migrate",
+        "i-0abc123",
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        response_url="http://127.0.0.1/response/1",
+        signing_secret=SECRET,
+    )
+    assert event["version"] == "2.0"
+    assert event["routeKey"] == "POST /slack/events"
+    assert event["rawPath"] == "/slack/events" and event["rawQueryString"] == ""
+    assert event["isBase64Encoded"] is False
+    assert event["requestContext"]["http"]["method"] == "POST"
+    assert event["requestContext"]["http"]["path"] == "/slack/events"
+    assert all(name == name.lower() for name in event["headers"])
+    assert event["headers"]["content-type"] == "application/x-www-form-urlencoded"
+    form = {k: v[0] for k, v in parse_qs(event["body"]).items()}
+    assert form["command"] == "/migrate" and form["text"] == "i-0abc123"
+    assert form["user_id"] == "U0ALICE" and form["channel_id"] == CHANNEL
+    assert set(form) >= {"token", "team_id", "team_domain", "api_app_id", "trigger_id"}
+
+
+def test_signature_verifies_and_tampering_does_not() -> None:
+    body = "command=%2Fmigrate&text=status"
+    headers = slack_client.sign(body, SECRET)
+    verifier = SignatureVerifier(SECRET)
+    timestamp, signature = headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    assert signature.startswith("v0=")
+    assert verifier.is_valid(body, timestamp, signature)
+    assert not verifier.is_valid(body + "x", timestamp, signature)
+    assert not SignatureVerifier("another-secret").is_valid(body, timestamp, signature)
+
+
+def test_block_action_payload_carries_the_clicked_button() -> None:
+    message = {"type": "message", "ts": "1700000000.000100", "text": "card", "blocks": CARD}
+    event = slack_client.block_action(
+        "cancel",
+        "mig-1:3",
+        user_id="U0BOB",
+        channel_id=CHANNEL,
+        message_ts=message["ts"],
+        message=message,
+        response_url="http://127.0.0.1/response/2",
+        signing_secret=SECRET,
+    )
+    payload = json.loads(parse_qs(event["body"])["payload"][0])
+    assert payload["type"] == "block_actions"
+    assert payload["container"] == {
+        "type": "message",
+        "message_ts": message["ts"],
+        "channel_id": CHANNEL,
+        "is_ephemeral": False,
+    }
+    assert payload["user"]["id"] == "U0BOB" and payload["channel"]["id"] == CHANNEL
+    assert payload["message"] == message
+    (action,) = payload["actions"]
+    assert (action["action_id"], action["value"], action["block_id"]) == (
+        "cancel",
+        "mig-1:3",
+        "plan",
+    )
+    assert action["type"] == "button" and action["text"]["text"] == "Cancel"
+
+
+# --- a tiny Bolt app behind the Lambda adapter ------------------------------------------
+
+
+def _bolt_app(standin: SlackStandIn) -> App:
+    app = App(
+        token=TOKEN,
+        signing_secret=SECRET,
+        token_verification_enabled=False,
+        process_before_response=True,
+        client=WebClient(base_url=standin.url, token=TOKEN),
+    )
+
+    @app.command("/migrate")
+    def migrate(ack: Any, command: dict[str, Any]) -> None:
+        ack(f"Looking for {command['text']}")
+
+    @app.action("approve_plan")
+    def approve(ack: Any, respond: Any, body: dict[str, Any]) -> None:
+        ack()
+        respond(text=f"Approved by <@{body['user']['id']}>", replace_original=True)
+
+    @app.event("app_mention")
+    def mention(event: dict[str, Any], say: Any) -> None:
+        say(text="status: planning", thread_ts=event.get("thread_ts") or event["ts"])
+
+    return app
+
+
+def test_bolt_accepts_a_signed_slash_command_and_rejects_a_bad_signature(
+    standin: SlackStandIn,
+) -> None:
+    handler = SlackRequestHandler(_bolt_app(standin))
+    url = standin.new_response_url(CHANNEL, user_id="U0ALICE")
+    good = slack_client.slash_command(
+        "/migrate",
+        "secure-blog",
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        response_url=url,
+        signing_secret=SECRET,
+    )
+    bad = slack_client.slash_command(
+        "/migrate",
+        "secure-blog",
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        response_url=url,
+        signing_secret="not-the-secret",
+    )
+    stale = slack_client.slash_command(
+        "/migrate",
+        "secure-blog",
+        user_id="U0ALICE",
+        channel_id=CHANNEL,
+        response_url=url,
+        signing_secret=SECRET,
+        timestamp=int(time.time()) - 3600,
+    )
+
+    accepted = handler.handle(good, CONTEXT)
+    assert accepted["statusCode"] == 200
+    assert accepted["body"] == "Looking for secure-blog"  # ack(text) answers plain text
+    assert handler.handle(bad, CONTEXT)["statusCode"] == 401
+    assert handler.handle(stale, CONTEXT)["statusCode"] == 401
+    # Bolt's authorization asked the stand-in who the bot is.
+    assert "auth.test" in [c.method for c in standin.calls]
+
+
+def test_slack_user_clicks_and_mentions_through_bolt(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    handler = SlackRequestHandler(_bolt_app(standin))
+    bob = SlackUser(
+        signing_secret=SECRET,
+        user_id="U0BOB",
+        send=lambda event: handler.handle(event, CONTEXT),
+        new_response_url=standin.new_response_url,
+    )
+    root = client.chat_postMessage(channel=CHANNEL, text="card", blocks=CARD)
+
+    typed = bob.command("/migrate", "i-0abc123", channel_id=CHANNEL)
+    clicked = bob.click("approve_plan", "mig-1:3", channel_id=CHANNEL, message=root["message"])
+    mentioned = bob.mention("status", channel_id=CHANNEL, thread_ts=root["ts"])
+
+    assert (typed.status, typed.body, typed.data) == (200, "Looking for i-0abc123", {})
+    assert clicked.status == 200 and mentioned.status == 200
+    card = standin.channel(CHANNEL).message(root["ts"])
+    assert (card.text, card.edits) == ("Approved by <@U0BOB>", 1)
+    assert [r.text for r in card.replies] == ["status: planning"]
