@@ -128,7 +128,7 @@ def test_update_errors_are_the_ones_slack_returns(client: WebClient) -> None:
     assert unknown_message.value.response["error"] == "message_not_found"
 
 
-def test_configured_channels_refuse_others(client: WebClient) -> None:
+def test_configured_channels_refuse_others() -> None:
     with SlackStandIn(TOKEN, channels={CHANNEL: "platform"}) as standin:
         web = WebClient(token=TOKEN, base_url=standin.url)
         assert web.conversations_info(channel=CHANNEL)["channel"]["name"] == "platform"
