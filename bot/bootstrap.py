@@ -127,6 +127,7 @@ def ingress_app() -> App:
     deps = IngressDeps(base.store, base.publisher, base.clock, discovery_aws())
     return build_app(
         deps,
+        token=token,
         signing_secret=signing_secret,
         client=web_client(token, SlackSettings.from_env().slack_api_url),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import time
 
@@ -43,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.scenario not in SCENARIOS:
         print(f"unknown scenario {args.scenario!r}; try --list-scenarios", file=sys.stderr)
         return 2
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     return _run_sandbox(args.scenario, args.time_scale, args.in_process)
 
@@ -51,15 +49,14 @@ def main(argv: list[str] | None = None) -> int:
 def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:
     from moto import mock_aws
 
-    from bot.sandbox.aws_server import FAKE_CREDENTIALS, AwsServer
+    from bot.sandbox.aws_server import AwsServer, use_fake_credentials
     from bot.sandbox.harness import Sandbox
     from bot.sandbox.transcript import print_transcript
 
     started = time.perf_counter()
     server = None
     if in_process:
-        for name, value in FAKE_CREDENTIALS.items():
-            os.environ[name] = value
+        use_fake_credentials()
         mock = mock_aws()
         mock.start()
         endpoint = None

@@ -21,6 +21,14 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def use_fake_credentials() -> None:
+    """Give boto3 fake credentials (the stand-in accepts any; never real ones) and quiet logs."""
+    for name, value in FAKE_CREDENTIALS.items():
+        os.environ[name] = value
+    os.environ.pop("AWS_PROFILE", None)
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+
 class AwsServer:
     """moto's threaded server (every service, one process) with fake credentials."""
 
@@ -35,9 +43,7 @@ class AwsServer:
 
     def start(self) -> str:
         """Start serving; return the endpoint URL."""
-        for name, value in FAKE_CREDENTIALS.items():
-            os.environ[name] = value  # the stand-in accepts any; never real ones
-        os.environ.pop("AWS_PROFILE", None)
+        use_fake_credentials()
         self._server.start()
         return self.endpoint_url
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-
 from bot.domain.state import Stage
 from bot.sandbox import express
 from bot.sandbox.harness import Sandbox

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, Respond
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
 from bot.domain.migration import Migration
@@ -72,12 +73,20 @@ class ButtonValue(BaseModel):
     w: int | None = None
 
 
-def build_app(deps: IngressDeps, *, signing_secret: str, client: WebClient) -> App:
-    """Create the Bolt app with every listener registered (the token rides on ``client``)."""
+def build_app(deps: IngressDeps, *, token: str, signing_secret: str, client: WebClient) -> App:
+    """Create the Bolt app with every listener registered.
+
+    A fixed ``authorize`` hands Bolt the bot token, so no ``auth.test`` is made,
+    neither on cold start nor on the first request.
+    """
+
+    def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
     app = App(
         signing_secret=signing_secret,
         client=client,
-        token_verification_enabled=False,
+        authorize=authorize,
         process_before_response=True,
     )
     app.command(COMMAND)(_migrate_command(deps))

@@ -93,9 +93,8 @@ def test_stale_click_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
         for e in b["elements"]
         if e["action_id"] == "cutover_50"
     )
-    from bot.sandbox.slack_client import block_action
-
     from bot.sandbox.harness import CHANNEL, SIGNING_SECRET
+    from bot.sandbox.slack_client import block_action
 
     event = block_action(
         "cutover_50",

@@ -1,0 +1,62 @@
+"""Dependencies point inward: the pure core imports no AWS or Slack SDK and reads no environment."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = ("boto3", "botocore", "slack_sdk", "slack_bolt", "moto", "aws_lambda_powertools")
+PURE = [
+    p for layer in ("domain", "services", "events") for p in (ROOT / "bot" / layer).rglob("*.py")
+]
+
+
+def imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("path", PURE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pure_layers_import_no_sdk_and_no_outer_layer(path: Path) -> None:
+    found = imports(path)
+    for name in found:
+        assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+        assert not name.startswith(("bot.adapters", "bot.bootstrap", "bot.sandbox", "handlers")), (
+            name
+        )
+        if "domain" in path.parts:
+            assert not name.startswith(("bot.services", "bot.slack")), name
+        if "services" in path.parts:
+            assert not name.startswith("bot.slack"), name
+
+
+@pytest.mark.parametrize("path", PURE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_pure_layers_do_not_read_the_environment(path: Path) -> None:
+    source = path.read_text()
+    assert "os.environ" not in source and "getenv" not in source
+
+
+def test_only_config_reads_environment_variables_in_bot() -> None:
+    readers = [
+        p.relative_to(ROOT).as_posix()
+        for p in (ROOT / "bot").rglob("*.py")
+        if "sandbox" not in p.parts and ("os.environ" in p.read_text() or "getenv" in p.read_text())
+    ]
+    assert readers == ["bot/config.py"]
+
+
+def test_handlers_are_thin() -> None:
+    for path in (ROOT / "handlers").glob("*.py"):
+        if path.name == "__init__.py":
+            continue
+        assert len(path.read_text().splitlines()) <= 40, f"{path.name} holds more than wiring"
+        assert not any(n.startswith(("boto3", "slack_sdk")) for n in imports(path)), path.name
