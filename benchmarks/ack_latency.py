@@ -63,6 +63,25 @@ def measure(send: Callable[[], dict[str, Any]], expect: str, warmup: int, count:
     return samples
 
 
+def aws_calls(send: Callable[[], dict[str, Any]]) -> list[str]:
+    """The AWS operations one request makes (one untimed request, counted at botocore)."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+    calls: list[str] = []
+
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        calls.append(f"{client.meta.service_model.service_name}:{operation}")
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        send()
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+    return calls
+
+
 def check(response: dict[str, Any], expect: str) -> None:
     """Fail loudly if the ack is not the one this benchmark means to time."""
     text = str(response.get("json", {}).get("text", ""))
@@ -89,7 +108,7 @@ def figures(samples: list[float]) -> dict[str, float]:
     }
 
 
-def run_mode(mode: str, warmup: int, count: int) -> dict[str, dict[str, float]]:
+def run_mode(mode: str, warmup: int, count: int) -> dict[str, Any]:
     """Start moto and one Sandbox in ``mode``, time help and migrate acks, stop everything."""
     from moto import mock_aws
 
@@ -112,13 +131,12 @@ def run_mode(mode: str, warmup: int, count: int) -> dict[str, dict[str, float]]:
     try:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the template's default is INFO
         bootstrap.reset()
+        help_ms = figures(measure(lambda: box.slash("help"), "/migrate help", warmup, count))
+        migrate_ms = figures(measure(lambda: box.slash(APP), "started", warmup, count))
+        calls = aws_calls(lambda: box.slash(APP))
         return {
-            "/migrate help (no I/O)": figures(
-                measure(lambda: box.slash("help"), "/migrate help", warmup, count)
-            ),
-            f"/migrate {APP} (4 AWS calls)": figures(
-                measure(lambda: box.slash(APP), "started", warmup, count)
-            ),
+            "rows": {"/migrate help (no I/O)": help_ms, f"/migrate {APP}": migrate_ms},
+            "calls": {"/migrate help": aws_calls(lambda: box.slash("help")), APP: calls},
         }
     finally:
         box.stop()
@@ -128,13 +146,15 @@ def run_mode(mode: str, warmup: int, count: int) -> dict[str, dict[str, float]]:
             mock.stop()
 
 
-def print_table(mode: str, results: dict[str, dict[str, float]]) -> None:
-    """One labelled block per mode."""
+def print_table(mode: str, results: dict[str, Any]) -> None:
+    """One labelled block per mode, then the AWS calls each request made."""
     print(f"[{mode}] {MODES[mode]}")
-    print(f"  {'request':34} {'n':>5} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
-    for name, row in results.items():
+    print(f"  {'request (ms)':34} {'n':>5} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
+    for name, row in results["rows"].items():
         cells = " ".join(f"{row[k]:8.2f}" for k in ("p50", "p90", "p99", "max", "mean"))
         print(f"  {name:34} {int(row['n']):5d} {cells}")
+    for name, calls in results["calls"].items():
+        print(f"  AWS calls per {name}: {len(calls)} ({', '.join(calls) or 'none'})")
     print()
 
 
@@ -154,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ingress ack latency, warm: {args.warmup} warm-up then {args.requests} timed requests "
         f"per kind, handler call only, ms, Python {sys.version.split()[0]}\n"
-        "migrate = EC2 DescribeInstances + 2 DynamoDB PutItem + EventBridge PutEvents, then ack.\n"
+        "migrate = look up the instance, persist (DynamoDB), emit (EventBridge PutEvents), ack.\n"
         "These figures are dominated by the emulator (moto), not by the bot or by real AWS.\n"
     )
     for mode in MODES if args.mode == "both" else [args.mode]:
