@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import statistics
 import subprocess
@@ -52,7 +53,9 @@ def timed_handler(samples: list[float]) -> Iterator[None]:
         slack_ingress.handler = original  # type: ignore[assignment]
 
 
-def measure(send: Callable[[], dict[str, Any]], expect: str, warmup: int, count: int) -> list[float]:
+def measure(
+    send: Callable[[], dict[str, Any]], expect: str, warmup: int, count: int
+) -> list[float]:
     """Send ``warmup`` untimed then ``count`` timed requests; return the handler seconds."""
     for _ in range(warmup):
         check(send(), expect)
@@ -92,7 +95,7 @@ def check(response: dict[str, Any], expect: str) -> None:
 def percentile(values: list[float], q: float) -> float:
     """The q-th percentile (nearest rank) of ``values``."""
     ordered = sorted(values)
-    return ordered[max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))]
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
 
 
 def figures(samples: list[float]) -> dict[str, float]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bot import bootstrap
+from bot.adapters.envelopes import detail_as
 from bot.events.models import PlanApproved
 from bot.observability import correlate, logger
 from bot.services import build
@@ -16,7 +16,7 @@ from bot.services import build
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Start the image build for an approved plan."""
-    detail = parse(event=event, model=PlanApproved, envelope=envelopes.EventBridgeEnvelope)
+    detail = detail_as(event, PlanApproved)
     correlate(detail.migration_id)
     core = bootstrap.core()
     build.start(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import envelopes, parse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bot import bootstrap
+from bot.adapters.envelopes import detail_as
 from bot.events.models import MigrationRequested
 from bot.observability import correlate, logger
 from bot.services import discovery
@@ -16,7 +16,7 @@ from bot.services import discovery
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Run discovery for the requested migration."""
-    detail = parse(event=event, model=MigrationRequested, envelope=envelopes.EventBridgeEnvelope)
+    detail = detail_as(event, MigrationRequested)
     correlate(detail.migration_id)
     core = bootstrap.core()
     discovery.run(

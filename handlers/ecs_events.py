@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities.parser import parse
-from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bot import bootstrap
+from bot.adapters.envelopes import envelope
 from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
 from bot.observability import logger
 from bot.services import ecs_events
@@ -17,17 +16,22 @@ from bot.services import ecs_events
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Dispatch one ECS event by its detail-type."""
-    envelope = parse(event=event, model=EventBridgeModel)
+    parsed = envelope(event)
     core = bootstrap.core()
-    ports = {"store": core.store, "publisher": core.publisher}
-    match envelope.detail_type:
+    store, publisher, clock = core.store, core.publisher, core.clock
+    match parsed.detail_type:
         case "ECS Deployment State Change":
-            detail = EcsDeploymentStateChange.model_validate(envelope.detail)
-            ecs_events.on_deployment(envelope.resources[0], detail, clock=core.clock, **ports)
+            detail = EcsDeploymentStateChange.model_validate(parsed.detail)
+            ecs_events.on_deployment(
+                parsed.resources[0], detail, store=store, publisher=publisher, clock=clock
+            )
         case "ECS Service Action":
-            action = EcsServiceAction.model_validate(envelope.detail)
-            ecs_events.on_service_action(envelope.resources[0], action, clock=core.clock, **ports)
+            action = EcsServiceAction.model_validate(parsed.detail)
+            ecs_events.on_service_action(
+                parsed.resources[0], action, store=store, publisher=publisher, clock=clock
+            )
         case "ECS Task State Change":
-            ecs_events.on_task(EcsTaskStateChange.model_validate(envelope.detail), **ports)
+            task = EcsTaskStateChange.model_validate(parsed.detail)
+            ecs_events.on_task(task, store=store, publisher=publisher)
         case other:
             logger.warning("ignoring unexpected detail-type", extra={"detail_type": other})

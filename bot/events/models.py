@@ -7,7 +7,7 @@ stored in DynamoDB or S3 and referenced, so payloads stay far below 256 KB.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,7 +27,7 @@ class DomainEvent(BaseModel):
         description="Stable key for this occurrence; a redelivery carries the same key."
     )
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.detail_type = cls.__name__
 

@@ -196,7 +196,8 @@ class Sandbox:
     def _ingress(self, event: dict[str, Any]) -> dict[str, Any]:
         from handlers import slack_ingress
 
-        response = slack_ingress.handler(event, LocalContext(function_name="SlackIngressFunction"))
+        context = LocalContext(function_name="SlackIngressFunction")
+        response = slack_ingress.handler(event, context)  # type: ignore[arg-type]
         body = response.get("body") or ""
         try:
             response["json"] = json.loads(body) if body else {}

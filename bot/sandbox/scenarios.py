@@ -37,10 +37,11 @@ class Stopwatch:
 
 def _start(box: Sandbox, watch: Stopwatch) -> None:
     assert box.legacy is not None
+    app = box.legacy.name
     watch.stage(
         "request → plan",
-        lambda: (box.slash(box.legacy.name, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
-    )  # type: ignore[union-attr]
+        lambda: (box.slash(app, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+    )
     watch.stage(
         "approve → build → deploy → healthy or failed",
         lambda: (

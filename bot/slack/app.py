@@ -119,7 +119,7 @@ def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
             case Status(migration_id=None):
                 found = requests.channel_migrations(command["channel_id"], store=deps.store)
                 _ack_status(ack, found[0] if found else None, "No migration in this channel yet.")
-            case Status(migration_id=migration_id):
+            case Status(migration_id=str() as migration_id):
                 try:
                     _ack_status(ack, deps.store.get(migration_id), "")
                 except MigrationNotFoundError:
