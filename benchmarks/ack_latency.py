@@ -99,9 +99,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def figures(samples: list[float]) -> dict[str, float]:
-    """p50, p90, p99, max and mean in milliseconds."""
+    """p50, p90, p99, max and mean in milliseconds, and p50 of the first and last tenth."""
     ms = [s * 1e3 for s in samples]
+    tenth = max(1, len(ms) // 10)
     return {
+        "first_p50": percentile(ms[:tenth], 50),
+        "last_p50": percentile(ms[-tenth:], 50),
         "n": len(ms),
         "p50": percentile(ms, 50),
         "p90": percentile(ms, 90),
@@ -156,6 +159,7 @@ def print_table(mode: str, results: dict[str, Any]) -> None:
     for name, row in results["rows"].items():
         cells = " ".join(f"{row[k]:8.2f}" for k in ("p50", "p90", "p99", "max", "mean"))
         print(f"  {name:34} {int(row['n']):5d} {cells}")
+        print(f"    p50 of the first → last tenth: {row['first_p50']:.2f} → {row['last_p50']:.2f}")
     for name, calls in results["calls"].items():
         print(f"  AWS calls per {name}: {len(calls)} ({', '.join(calls) or 'none'})")
     print()

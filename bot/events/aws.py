@@ -54,3 +54,33 @@ class CodeBuildStateChange(_AwsDetail):
     build_status: str = Field(alias="build-status", description="SUCCEEDED, FAILED, ...")
     project_name: str = Field(alias="project-name", description="CodeBuild project.")
     build_id: str = Field(alias="build-id", description="Build ARN.")
+
+
+class LambdaFailureRecord(_AwsDetail):
+    """What Lambda sends an on-failure destination after the last retry of an async event."""
+
+    request_context: dict[str, object] = Field(
+        alias="requestContext", description="functionArn, condition, approximateInvokeCount."
+    )
+    request_payload: dict[str, object] = Field(
+        alias="requestPayload", description="The event that failed (an EventBridge envelope)."
+    )
+    response_payload: dict[str, object] | None = Field(
+        default=None, alias="responsePayload", description="errorType and errorMessage."
+    )
+
+    def function_name(self) -> str:
+        """Name of the function that gave up (from its ARN, without the qualifier)."""
+        arn = str(self.request_context.get("functionArn", ""))
+        parts = arn.split(":")
+        return parts[6] if len(parts) > 6 else arn
+
+    def attempts(self) -> int:
+        """How many times Lambda tried."""
+        return int(str(self.request_context.get("approximateInvokeCount", 0)))
+
+    def error(self) -> str:
+        """The last error, as ``Type: message``."""
+        payload = self.response_payload or {}
+        kind = payload.get("errorType", "Error")
+        return f"{kind}: {payload.get('errorMessage', 'no message')}"

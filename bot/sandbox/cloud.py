@@ -44,6 +44,7 @@ class BotStack:
         self._clients = clients
         self._account = account_id
         self.physical: dict[str, str] = {}
+        self.queue_urls: dict[str, str] = {}
 
     def provision(self) -> None:
         """Create tables, the artifacts bucket and the roles named in the environment."""
@@ -58,6 +59,31 @@ class BotStack:
             name = f"migrate-bot-{logical_id.lower()}-{self._account}"
             self._clients("s3").create_bucket(Bucket=name)
             self.physical[logical_id] = name
+        sqs = self._clients("sqs")
+        queues = self.template.of_type("AWS::SQS::Queue")
+        # Dead-letter targets first, so a redrive policy can name them.
+        for logical_id in sorted(queues, key=lambda q: "RedrivePolicy" in queues[q]["Properties"]):
+            props = queues[logical_id]["Properties"]
+            attributes = {}
+            if "VisibilityTimeout" in props:
+                attributes["VisibilityTimeout"] = str(props["VisibilityTimeout"])
+            if "RedrivePolicy" in props:
+                policy = props["RedrivePolicy"]
+                target = ".".join(policy["deadLetterTargetArn"]["Fn::GetAtt"])
+                attributes["RedrivePolicy"] = json.dumps(
+                    {
+                        "deadLetterTargetArn": self.physical[target],
+                        "maxReceiveCount": policy["maxReceiveCount"],
+                    }
+                )
+            url = sqs.create_queue(QueueName=logical_id, Attributes=attributes)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            self.physical[logical_id] = url
+            self.queue_urls[logical_id] = url
+            self.physical[f"{logical_id}.Arn"] = arn
+            self.physical[f"{logical_id}.QueueName"] = logical_id
         iam = self._clients("iam")
         for logical_id in self.template.of_type("AWS::IAM::Role"):
             role = iam.create_role(

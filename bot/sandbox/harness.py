@@ -74,7 +74,12 @@ class Sandbox:
         stack = BotStack(template, self.client, account)
         stack.provision()
         self.runtime = LambdaRuntime(
-            template, self.client("sqs"), self.client("events"), account, REGION
+            template,
+            self.client("sqs"),
+            self.client("events"),
+            account,
+            REGION,
+            queue_urls=stack.queue_urls,
         )
         self.runtime.deploy_rules()
         env = stack.environment(LocalSlack(api_url, BOT_TOKEN, SIGNING_SECRET))

@@ -67,6 +67,7 @@ class LambdaRuntime:
         events: Any,
         account_id: str,
         region: str,
+        queue_urls: dict[str, str] | None = None,
         on_failure: Callable[[FailedInvocation], None] | None = None,
     ) -> None:
         self.template = template
@@ -75,8 +76,9 @@ class LambdaRuntime:
         self._account = account_id
         self._region = region
         self._on_failure = on_failure
-        self.functions = {f.logical_id: f for f in template.functions() if f.rules}
-        self._queues: dict[str, str] = {}
+        self.functions = {f.logical_id: f for f in template.functions() if f.rules or f.queues}
+        self._queues: dict[str, str] = {}  # rule target queue per function
+        self._stack_queues = queue_urls or {}  # the template's own queues, by logical id
         self.invocations: list[Invocation] = []
         self.failures: list[FailedInvocation] = []
 
@@ -84,6 +86,8 @@ class LambdaRuntime:
         """Create the custom bus, and every rule with a queue target, from the template."""
         self._events.create_event_bus(Name=self.template.custom_bus_name())
         for function in self.functions.values():
+            if not function.rules:
+                continue
             url = self._sqs.create_queue(QueueName=f"lambda-{function.logical_id}")["QueueUrl"]
             arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
                 "Attributes"
@@ -101,7 +105,7 @@ class LambdaRuntime:
 
     def pump(self) -> int:
         """Deliver every queued event once (retries are queued again); return how many."""
-        delivered = 0
+        delivered = self._poll_event_sources()
         for logical_id, url in self._queues.items():
             while True:
                 messages = self._sqs.receive_message(
@@ -161,8 +165,71 @@ class LambdaRuntime:
             function.logical_id, self._record(function, event, error, attempt)
         )
         self.failures.append(failed)
+        if function.on_failure in self._stack_queues:
+            self._sqs.send_message(
+                QueueUrl=self._stack_queues[function.on_failure],
+                MessageBody=json.dumps(failed.record),
+            )
         if self._on_failure is not None:
             self._on_failure(failed)
+
+    def _poll_event_sources(self) -> int:
+        """Lambda's SQS event source mappings: batches in, partial batch failures back."""
+        delivered = 0
+        for function in self.functions.values():
+            for queue in function.queues:
+                url = self._stack_queues[queue]
+                messages = self._sqs.receive_message(
+                    QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
+                ).get("Messages", [])
+                if not messages:
+                    continue
+                delivered += len(messages)
+                failed_ids = self._invoke_batch(function, url, messages)
+                for message in messages:
+                    handle = message["ReceiptHandle"]
+                    if message["MessageId"] in failed_ids:
+                        self._sqs.change_message_visibility(
+                            QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0
+                        )
+                    else:
+                        self._sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+        return delivered
+
+    def _invoke_batch(
+        self, function: Function, url: str, messages: list[dict[str, Any]]
+    ) -> set[str]:
+        arn = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": arn,
+                    "awsRegion": self._region,
+                }
+                for m in messages
+            ]
+        }
+        handler = importlib.import_module(function.module).handler
+        started = datetime.now(UTC)
+        error: str | None = None
+        try:
+            response = handler(event, LocalContext(function_name=function.logical_id)) or {}
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        except Exception as exc:  # noqa: BLE001 - a raised error fails the whole batch
+            error = f"{type(exc).__name__}: {exc}"
+            failed = {m["MessageId"] for m in messages}
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        self.invocations.append(Invocation(function.logical_id, "SQS batch", 1, error, seconds))
+        return failed
 
     def _record(
         self, function: Function, event: dict[str, Any], error: BaseException, attempts: int

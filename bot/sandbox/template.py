@@ -63,12 +63,23 @@ class Function:
     handler: str
     environment: dict[str, Any]
     rules: list[Rule] = field(default_factory=list)
+    queues: list[str] = field(default_factory=list)
     retry_attempts: int = 2
+    on_failure: str | None = None
 
     @property
     def module(self) -> str:
         """Python module of the handler, e.g. ``handlers.discovery``."""
         return self.handler.rsplit(".", 1)[0]
+
+
+def _logical_id(value: Any) -> str:
+    """The resource a ``!Ref X`` or ``!GetAtt X.Arn`` names."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    raise TemplateError(f"expected a Ref or GetAtt, got {value!r}")
 
 
 class Template:
@@ -104,7 +115,15 @@ class Template:
                 for event_id, event in props.get("Events", {}).items()
                 if event.get("Type") == "EventBridgeRule"
             ]
+            queues = [
+                _logical_id(event["Properties"]["Queue"])
+                for event in props.get("Events", {}).values()
+                if event.get("Type") == "SQS"
+            ]
             invoke = props.get("EventInvokeConfig") or self._globals.get("EventInvokeConfig", {})
+            destination = (
+                invoke.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+            )
             out.append(
                 Function(
                     logical_id=logical_id,
@@ -114,7 +133,9 @@ class Template:
                         **props.get("Environment", {}).get("Variables", {}),
                     },
                     rules=rules,
+                    queues=queues,
                     retry_attempts=int(invoke.get("MaximumRetryAttempts", 2)),
+                    on_failure=_logical_id(destination) if destination else None,
                 )
             )
         return out

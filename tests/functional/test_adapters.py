@@ -43,7 +43,13 @@ from bot.events.models import (
     MigrationRequested,
     TrafficShifted,
 )
-from bot.ports import AuditRecord, InstanceNotFoundError, StaleVersionError, TaskRecord
+from bot.ports import (
+    AuditRecord,
+    InstanceNotFoundError,
+    MigrationNotFoundError,
+    StaleVersionError,
+    TaskRecord,
+)
 from bot.sandbox import express
 from bot.sandbox.cloud import BotStack
 from bot.sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
@@ -53,6 +59,7 @@ REGION = "us-east-1"
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 COMPLETED, FAILED = "SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED"
 IN_PROGRESS = "SERVICE_DEPLOYMENT_IN_PROGRESS"
+MIGRATIONS, CLAIMS = "MigrationsTable", "IdempotencyTable"  # the template's logical ids
 
 Clients = Callable[[str], Any]
 
@@ -81,10 +88,21 @@ def stack(clients: Clients, account: str) -> BotStack:
 
 
 @pytest.fixture
-def store(clients: Clients, stack: BotStack) -> DynamoStore:
-    return DynamoStore(
-        clients("dynamodb"), stack.physical["MigrationsTable"], stack.physical["IdempotencyTable"]
-    )
+def tables(clients: Clients) -> dict[str, str]:
+    """Only the template's tables, created as ``BotStack.provision`` does (IAM is slow in moto)."""
+    keys = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
+    declared = Template.load().of_type("AWS::DynamoDB::Table")
+    assert set(declared) == {MIGRATIONS, CLAIMS}
+    dynamodb = clients("dynamodb")
+    for name, resource in declared.items():
+        props = resource["Properties"]
+        dynamodb.create_table(TableName=name, **{k: props[k] for k in keys if k in props})
+    return {"migrations": MIGRATIONS, "claims": CLAIMS}
+
+
+@pytest.fixture
+def store(clients: Clients, tables: dict[str, str]) -> DynamoStore:
+    return DynamoStore(clients("dynamodb"), tables["migrations"], tables["claims"])
 
 
 @pytest.fixture
@@ -149,7 +167,9 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
     return Migration(**values)
 
 
-def new_migration(migration_id: str, channel_id: str = "C0123", created_at: datetime = T0):
+def new_migration(
+    migration_id: str, channel_id: str = "C0123", created_at: datetime = T0
+) -> Migration:
     """A just-requested migration (no service yet)."""
     return Migration(
         migration_id=migration_id,
@@ -162,10 +182,10 @@ def new_migration(migration_id: str, channel_id: str = "C0123", created_at: date
     )
 
 
-def stored_item(clients: Clients, stack: BotStack, migration_id: str, sk: str) -> dict[str, Any]:
+def stored_item(clients: Clients, migration_id: str, sk: str) -> dict[str, Any]:
     """One raw item of the migrations table."""
     response = clients("dynamodb").get_item(
-        TableName=stack.physical["MigrationsTable"],
+        TableName=MIGRATIONS,
         Key={"pk": {"S": f"MIGRATION#{migration_id}"}, "sk": {"S": sk}},
         ConsistentRead=True,
     )
@@ -184,6 +204,11 @@ def test_create_then_get_round_trips_every_field(store: DynamoStore) -> None:
 
     assert created == migration.model_copy(update={"version": 1})
     assert store.get(migration.migration_id) == created
+
+
+def test_get_of_an_unknown_migration_raises_not_found(store: DynamoStore) -> None:
+    with pytest.raises(MigrationNotFoundError):
+        store.get("mig-0000f00d")
 
 
 def test_create_never_overwrites_an_existing_migration(store: DynamoStore) -> None:
@@ -229,10 +254,10 @@ def test_set_slack_ts_once_only_without_bumping_the_version(store: DynamoStore) 
 
 
 def test_set_slack_ts_of_an_unknown_migration_creates_nothing(
-    store: DynamoStore, clients: Clients, stack: BotStack
+    store: DynamoStore, clients: Clients
 ) -> None:
     assert store.set_slack_ts("mig-0000beef", "1764061200.000100") is False
-    assert stored_item(clients, stack, "mig-0000beef", "STATE") == {}
+    assert stored_item(clients, "mig-0000beef", "STATE") == {}
 
 
 def test_find_by_service_arn_finds_only_after_a_save_sets_it(store: DynamoStore) -> None:
@@ -262,15 +287,17 @@ def test_find_by_service_arn_returns_the_latest_state(store: DynamoStore) -> Non
 def test_list_by_channel_returns_the_channels_migrations_newest_first(
     store: DynamoStore,
 ) -> None:
-    times = [T0, T0 + timedelta(seconds=1, microseconds=500_000), T0 + timedelta(hours=2)]
-    for index, created_at in enumerate([times[1], times[0], times[2]]):
+    # whole seconds and fractions mixed: isoformat() drops ".000000", the sort key must cope
+    times = [T0 + timedelta(seconds=1, microseconds=500_000), T0, T0 + timedelta(hours=2)]
+    created = [
         store.create(new_migration(f"mig-0000010{index}", "C-ops", created_at))
+        for index, created_at in enumerate(times)
+    ]
     store.create(new_migration("mig-00000200", "C-other", T0 + timedelta(days=1)))
 
     listed = store.list_by_channel("C-ops")
 
-    assert [m.created_at for m in listed] == sorted(times, reverse=True)
-    assert {m.channel_id for m in listed} == {"C-ops"}
+    assert listed == sorted(created, key=lambda m: m.created_at, reverse=True)
     assert store.list_by_channel("C-empty") == []
 
 
@@ -302,6 +329,7 @@ def test_audit_trail_is_append_only_and_oldest_first(store: DynamoStore) -> None
         [*records, records[1]], key=lambda r: r.action
     )
     assert [r.at for r in trail] == sorted(r.at for r in trail)
+    assert len(store.audit_trail("mig-00000008")) == 1
     assert store.audit_trail("mig-00000009") == []
 
 
@@ -321,11 +349,11 @@ def test_release_of_an_unclaimed_key_is_harmless(store: DynamoStore) -> None:
     assert store.claim("never-claimed") is True
 
 
-def test_record_task_accepts_only_newer_versions(
-    store: DynamoStore, clients: Clients, stack: BotStack
-) -> None:
+def test_record_task_accepts_only_newer_versions(store: DynamoStore, clients: Clients) -> None:
     task = "arn:aws:ecs:us-east-1:123456789012:task/default/abc"
-    assert store.record_task("mig-00000010", TaskRecord(task_arn=task, last_status="PENDING", ecs_version=2))
+    assert store.record_task(
+        "mig-00000010", TaskRecord(task_arn=task, last_status="PENDING", ecs_version=2)
+    )
     assert not store.record_task(
         "mig-00000010", TaskRecord(task_arn=task, last_status="PROVISIONING", ecs_version=1)
     )
@@ -337,7 +365,7 @@ def test_record_task_accepts_only_newer_versions(
         "mig-00000011", TaskRecord(task_arn=task, last_status="PROVISIONING", ecs_version=1)
     )
 
-    item = stored_item(clients, stack, "mig-00000010", f"TASK#{task}")
+    item = stored_item(clients, "mig-00000010", f"TASK#{task}")
     assert (item["last_status"]["S"], item["ecs_version"]["N"]) == ("PENDING", "2")
 
 
@@ -356,7 +384,7 @@ def shuffled_versions(draw: st.DrawFn) -> list[int]:
 )
 @given(versions=shuffled_versions())
 def test_record_task_keeps_the_max_and_accepts_exactly_the_running_maxima(
-    store: DynamoStore, clients: Clients, stack: BotStack, versions: list[int]
+    store: DynamoStore, clients: Clients, versions: list[int]
 ) -> None:
     task = f"arn:aws:ecs:us-east-1:123456789012:task/default/{uuid.uuid4().hex}"
 
@@ -369,7 +397,7 @@ def test_record_task_keeps_the_max_and_accepts_exactly_the_running_maxima(
 
     expected = [i == 0 or v > max(versions[:i]) for i, v in enumerate(versions)]
     assert accepted == expected
-    item = stored_item(clients, stack, "mig-0000cafe", f"TASK#{task}")
+    item = stored_item(clients, "mig-0000cafe", f"TASK#{task}")
     assert int(item["ecs_version"]["N"]) == max(versions)
     assert item["last_status"]["S"] == f"S{max(versions)}"
 
@@ -406,7 +434,9 @@ def test_record_deployment_rejects_the_same_status_twice(store: DynamoStore) -> 
 )
 @given(
     statuses=st.lists(
-        st.sampled_from([IN_PROGRESS, "SERVICE_DEPLOYMENT_ROLLBACK_IN_PROGRESS", COMPLETED, FAILED]),
+        st.sampled_from(
+            [IN_PROGRESS, "SERVICE_DEPLOYMENT_ROLLBACK_IN_PROGRESS", COMPLETED, FAILED]
+        ),
         min_size=1,
         max_size=8,
     )
@@ -488,9 +518,7 @@ def bus_to_queue(clients: Clients) -> tuple[str, str]:
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
         "Attributes"
     ]["QueueArn"]
-    events.put_rule(
-        Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": [SOURCE]})
-    )
+    events.put_rule(Name="tap", EventBusName=bus, EventPattern=json.dumps({"source": [SOURCE]}))
     events.put_targets(Rule="tap", EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
     return bus, queue_url
 
@@ -643,9 +671,7 @@ def seeded() -> Iterator[SeededAccount]:
 class TestDiscoveryOfTheSeededAccount:
     """Reads only: every test here sees the account exactly as ``seed_legacy`` left it."""
 
-    def test_find_instance_by_id_reads_its_facts_and_user_data(
-        self, seeded: SeededAccount
-    ) -> None:
+    def test_find_instance_by_id_reads_its_facts_and_user_data(self, seeded: SeededAccount) -> None:
         facts = seeded.discovery.find_instance(seeded.legacy.instance_id)
 
         assert facts.instance_id == seeded.legacy.instance_id
@@ -722,9 +748,7 @@ class TestDiscoveryOfTheSeededAccount:
             hosted_zone_id=seeded.legacy.hosted_zone_id, record_name="blog.example.com."
         )
 
-    def test_find_dns_record_of_another_load_balancer_is_none(
-        self, seeded: SeededAccount
-    ) -> None:
+    def test_find_dns_record_of_another_load_balancer_is_none(self, seeded: SeededAccount) -> None:
         assert seeded.discovery.find_dns_record("other-alb.us-east-1.elb.amazonaws.com") is None
 
 

@@ -57,10 +57,11 @@ def test_migrate_to_completed_cutover(sandbox: Sandbox) -> None:
     assert sandbox.legacy is not None
     state = boto3.client("ec2").describe_instances(InstanceIds=[sandbox.legacy.instance_id])
     assert state["Reservations"][0]["Instances"][0]["State"]["Name"] == "running"
-    # Nothing was dead-lettered and every consumer in the template was exercised.
+    # Nothing was dead-lettered and every event consumer in the template was exercised.
     assert sandbox.runtime is not None and sandbox.runtime.failures == []
     used = {i.function for i in sandbox.runtime.invocations}
-    assert used == set(sandbox.runtime.functions)
+    consumers = {name for name, f in sandbox.runtime.functions.items() if f.rules}
+    assert used == consumers
 
 
 def test_rollback_after_half_cutover(sandbox: Sandbox) -> None:
@@ -123,3 +124,35 @@ def test_bad_input_gets_usage_and_writes_nothing(sandbox: Sandbox) -> None:
     assert sandbox.settle() == 0  # no event reached any consumer
     with pytest.raises(KeyError):
         sandbox.slack.channel("C0PLATFORM")  # the bot never wrote to the channel
+
+
+def test_a_step_that_exhausts_its_retries_fails_the_migration_in_its_thread(
+    sandbox: Sandbox,
+) -> None:
+    migrate_to_healthy(sandbox)
+    assert sandbox.legacy is not None
+    route53 = boto3.client("route53")
+    # Someone deletes the zone the cutover needs: Route 53 calls now fail unexpectedly.
+    records = route53.list_resource_record_sets(HostedZoneId=sandbox.legacy.hosted_zone_id)
+    for record in records["ResourceRecordSets"]:
+        if record["Type"] not in ("NS", "SOA"):
+            route53.change_resource_record_sets(
+                HostedZoneId=sandbox.legacy.hosted_zone_id,
+                ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": record}]},
+            )
+    route53.delete_hosted_zone(Id=sandbox.legacy.hosted_zone_id)
+    sandbox.click("cutover_10")
+    sandbox.settle()
+    assert sandbox.runtime is not None
+    attempts = [i for i in sandbox.runtime.invocations if i.function == "TrafficFunction"]
+    assert [i.attempt for i in attempts] == [1, 2, 3] and all(i.error for i in attempts)
+    assert [f.function for f in sandbox.runtime.failures] == ["TrafficFunction"]
+    thread = sandbox.thread()
+    assert "TrafficFunction gave up on CutoverRequested after 3 attempts" in thread
+    assert ":red_circle: Failed" in thread and "[ Rollback ]" in thread
+    # The failure record was consumed: nothing is left in the on-failure queue.
+    queue = boto3.client("sqs").get_queue_url(QueueName="FailedEventsQueue")["QueueUrl"]
+    attributes = boto3.client("sqs").get_queue_attributes(
+        QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    assert attributes["ApproximateNumberOfMessages"] == "0"
