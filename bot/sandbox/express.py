@@ -443,7 +443,31 @@ def _delete(self: EC2ContainerServiceResponse) -> ActionResult:
         return ActionResult({"service": service.describe(tags=False, status="DRAINING")})
 
 
+_moto_list_services = EC2ContainerServiceResponse.list_services
+
+
+def _list(self: EC2ContainerServiceResponse) -> Any:
+    """ListServices: Express services are ECS-managed (``resourceManagementType=ECS``)."""
+    managed = self._get_param("resourceManagementType")
+    cluster = (self._get_param("cluster") or "default").rsplit("/", 1)[-1]
+    if managed == "CUSTOMER":
+        return _moto_list_services(self)
+    listed: dict[str, list[str]] = {"serviceArns": []}
+    if managed != "ECS":
+        listed = _moto_list_services(self).result  # type: ignore[assignment]
+    moto_arns = listed["serviceArns"]
+    backend = _backend(self.current_account, self.region)
+    with _lock:
+        express = [
+            arn
+            for arn, service in backend.services.items()
+            if service.cluster == cluster and service.status_code() != "INACTIVE"
+        ]
+    return ActionResult({"serviceArns": [*moto_arns, *express]})
+
+
 _OPERATIONS = {
+    "list_services": _list,
     "create_express_gateway_service": _create,
     "describe_express_gateway_service": _describe,
     "update_express_gateway_service": _update,

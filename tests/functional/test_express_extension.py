@@ -248,6 +248,15 @@ def test_delete_drains_then_goes_inactive_and_frees_the_name(ecs: Any) -> None:
     assert again["status"]["statusCode"] == "ACTIVE"
 
 
+def test_list_services_lists_express_services_as_ecs_managed(ecs: Any) -> None:
+    arn = create(ecs)["serviceArn"]
+    assert ecs.list_services(resourceManagementType="ECS")["serviceArns"] == [arn]
+    assert ecs.list_services(resourceManagementType="CUSTOMER")["serviceArns"] == []
+    assert arn in ecs.list_services()["serviceArns"]
+    ecs.delete_express_gateway_service(serviceArn=arn)  # drains at once with time_scale 0
+    assert ecs.list_services(resourceManagementType="ECS")["serviceArns"] == []
+
+
 def test_services_are_kept_per_account_and_region(ecs: Any) -> None:
     arn = create(ecs)["serviceArn"]
     west = boto3.client("ecs", region_name="us-west-2")
