@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from slack_bolt import App
+from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot.adapters.aws_build import AwsBuild
 from bot.adapters.aws_discovery import AwsDiscovery
@@ -133,6 +134,12 @@ def ingress_app() -> App:
     )
 
 
+@cache
+def ingress_handler() -> SlackRequestHandler:
+    """Bolt's Lambda adapter around the app (API Gateway v1 and v2 events)."""
+    return SlackRequestHandler(app=ingress_app())
+
+
 def reset() -> None:
     """Forget every cached adapter (tests and the sandbox switch environments)."""
     for built in (
@@ -145,5 +152,6 @@ def reset() -> None:
         slack_credentials,
         slack_notifier,
         ingress_app,
+        ingress_handler,
     ):
         built.cache_clear()

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 
 from bot import bootstrap
 from bot.observability import logger
 
 
-@cache
-def _slack_handler() -> SlackRequestHandler:
-    return SlackRequestHandler(app=bootstrap.ingress_app())
-
-
 @logger.inject_lambda_context
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Hand the API Gateway v2 event to Bolt, which verifies the signature and acks."""
-    return _slack_handler().handle(event, context)
+    return bootstrap.ingress_handler().handle(event, context)

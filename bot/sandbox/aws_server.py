@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import urllib.request
 
 from moto.server import ThreadedMotoServer
 
@@ -45,6 +46,10 @@ class AwsServer:
         """Start serving; return the endpoint URL."""
         use_fake_credentials()
         self._server.start()
+        # moto keeps its state per process: start every run from an empty account.
+        reset = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10) as response:
+            response.read()
         return self.endpoint_url
 
     def stop(self) -> None:

@@ -1,0 +1,49 @@
+"""Every sandbox scenario, end to end through the server-mode stand-ins (moto server, Slack HTTP)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.cli import main
+from bot.sandbox.scenarios import SCENARIOS
+
+EXPECTED_END = {
+    "happy": "PASS: ended cut_over",
+    "failing-health-check": "PASS: ended rolled_back",
+    "rollback-after-50": "PASS: ended rolled_back",
+    "bad-input": "PASS: ended nothing started",
+}
+
+
+def test_every_scenario_has_an_expected_ending() -> None:
+    assert set(SCENARIOS) == set(EXPECTED_END)
+
+
+@pytest.mark.parametrize("scenario", sorted(EXPECTED_END))
+def test_scenario_runs_to_its_end_state_in_server_mode(
+    scenario: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["sandbox", "--scenario", scenario]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().endswith(EXPECTED_END[scenario])
+    if scenario == "bad-input":
+        assert "(the bot posted nothing in the channel)" in out
+        assert "items written: 0, events delivered: 0" in out
+        return
+    assert "Stage timings" in out and "clicked [ Approve plan ]" in out
+    if scenario == "happy":
+        assert "Traffic now 0% EC2 · 100% ECS." in out
+    if scenario == "failing-health-check":
+        assert "Task failed ELB health checks" in out  # the thread says why
+        assert "clicked [ Rollback ]" in out
+
+
+def test_list_scenarios_names_them(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--list-scenarios"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    assert listed == list(SCENARIOS)
+
+
+def test_unknown_scenario_is_refused_with_a_hint(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "--scenario", "nope"]) == 2
+    assert "--list-scenarios" in capsys.readouterr().err
