@@ -25,6 +25,12 @@ def _parser() -> argparse.ArgumentParser:
         help="real seconds per simulated AWS second (0 = no waiting; 0.05 feels lively)",
     )
     sandbox.add_argument(
+        "--interactive",
+        action="store_true",
+        help="serve the channel as a web page to type commands and click buttons yourself",
+    )
+    sandbox.add_argument("--port", type=int, default=8800, help="port of the interactive page")
+    sandbox.add_argument(
         "--in-process",
         action="store_true",
         help="use moto in-process instead of the moto server on a loopback port",
@@ -43,7 +49,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown scenario {args.scenario!r}; try --list-scenarios", file=sys.stderr)
         return 2
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    if args.interactive:
+        return _run_interactive(args.port, args.time_scale or 0.05)
     return _run_sandbox(args.scenario, args.time_scale, args.in_process)
+
+
+def _run_interactive(port: int, time_scale: float) -> int:
+    from bot.sandbox.aws_server import AwsServer
+    from bot.sandbox.harness import Sandbox
+    from bot.sandbox.web import InteractiveSandbox
+
+    server = AwsServer()
+    endpoint = server.start()
+    try:
+        with Sandbox(endpoint_url=endpoint, time_scale=time_scale) as box:
+            page = InteractiveSandbox(box, port)
+            print(f"Open {page.start()} — Ctrl-C stops the sandbox.", flush=True)
+            try:
+                while True:
+                    time.sleep(1)
+            except KeyboardInterrupt:
+                page.stop()
+    finally:
+        server.stop()
+    return 0
 
 
 def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:

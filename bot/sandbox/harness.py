@@ -57,6 +57,7 @@ class Sandbox:
     architecture: str = "x86_64"
     slack: SlackStandIn = field(default_factory=SlackStandIn)
     clicks: list[Click] = field(default_factory=list)
+    service_events: list[dict[str, Any]] = field(default_factory=list)
     legacy: LegacyApp | None = None
     runtime: LambdaRuntime | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
@@ -87,7 +88,12 @@ class Sandbox:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
         env.setdefault("AWS_DEFAULT_REGION", REGION)
         self._set_env(env)
-        emit = default_bus_emitter()
+        deliver = default_bus_emitter()
+
+        def emit(event: dict[str, Any]) -> None:
+            self.service_events.append(event)
+            deliver(event)
+
         express.reset()
         express.install(emit, time_scale=self.time_scale)
         codebuild.reset()
@@ -127,7 +133,10 @@ class Sandbox:
 
     def card(self) -> dict[str, Any]:
         """The newest status card in the channel, as Slack would show it."""
-        roots = self.slack.channel(CHANNEL).messages
+        try:
+            roots = self.slack.channel(CHANNEL).messages
+        except KeyError:
+            roots = []
         if not roots:
             raise ButtonNotOfferedError("no status card has been posted")
         return roots[-1].as_slack()
@@ -165,6 +174,12 @@ class Sandbox:
         answers = [r.payload.get("text", "") for r in self.slack.responses[responses:]]
         self.clicks.append(Click(user, button["text"]["text"], answers[-1] if answers else None))
         return result
+
+    def redeliver(self, events: list[dict[str, Any]]) -> None:
+        """Put AWS service events on the default bus again (at-least-once delivery)."""
+        deliver = default_bus_emitter()
+        for event in events:
+            deliver(event)
 
     def settle(self, idle: Callable[[], bool] = lambda: True) -> int:
         """Deliver events until the bus is quiet; return how many were delivered."""

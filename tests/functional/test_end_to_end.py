@@ -156,3 +156,24 @@ def test_a_step_that_exhausts_its_retries_fails_the_migration_in_its_thread(
         QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]
     assert attributes["ApproximateNumberOfMessages"] == "0"
+
+
+def test_duplicated_and_reordered_ecs_events_change_nothing(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    ecs_events = [e for e in sandbox.service_events if e["source"] == "aws.ecs"]
+    assert {e["detail-type"] for e in ecs_events} == {
+        "ECS Deployment State Change",
+        "ECS Task State Change",
+        "ECS Service Action",
+    }
+    before_card = sandbox.card()
+    before_replies = len(sandbox.slack.channel("C0PLATFORM").messages[-1].replies)
+    before = sandbox.migration()
+    # Every ECS event again, twice, newest first: what at-least-once, unordered delivery allows.
+    sandbox.redeliver(list(reversed(ecs_events)) * 2)
+    assert sandbox.settle() == len(ecs_events) * 2
+    after = sandbox.migration()
+    assert after.stage == before.stage and after.version == before.version
+    assert len(sandbox.slack.channel("C0PLATFORM").messages[-1].replies) == before_replies
+    assert sandbox.card()["blocks"] == before_card["blocks"]
+    assert sandbox.runtime is not None and sandbox.runtime.failures == []
