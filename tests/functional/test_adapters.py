@@ -21,9 +21,6 @@ from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
-from moto.codebuild.exceptions import ResourceNotFoundException
-from moto.codebuild.models import codebuild_backends
-from moto.codebuild.responses import CodeBuildResponse
 
 from bot.adapters.aws_build import BUILD_IMAGE, LIFECYCLE_POLICY, AwsBuild
 from bot.adapters.aws_discovery import AwsDiscovery
@@ -52,6 +49,7 @@ from bot.ports import (
 )
 from bot.sandbox import express
 from bot.sandbox.cloud import BotStack
+from bot.sandbox.codebuild import add_update_project
 from bot.sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
 from bot.sandbox.template import Template
 
@@ -856,23 +854,9 @@ def test_upload_source_puts_a_zip_of_the_files(build: AwsBuild, clients: Clients
         assert {name: archive.read(name).decode() for name in files} == files
 
 
-def _update_project(self: CodeBuildResponse) -> str:
-    """UpdateProject, which moto 5.2.1 lacks: replace the fields given."""
-    backend = codebuild_backends[self.current_account][self.region]
-    name = self._get_param("name")
-    if name not in backend.codebuild_projects:
-        raise ResourceNotFoundException(f"Project cannot be found: {name}")
-    project = backend.codebuild_projects[name]
-    for key in ("source", "artifacts", "environment", "serviceRole", "tags"):
-        value = self._get_param(key)
-        if value is not None:
-            project.project_metadata[key] = value
-    return json.dumps({"project": project.project_metadata})
-
-
 @pytest.fixture
-def codebuild_update(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(CodeBuildResponse, "update_project", _update_project, raising=False)
+def codebuild_update() -> None:
+    add_update_project()  # the sandbox's moto extension: moto 5.2 lacks UpdateProject
 
 
 def test_start_build_creates_the_project_and_starts_a_build(
