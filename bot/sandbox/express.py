@@ -1,9 +1,11 @@
 """moto extension for ECS Express Mode: the four *ExpressGatewayService operations, a store
-per (account, region), and the `aws.ecs` events AWS emits while a deployment runs."""
+per (account, region), the `aws.ecs` events AWS emits while a deployment runs, and
+DescribeServiceRevisions reporting the resources Express provisions (see express_resources)."""
 
 from __future__ import annotations
 
 import copy
+import json
 import random
 import re
 import secrets
@@ -25,6 +27,7 @@ from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from bot.sandbox import aws_events
+from bot.sandbox.express_resources import Gateway, Managed, provision, service_revision
 
 Emit = Callable[[dict[str, Any]], None]
 Plan = list[tuple[float, dict[str, Any]]]  # events with their offsets in simulated seconds
@@ -102,6 +105,7 @@ class ExpressService:
     endpoint: str
     created_at: datetime
     updated_at: datetime
+    resources: Managed
     status: str = "ACTIVE"
     drained_by: float = 0.0
     deployments: list[Deployment] = field(default_factory=list)
@@ -143,6 +147,7 @@ class ExpressBackend:
     def __init__(self, account: str, region: str) -> None:
         self.account, self.region = account, region
         self.services: dict[str, ExpressService] = {}
+        self.gateways: list[Gateway] = []  # load balancers shared by the services of a network
 
     def create(self, params: dict[str, Any]) -> tuple[ExpressService, Plan]:
         name = params.get("serviceName") or f"express-service-{secrets.token_hex(4)}"
@@ -156,6 +161,19 @@ class ExpressBackend:
                 f"An Express service named {name} already exists in cluster {cluster}."
             )
         now = datetime.now(UTC)
+        endpoint = _endpoint_host(name, self.region)
+        network = params.get("networkConfiguration") or {}
+        resources = provision(
+            self.gateways,
+            account=self.account,
+            region=self.region,
+            cluster=cluster,
+            service=name,
+            endpoint=endpoint,
+            subnets=network.get("subnets") or (),
+            now=now,
+            time_scale=_settings.time_scale,
+        )
         service = ExpressService(
             account=self.account,
             region=self.region,
@@ -163,10 +181,12 @@ class ExpressBackend:
             name=name,
             infrastructure_role_arn=params["infrastructureRoleArn"],
             tags=params.get("tags") or [],
-            endpoint=_endpoint_host(name, self.region),
+            endpoint=endpoint,
             created_at=now,
             updated_at=now,
+            resources=resources,
         )
+        resources.service_status = service.status_code
         self.services[arn] = service
         return service, _deploy(service, _configuration(service, params, {}))
 
@@ -186,7 +206,23 @@ class ExpressBackend:
         service = self._active(arn)
         service.status, service.updated_at = "DRAINING", datetime.now(UTC)
         service.drained_by = time.monotonic() + DRAIN_SECONDS * _settings.time_scale
+        service.resources.deprovision(service.updated_at, DRAIN_SECONDS * _settings.time_scale)
         return service
+
+    def revision(self, arn: str) -> dict[str, Any] | None:
+        """The ServiceRevision of an Express revision ARN, or None when it is not one."""
+        for service in self.services.values():
+            for number, deployment in enumerate(service.deployments, start=1):
+                if deployment.config["serviceRevisionArn"] == arn:
+                    return service_revision(
+                        service.resources,
+                        service_arn=service.arn,
+                        cluster_arn=service.cluster_arn,
+                        config=deployment.config,
+                        task_definition=f"arn:aws:ecs:{self.region}:{self.account}:"
+                        f"task-definition/{service.name}:{number}",
+                    )
+        return None
 
     def _active(self, arn: str) -> ExpressService:
         service = self.get(arn, ServiceNotFoundException)
@@ -315,11 +351,7 @@ def _task_events(
     exit_code: int | None = None
     if behaviour == "failing-health-check":
         steps.append(("STOPPED", "STOPPED", 80))
-        tg_name = re.sub(r"[^A-Za-z0-9-]", "-", service.name)[:19]
-        target_group = (
-            f"arn:aws:elasticloadbalancing:{service.region}:{service.account}:"
-            f"targetgroup/ecs-express-{tg_name}/{secrets.token_hex(8)}"
-        )
+        target_group = service.resources.target_group_arn  # the one the revision reports
         stop_code = "ServiceSchedulerInitiated"
         stopped_reason = f"Task failed ELB health checks in (target-group {target_group})"
     elif behaviour == "crash-loop":
@@ -466,8 +498,47 @@ def _list(self: EC2ContainerServiceResponse) -> Any:
     return ActionResult({"serviceArns": [*moto_arns, *express]})
 
 
+_moto_describe_service_revisions = getattr(
+    EC2ContainerServiceResponse, "describe_service_revisions", None
+)
+MAX_REVISION_ARNS = 20  # "You can specify a maximum of 20 ARNs." (DescribeServiceRevisions)
+
+
+def _describe_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
+    """DescribeServiceRevisions: Express revisions answered here, others left to moto."""
+    arns = list(dict.fromkeys(self._get_param("serviceRevisionArns") or []))
+    if len(arns) > MAX_REVISION_ARNS:
+        raise InvalidParameterException(
+            f"serviceRevisionArns can have at most {MAX_REVISION_ARNS} items."
+        )
+    backend = _backend(self.current_account, self.region)
+    with _lock:
+        found = {arn: backend.revision(arn) for arn in arns}
+    others = [arn for arn, revision in found.items() if revision is None]
+    answered: dict[str, dict[str, Any]] = {}
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in others]
+    if others and _moto_describe_service_revisions is not None:
+        body = _result_body(_moto_describe_service_revisions(self))
+        answered = {r["serviceRevisionArn"]: r for r in body.get("serviceRevisions", [])}
+        failures = [f for f in body.get("failures", []) if f.get("arn") in others]
+    revisions = [found[arn] or answered.get(arn) for arn in arns]
+    return ActionResult(
+        {"serviceRevisions": [r for r in revisions if r], "failures": failures}
+    )
+
+
+def _result_body(result: Any) -> dict[str, Any]:
+    """The response body of a moto action, whichever way moto returned it."""
+    if isinstance(result, ActionResult):
+        return dict(result.result)  # type: ignore[call-overload]
+    if isinstance(result, tuple):
+        result = result[-1]
+    return dict(json.loads(result or "{}"))
+
+
 _OPERATIONS = {
     "list_services": _list,
+    "describe_service_revisions": _describe_revisions,
     "create_express_gateway_service": _create,
     "describe_express_gateway_service": _describe,
     "update_express_gateway_service": _update,

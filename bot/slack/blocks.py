@@ -149,13 +149,18 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
     label = STAGE_LABELS[migration.stage]
     if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
         label += f" — {migration.weight}% on ECS"
-    title = f"Migration {migration.migration_id}: {escape(migration.target)}"
+    plan = migration.plan
+    subject = (
+        f"{plan.name} ({plan.instance_id})"
+        if plan and plan.name != plan.instance_id
+        else migration.target
+    )
+    title = f"Migration {migration.migration_id}: {escape(subject)}"
     fields = [
         f"*Stage*\n{label}",
         f"*Requested by*\n<@{escape(migration.requested_by)}>",
         f"*Traffic*\nEC2 {100 - migration.weight}% · ECS {migration.weight}%",
     ]
-    plan = migration.plan
     if plan is not None:
         fields += [
             f"*Instance*\n`{escape(plan.instance_id)}` ({escape(plan.instance_type)}, "
