@@ -5,7 +5,6 @@ DescribeServiceRevisions reporting the resources Express provisions (see express
 from __future__ import annotations
 
 import copy
-import json
 import random
 import re
 import secrets
@@ -27,7 +26,13 @@ from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
 from bot.sandbox import aws_events
-from bot.sandbox.express_resources import Gateway, Managed, provision, service_revision
+from bot.sandbox.express_resources import (
+    Gateway,
+    Managed,
+    describe_service_revisions,
+    provision,
+    service_revision,
+)
 
 Emit = Callable[[dict[str, Any]], None]
 Plan = list[tuple[float, dict[str, Any]]]  # events with their offsets in simulated seconds
@@ -501,39 +506,19 @@ def _list(self: EC2ContainerServiceResponse) -> Any:
 _moto_describe_service_revisions = getattr(
     EC2ContainerServiceResponse, "describe_service_revisions", None
 )
-MAX_REVISION_ARNS = 20  # "You can specify a maximum of 20 ARNs." (DescribeServiceRevisions)
 
 
 def _describe_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
-    """DescribeServiceRevisions: Express revisions answered here, others left to moto."""
-    arns = list(dict.fromkeys(self._get_param("serviceRevisionArns") or []))
-    if len(arns) > MAX_REVISION_ARNS:
-        raise InvalidParameterException(
-            f"serviceRevisionArns can have at most {MAX_REVISION_ARNS} items."
-        )
-    backend = _backend(self.current_account, self.region)
-    with _lock:
-        found = {arn: backend.revision(arn) for arn in arns}
-    others = [arn for arn, revision in found.items() if revision is None]
-    answered: dict[str, dict[str, Any]] = {}
-    failures = [{"arn": arn, "reason": "MISSING"} for arn in others]
-    if others and _moto_describe_service_revisions is not None:
-        body = _result_body(_moto_describe_service_revisions(self))
-        answered = {r["serviceRevisionArn"]: r for r in body.get("serviceRevisions", [])}
-        failures = [f for f in body.get("failures", []) if f.get("arn") in others]
-    revisions = [found[arn] or answered.get(arn) for arn in arns]
-    return ActionResult(
-        {"serviceRevisions": [r for r in revisions if r], "failures": failures}
-    )
+    """DescribeServiceRevisions: Express revisions answered here, any others left to moto."""
+    backend, moto = _backend(self.current_account, self.region), _moto_describe_service_revisions
 
+    def lookup(arn: str) -> dict[str, Any] | None:
+        with _lock:
+            return backend.revision(arn)
 
-def _result_body(result: Any) -> dict[str, Any]:
-    """The response body of a moto action, whichever way moto returned it."""
-    if isinstance(result, ActionResult):
-        return dict(result.result)  # type: ignore[call-overload]
-    if isinstance(result, tuple):
-        result = result[-1]
-    return dict(json.loads(result or "{}"))
+    fallback = None if moto is None else (lambda: moto(self))
+    arns = self._get_param("serviceRevisionArns") or []
+    return ActionResult(describe_service_revisions(arns, lookup, fallback))
 
 
 _OPERATIONS = {

@@ -16,6 +16,7 @@ names. The deployment alarm's and the scaling policy's names are this sandbox's 
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 import uuid
@@ -24,6 +25,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+from moto.core.responses import ActionResult
+from moto.ecs.exceptions import InvalidParameterException
+
+MAX_REVISION_ARNS = 20  # "You can specify a maximum of 20 ARNs." (DescribeServiceRevisions)
 PROVISION_SECONDS = 20.0  # simulated seconds until new resources are ACTIVE
 _METRICS = {  # ExpressGatewayScalingTarget.autoScalingMetric -> Application Auto Scaling metric
     "AVERAGE_CPU": "ECSServiceAverageCPUUtilization",
@@ -165,7 +170,9 @@ class Managed:
             return {"arn": arn, "status": lb_status, "updatedAt": lb_at, **extra}
 
         load_balancer = shared(
-            self.gateway.arn, scheme="internet-facing", securityGroupIds=[self.gateway.security_group_id]
+            self.gateway.arn,
+            scheme="internet-facing",
+            securityGroupIds=[self.gateway.security_group_id],
         )
         if self.gateway.subnets:
             load_balancer["subnetIds"] = list(self.gateway.subnets)
@@ -309,3 +316,37 @@ def service_revision(
             }
         }
     return revision
+
+
+def describe_service_revisions(
+    arns: list[str],
+    lookup: Callable[[str], dict[str, Any] | None],
+    fallback: Callable[[], Any] | None,
+) -> dict[str, Any]:
+    """The DescribeServiceRevisions body: revisions ``lookup`` knows, the rest from ``fallback``
+    (moto's own operation, when it has one) or failures with reason MISSING, as ECS reports
+    revisions it cannot find."""
+    arns = list(dict.fromkeys(arns))
+    if len(arns) > MAX_REVISION_ARNS:
+        raise InvalidParameterException(
+            f"serviceRevisionArns can have at most {MAX_REVISION_ARNS} items."
+        )
+    found = {arn: lookup(arn) for arn in arns}
+    others = [arn for arn, revision in found.items() if revision is None]
+    answered: dict[str, dict[str, Any]] = {}
+    failures = [{"arn": arn, "reason": "MISSING"} for arn in others]
+    if others and fallback is not None:
+        body = _result_body(fallback())
+        answered = {r["serviceRevisionArn"]: r for r in body.get("serviceRevisions", [])}
+        failures = [f for f in body.get("failures", []) if f.get("arn") in others]
+    revisions = [found[arn] or answered.get(arn) for arn in arns]
+    return {"serviceRevisions": [r for r in revisions if r], "failures": failures}
+
+
+def _result_body(result: Any) -> dict[str, Any]:
+    """The response body of a moto action, whichever way moto returned it."""
+    if isinstance(result, ActionResult):
+        return dict(result.result)  # type: ignore[call-overload]
+    if isinstance(result, tuple):
+        result = result[-1]
+    return dict(json.loads(result or "{}"))
