@@ -153,6 +153,7 @@ class ExpressBackend:
         self.account, self.region = account, region
         self.services: dict[str, ExpressService] = {}
         self.gateways: list[Gateway] = []  # load balancers shared by the services of a network
+        self.retired: list[ExpressService] = []  # replaced by a service of the same name
 
     def create(self, params: dict[str, Any]) -> tuple[ExpressService, Plan]:
         name = params.get("serviceName") or f"express-service-{secrets.token_hex(4)}"
@@ -192,6 +193,8 @@ class ExpressBackend:
             resources=resources,
         )
         resources.service_status = service.status_code
+        if existing:
+            self.retired.append(existing)  # its revisions stay describable
         self.services[arn] = service
         return service, _deploy(service, _configuration(service, params, {}))
 
@@ -216,7 +219,7 @@ class ExpressBackend:
 
     def revision(self, arn: str) -> dict[str, Any] | None:
         """The ServiceRevision of an Express revision ARN, or None when it is not one."""
-        for service in self.services.values():
+        for service in [*self.services.values(), *self.retired]:
             for number, deployment in enumerate(service.deployments, start=1):
                 if deployment.config["serviceRevisionArn"] == arn:
                     return service_revision(

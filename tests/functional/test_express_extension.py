@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import calendar
 import json
 import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,10 @@ import pytest
 from botocore.exceptions import ClientError
 from botocore.model import Shape
 from moto import mock_aws
+from moto.core.responses import ActionResult
 from moto.server import ThreadedMotoServer
 
-from bot.sandbox import aws_events, express
+from bot.sandbox import aws_events, express, express_resources
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
@@ -37,6 +40,7 @@ ENVELOPE_KEYS = {
 }
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 MILLIS = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+ELB = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}"
 
 
 @pytest.fixture(autouse=True)
@@ -452,6 +456,320 @@ def test_install_is_idempotent(events: list) -> None:
     assert len(events) == 7
 
 
+# --- DescribeServiceRevisions: the resources Express provisions --------------------------
+
+
+def _epoch_millis(at: datetime) -> float:
+    """A timestamp as moto serializes it: epoch seconds truncated to milliseconds."""
+    return calendar.timegm(at.timetuple()) + (at.microsecond // 1000) / 1000.0
+
+
+def revision_arn(service: dict[str, Any]) -> str:
+    return service["activeConfigurations"][0]["serviceRevisionArn"]
+
+
+def capture_bodies(client: Any) -> dict[str, list[tuple[dict, Shape]]]:
+    """Record every raw JSON response body with the output shape the model gives it."""
+    bodies: dict[str, list[tuple[dict, Shape]]] = {}
+
+    def capture(response_dict: dict, operation_model: Any, **_: Any) -> None:
+        body = json.loads(response_dict["body"] or b"{}")
+        bodies.setdefault(operation_model.name, []).append((body, operation_model.output_shape))
+
+    client.meta.events.register("before-parse.ecs.*", capture)
+    return bodies
+
+
+def statuses(resources: dict[str, Any]) -> set[str]:
+    """Every ManagedResourceStatus found in an ecsManagedResources structure."""
+    found: set[str] = set()
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            if "status" in value and "updatedAt" in value:
+                found.add(value["status"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(resources)
+    return found
+
+
+def test_describe_service_revisions_reports_what_express_provisions(ecs: Any) -> None:
+    bodies = capture_bodies(ecs)
+    created = create(ecs)
+    config = created["activeConfigurations"][0]
+    described = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn(created)])
+    assert described["failures"] == []
+    (revision,) = described["serviceRevisions"]
+    assert revision["serviceRevisionArn"] == config["serviceRevisionArn"]
+    assert revision["serviceArn"] == created["serviceArn"]
+    assert revision["clusterArn"] == f"arn:aws:ecs:{REGION}:{ACCOUNT}:cluster/default"
+    assert revision["launchType"] == "FARGATE"
+    assert revision["taskDefinition"].endswith(":task-definition/secure-blog:1")
+    assert revision["containerImages"] == [{"containerName": "secure-blog", "image": IMAGE}]
+    assert revision["createdAt"] == config["createdAt"]
+    assert revision["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [
+        "subnet-1",
+        "subnet-2",
+    ]
+
+    managed = revision["ecsManagedResources"]
+    assert statuses(managed) == {"ACTIVE"}  # time_scale 0: provisioned at once
+    (ingress,) = managed["ingressPaths"]
+    assert ingress["accessType"] == "PUBLIC"
+    assert ingress["endpoint"] == config["ingressPaths"][0]["endpoint"]
+    balancer = ingress["loadBalancer"]
+    lb = re.fullmatch(
+        rf"{ELB}:loadbalancer/app/(ecs-express-gateway-alb-[0-9a-f]{{8}})/([0-9a-f]{{16}})",
+        balancer["arn"],
+    )
+    assert lb, balancer["arn"]
+    assert balancer["scheme"] == "internet-facing"
+    assert balancer["subnetIds"] == ["subnet-1", "subnet-2"]
+    (lb_group,) = ingress["loadBalancerSecurityGroups"]
+    assert lb_group["arn"] == (
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{balancer['securityGroupIds'][0]}"
+    )
+    listener = f"{ELB}:listener/app/{lb[1]}/{lb[2]}/"
+    assert re.fullmatch(rf"{listener}[0-9a-f]{{16}}", ingress["listener"]["arn"])
+    assert ingress["rule"]["arn"].startswith(
+        ingress["listener"]["arn"].replace(":listener/", ":listener-rule/") + "/"
+    )
+    assert re.fullmatch(
+        rf"arn:aws:acm:{REGION}:{ACCOUNT}:certificate/[0-9a-f-]{{36}}",
+        ingress["certificate"]["arn"],
+    )
+    assert ingress["certificate"]["domainName"] == ingress["endpoint"]
+    (target_group,) = ingress["targetGroups"]
+    assert re.fullmatch(
+        rf"{ELB}:targetgroup/ecs-gateway-tg-[0-9a-f]{{17}}/[0-9a-f]{{16}}", target_group["arn"]
+    )
+    assert (target_group["healthCheckPath"], target_group["port"]) == ("/health", 3000)
+    assert target_group["healthCheckPort"] == 3000
+    assert revision["loadBalancers"] == [
+        {
+            "targetGroupArn": target_group["arn"],
+            "containerName": "secure-blog",
+            "containerPort": 3000,
+        }
+    ]
+    assert revision["resolvedConfiguration"]["loadBalancers"] == [
+        {"targetGroupArn": target_group["arn"], "productionListenerRule": ingress["rule"]["arn"]}
+    ]
+
+    scaling = managed["autoScaling"]
+    assert (scaling["scalableTarget"]["minCapacity"], scaling["scalableTarget"]["maxCapacity"]) == (
+        1,
+        4,
+    )
+    assert scaling["scalableTarget"]["arn"].startswith(
+        f"arn:aws:application-autoscaling:{REGION}:{ACCOUNT}:scalable-target/"
+    )
+    (policy,) = scaling["applicationAutoScalingPolicies"]
+    assert (policy["policyType"], policy["metric"], policy["targetValue"]) == (
+        "TargetTrackingScaling",
+        "ECSServiceAverageCPUUtilization",
+        60.0,
+    )
+    assert ":resource/ecs/service/default/secure-blog:policyName/" in policy["arn"]
+    alarms = [alarm["arn"] for alarm in managed["metricAlarms"]]
+    assert all(a.startswith(f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:") for a in alarms)
+    assert sum("TargetTracking-service/default/secure-blog-Alarm" in a for a in alarms) == 2
+    (service_group,) = managed["serviceSecurityGroups"]
+    group_id = service_group["arn"].rsplit("/", 1)[1]
+    assert re.fullmatch(r"sg-[0-9a-f]{17}", group_id)
+    assert group_id in revision["networkConfiguration"]["awsvpcConfiguration"]["securityGroups"]
+    (log_group,) = managed["logGroups"]
+    assert re.fullmatch(r"/aws/ecs/default/secure-blog-[0-9a-f]{4}", log_group["logGroupName"])
+    assert log_group["arn"] == (
+        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{log_group['logGroupName']}"
+    )
+
+    ((body, shape),) = bodies["DescribeServiceRevisions"]
+    _assert_matches_shape(body, shape, "DescribeServiceRevisions")
+    # moto's serializer drops members the model lacks; check what the extension builds too
+    with express._lock:
+        built = express._backend(ACCOUNT, REGION).revision(revision_arn(created))
+    built = json.loads(json.dumps(built, default=_epoch_millis))
+    _assert_matches_shape(built, shape.members["serviceRevisions"].member, "ServiceRevision")
+    assert built == body["serviceRevisions"][0]
+
+
+def test_unknown_revision_arns_come_back_as_failures(ecs: Any) -> None:
+    known = revision_arn(create(ecs))
+    unknown = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/default/secure-blog/1"
+    described = ecs.describe_service_revisions(serviceRevisionArns=[unknown, known])
+    assert [r["serviceRevisionArn"] for r in described["serviceRevisions"]] == [known]
+    assert described["failures"] == [{"arn": unknown, "reason": "MISSING"}]
+    only_unknown = ecs.describe_service_revisions(serviceRevisionArns=[unknown])
+    assert only_unknown["serviceRevisions"] == []
+    assert only_unknown["failures"] == [{"arn": unknown, "reason": "MISSING"}]
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.describe_service_revisions(serviceRevisionArns=[f"{unknown}{i}" for i in range(21)])
+    west = boto3.client("ecs", region_name="us-west-2")  # revisions are regional
+    assert west.describe_service_revisions(serviceRevisionArns=[known])["failures"][0] == {
+        "arn": known,
+        "reason": "MISSING",
+    }
+
+
+def test_provisioned_resources_are_stable_across_describes(ecs: Any) -> None:
+    arn = revision_arn(create(ecs))
+    first = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"]
+    second = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"]
+    assert first == second
+
+
+def test_an_update_keeps_the_provisioned_resources(ecs: Any) -> None:
+    created = create(ecs)
+    updated = ecs.update_express_gateway_service(
+        serviceArn=created["serviceArn"],
+        primaryContainer={"image": f"{IMAGE}-2", "containerPort": 3000},
+        healthCheckPath="/ready",
+        scalingTarget={"minTaskCount": 2, "maxTaskCount": 6, "autoScalingMetric": "AVERAGE_MEMORY"},
+    )["service"]
+    arns = [revision_arn(created), updated["targetConfiguration"]["serviceRevisionArn"]]
+    old, new = ecs.describe_service_revisions(serviceRevisionArns=arns)["serviceRevisions"]
+    assert [old["serviceRevisionArn"], new["serviceRevisionArn"]] == arns
+    assert new["taskDefinition"].endswith(":task-definition/secure-blog:2")
+    assert new["containerImages"][0]["image"] == f"{IMAGE}-2"
+    before, after = old["ecsManagedResources"], new["ecsManagedResources"]
+    old_path, new_path = before["ingressPaths"][0], after["ingressPaths"][0]
+    for key in ("endpoint", "loadBalancer", "listener", "rule", "certificate"):
+        assert old_path[key] == new_path[key], key
+    assert old_path["loadBalancerSecurityGroups"] == new_path["loadBalancerSecurityGroups"]
+    assert old_path["targetGroups"][0]["arn"] == new_path["targetGroups"][0]["arn"]
+    assert new_path["targetGroups"][0]["healthCheckPath"] == "/ready"
+    assert old_path["targetGroups"][0]["healthCheckPath"] == "/health"
+    for key in ("serviceSecurityGroups", "logGroups", "metricAlarms"):
+        assert before[key] == after[key], key
+    target = after["autoScaling"]["scalableTarget"]
+    assert target["arn"] == before["autoScaling"]["scalableTarget"]["arn"]
+    assert (target["minCapacity"], target["maxCapacity"]) == (2, 6)
+    (policy,) = after["autoScaling"]["applicationAutoScalingPolicies"]
+    assert policy["metric"] == "ECSServiceAverageMemoryUtilization"
+    assert policy["arn"] == before["autoScaling"]["applicationAutoScalingPolicies"][0]["arn"]
+
+
+def test_services_of_one_network_share_the_load_balancer(ecs: Any) -> None:
+    def balancer(service: dict) -> dict:
+        (revision,) = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn(service)])[
+            "serviceRevisions"
+        ]
+        return revision["ecsManagedResources"]["ingressPaths"][0]
+
+    blog, shop = balancer(create(ecs)), balancer(create(ecs, serviceName="shop"))
+    other = balancer(
+        create(ecs, serviceName="other", networkConfiguration={"subnets": ["subnet-9"]})
+    )
+    assert blog["loadBalancer"] == shop["loadBalancer"] and blog["listener"] == shop["listener"]
+    assert blog["loadBalancer"]["arn"] != other["loadBalancer"]["arn"]
+    assert blog["rule"]["arn"] != shop["rule"]["arn"]
+    assert blog["targetGroups"][0]["arn"] != shop["targetGroups"][0]["arn"]
+    assert blog["certificate"]["domainName"] != shop["certificate"]["domainName"]
+
+
+def test_the_failing_health_check_names_the_revisions_target_group(ecs: Any, events: list) -> None:
+    express.set_behaviour(None, "failing-health-check")
+    created = create(ecs)
+    (revision,) = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn(created)])[
+        "serviceRevisions"
+    ]
+    target_group = revision["ecsManagedResources"]["ingressPaths"][0]["targetGroups"][0]["arn"]
+    stopped = [e["detail"] for e in events if e["detail"].get("lastStatus") == "STOPPED"]
+    assert stopped and all(
+        d["stoppedReason"] == f"Task failed ELB health checks in (target-group {target_group})"
+        for d in stopped
+    )
+
+
+def test_a_deleted_service_keeps_its_revisions_with_deleted_resources(ecs: Any) -> None:
+    created = create(ecs)
+    arn = revision_arn(created)
+    ecs.delete_express_gateway_service(serviceArn=created["serviceArn"])  # INACTIVE at once
+    (revision,) = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"]
+    assert statuses(revision["ecsManagedResources"]) == {"DELETED"}
+
+    recreated = create(ecs)  # the name is free again, with new resources and a new ALB
+    (fresh,) = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn(recreated)])[
+        "serviceRevisions"
+    ]
+    assert statuses(fresh["ecsManagedResources"]) == {"ACTIVE"}
+    (again,) = ecs.describe_service_revisions(serviceRevisionArns=[arn])["serviceRevisions"]
+    assert again == revision  # the old service's revision is still there
+    old_path = revision["ecsManagedResources"]["ingressPaths"][0]
+    new_path = fresh["ecsManagedResources"]["ingressPaths"][0]
+    assert old_path["loadBalancer"]["arn"] != new_path["loadBalancer"]["arn"]
+    assert old_path["targetGroups"][0]["arn"] != new_path["targetGroups"][0]["arn"]
+
+
+def test_resource_statuses_follow_the_service_lifecycle() -> None:
+    scale = 0.02  # provisioning takes 0.4 s, draining 1.2 s
+    express.install(emit=lambda event: None, time_scale=scale)
+    with mock_aws():
+        ecs = boto3.client("ecs", region_name=REGION)
+        created = create(ecs)
+        other = create(ecs, serviceName="shop")
+
+        def resources(service: dict) -> dict:
+            (revision,) = ecs.describe_service_revisions(
+                serviceRevisionArns=[revision_arn(service)]
+            )["serviceRevisions"]
+            return revision["ecsManagedResources"]
+
+        assert statuses(resources(created)) == {"PROVISIONING"}
+        time.sleep(express_resources.PROVISION_SECONDS * scale + 0.05)
+        active = resources(created)
+        assert statuses(active) == {"ACTIVE"}
+        assert active["logGroups"][0]["updatedAt"] > created["createdAt"]
+
+        ecs.delete_express_gateway_service(serviceArn=created["serviceArn"])
+        draining = resources(created)
+        assert draining["logGroups"][0]["status"] == "DEPROVISIONING"
+        assert draining["ingressPaths"][0]["loadBalancer"]["status"] == "ACTIVE"  # shop uses it
+        assert draining["ingressPaths"][0]["rule"]["status"] == "DEPROVISIONING"
+        ecs.delete_express_gateway_service(serviceArn=other["serviceArn"])
+        assert statuses(resources(created)) == {"DEPROVISIONING"}
+        time.sleep(express.DRAIN_SECONDS * scale + 0.05)
+        deleted = resources(created)
+        assert statuses(deleted) == {"DELETED"}
+        assert deleted["logGroups"][0]["updatedAt"] > draining["logGroups"][0]["updatedAt"]
+
+
+def test_other_revision_arns_are_left_to_moto_when_moto_answers_them(
+    ecs: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    known = revision_arn(create(ecs))
+    plain = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/default/plain/123"
+    gone = f"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/default/gone/456"
+    seen: list[list[str]] = []
+
+    def moto_operation(response: Any) -> Any:
+        seen.append(response._get_param("serviceRevisionArns"))
+        return ActionResult(
+            {
+                "serviceRevisions": [{"serviceRevisionArn": plain, "launchType": "EC2"}],
+                "failures": [
+                    {"arn": known, "reason": "MISSING"},
+                    {"arn": gone, "reason": "MISSING"},
+                ],
+            }
+        )
+
+    monkeypatch.setattr(express, "_moto_describe_service_revisions", moto_operation)
+    described = ecs.describe_service_revisions(serviceRevisionArns=[plain, known, gone])
+    assert [r["serviceRevisionArn"] for r in described["serviceRevisions"]] == [plain, known]
+    assert described["serviceRevisions"][0]["launchType"] == "EC2"
+    assert described["failures"] == [{"arn": gone, "reason": "MISSING"}]
+    assert seen == [[plain, known, gone]]
+    ecs.describe_service_revisions(serviceRevisionArns=[known])
+    assert len(seen) == 1  # moto is only asked about ARNs that are not Express revisions
+
+
 # --- moto server mode ----------------------------------------------------------------------
 
 
@@ -471,9 +789,15 @@ def _assert_matches_shape(value: Any, shape: Shape, path: str) -> None:
         assert isinstance(value, str), path
         assert not shape.enum or value in shape.enum, f"{path}: {value}"
     elif shape.type_name == "integer":
-        assert isinstance(value, int), path
+        assert isinstance(value, int) and not isinstance(value, bool), path
+    elif shape.type_name in ("double", "float"):
+        assert isinstance(value, int | float) and not isinstance(value, bool), path
+    elif shape.type_name == "boolean":
+        assert isinstance(value, bool), path
     elif shape.type_name == "timestamp":
         assert isinstance(value, int | float), path
+    else:
+        raise AssertionError(f"{path}: no check for {shape.type_name}")
 
 
 def test_server_mode_serves_the_operations_with_model_exact_bodies(events: list) -> None:
@@ -496,7 +820,16 @@ def test_server_mode_serves_the_operations_with_model_exact_bodies(events: list)
         assert ecs.describe_express_gateway_service(serviceArn=arn, include=["TAGS"])["service"][
             "activeConfigurations"
         ][0]["ingressPaths"][0]["endpoint"].endswith(".ecs.us-east-1.on.aws")
-        ecs.update_express_gateway_service(serviceArn=arn, healthCheckPath="/ready")
+        updated = ecs.update_express_gateway_service(serviceArn=arn, healthCheckPath="/ready")
+        revision_arn = updated["service"]["targetConfiguration"]["serviceRevisionArn"]
+        unknown = revision_arn[:-1] + ("1" if revision_arn[-1] != "1" else "2")
+        described = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn, unknown])
+        (revision,) = described["serviceRevisions"]
+        assert revision["serviceRevisionArn"] == revision_arn
+        ingress = revision["ecsManagedResources"]["ingressPaths"][0]
+        assert ingress["targetGroups"][0]["healthCheckPath"] == "/ready"
+        assert ingress["loadBalancer"]["status"] == "ACTIVE"
+        assert described["failures"] == [{"arn": unknown, "reason": "MISSING"}]
         assert ecs.delete_express_gateway_service(serviceArn=arn)["service"]["status"] == {
             "statusCode": "DRAINING"
         }
@@ -507,6 +840,7 @@ def test_server_mode_serves_the_operations_with_model_exact_bodies(events: list)
             "DescribeExpressGatewayService",
             "UpdateExpressGatewayService",
             "DeleteExpressGatewayService",
+            "DescribeServiceRevisions",
         }
 
         with pytest.raises(ClientError) as duplicate:
