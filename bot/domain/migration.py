@@ -33,6 +33,9 @@ class Migration(BaseModel):
     updated_at: datetime = Field(description="When it last changed (UTC).")
     weight: int = Field(default=0, description="Percent of traffic on the ECS side.")
     requested_weight: int | None = Field(default=None, description="Cutover step under way.")
+    weighted_dns: bool = Field(
+        default=False, description="Whether weighted Route 53 records were (being) written."
+    )
     plan: Plan | None = Field(default=None, description="Discovery's plan, once made.")
     build_id: str | None = Field(default=None, description="CodeBuild build id.")
     repository_uri: str | None = Field(default=None, description="ECR repository URI.")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.domain.buildspec import render_buildspec
 from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
+from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.events.models import BuildStarted, ImageBuilt, PlanApproved
 from bot.ports import BuildAws, Clock, MigrationNotFoundError, Publisher, Store
-from bot.services.changes import mutate
+from bot.services.changes import transition_and_emit
 from bot.services.failures import report_failure
 from bot.services.ids import migration_id_from_project, project_name
 
@@ -19,13 +20,26 @@ def image_uri(repository_uri: str, migration_id: str) -> str:
     return f"{repository_uri}:{migration_id}"
 
 
+def _started(migration: Migration) -> BuildStarted:
+    assert migration.build_id and migration.repository_uri, "a started build is recorded"
+    return BuildStarted(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:build:{migration.build_id}",
+        build_id=migration.build_id,
+        repository_uri=migration.repository_uri,
+    )
+
+
 def start(
     event: PlanApproved, *, store: Store, aws: BuildAws, publisher: Publisher, clock: Clock
 ) -> None:
     """Create the repository and CodeBuild project and start the image build."""
     migration = store.get(event.migration_id)
-    if migration.stage != Stage.BUILDING or migration.build_id or migration.plan is None:
-        return  # redelivery, or a migration that moved on
+    if migration.stage != Stage.BUILDING or migration.plan is None:
+        return  # a migration that moved on
+    if migration.build_id:
+        publisher.publish([_started(migration)])  # redelivered: say it again, same key
+        return
     plan = migration.plan
     try:
         dockerfile = render_dockerfile(plan)
@@ -37,11 +51,14 @@ def start(
         event.migration_id,
         {"Dockerfile": dockerfile, "buildspec.yml": render_buildspec()},
     )
+    # StartBuild carries an idempotency token, so a retry after a crash here starts no
+    # second build.
     build_id = aws.start_build(
         project_name(event.migration_id), source, repository_uri, event.migration_id
     )
-    saved = mutate(
+    transition_and_emit(
         store,
+        publisher,
         event.migration_id,
         lambda m: (
             m.model_copy(
@@ -51,21 +68,12 @@ def start(
                     "updated_at": clock.now(),
                 }
             )
-            if m.build_id is None
+            if m.build_id is None and m.stage == Stage.BUILDING
             else None
         ),
+        lambda m: m.build_id is not None and m.stage == Stage.BUILDING,
+        _started,
     )
-    if saved is not None:
-        publisher.publish(
-            [
-                BuildStarted(
-                    migration_id=event.migration_id,
-                    idempotency_key=f"{event.migration_id}:build:{build_id}",
-                    build_id=build_id,
-                    repository_uri=repository_uri,
-                )
-            ]
-        )
 
 
 def finished(

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.domain.migration import Migration
-from bot.ports import StaleVersionError, Store
+from bot.events.models import DomainEvent
+from bot.ports import Publisher, StaleVersionError, Store
 
 MAX_ATTEMPTS = 5
 
@@ -28,3 +29,28 @@ def mutate(
         except StaleVersionError:
             continue
     raise StaleVersionError(f"{migration_id}: gave up after {MAX_ATTEMPTS} conflicting writes")
+
+
+def transition_and_emit(
+    store: Store,
+    publisher: Publisher,
+    migration_id: str,
+    change: Callable[[Migration], Migration | None],
+    done: Callable[[Migration], bool],
+    event: Callable[[Migration], DomainEvent],
+) -> Migration | None:
+    """Apply ``change`` and publish ``event`` of the result; return the saved migration.
+
+    When ``change`` declines but ``done`` says the change was already made (a
+    redelivery after a crash between saving and publishing), the event is
+    published again from the stored migration. Its idempotency key is stable,
+    so consumers and the notifier see a duplicate, never a lost step.
+    """
+    saved = mutate(store, migration_id, change)
+    if saved is not None:
+        publisher.publish([event(saved)])
+        return saved
+    current = store.get(migration_id)
+    if done(current):
+        publisher.publish([event(current)])
+    return None

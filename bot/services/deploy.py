@@ -8,7 +8,7 @@ from bot.domain.plan import Plan
 from bot.domain.state import Stage
 from bot.events.models import DeploymentStarted, ImageBuilt
 from bot.ports import Clock, DeployAws, Publisher, Store
-from bot.services.changes import mutate
+from bot.services.changes import mutate, transition_and_emit
 
 
 def service_name(app_name: str, migration_id: str) -> str:
@@ -34,6 +34,16 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
     )
 
 
+def _started(migration: Migration) -> DeploymentStarted:
+    assert migration.service_arn is not None, "a started deployment is recorded"
+    return DeploymentStarted(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:deploy:{migration.service_arn}",
+        service_arn=migration.service_arn,
+        endpoint=migration.endpoint,
+    )
+
+
 def run(
     event: ImageBuilt, *, store: Store, aws: DeployAws, publisher: Publisher, clock: Clock
 ) -> None:
@@ -45,13 +55,17 @@ def run(
         return None
 
     migration = mutate(store, event.migration_id, start) or store.get(event.migration_id)
-    if migration.stage != Stage.DEPLOYING or migration.service_arn or migration.plan is None:
-        return  # redelivery, or a migration that moved on
+    if migration.stage != Stage.DEPLOYING or migration.plan is None:
+        return  # a migration that moved on
+    if migration.service_arn:
+        publisher.publish([_started(migration)])  # redelivered: say it again, same key
+        return
     service = aws.create_service(
         service_spec(migration.migration_id, migration.plan, event.image_uri)
     )
-    saved = mutate(
+    transition_and_emit(
         store,
+        publisher,
         event.migration_id,
         lambda m: (
             m.model_copy(
@@ -61,18 +75,9 @@ def run(
                     "updated_at": clock.now(),
                 }
             )
-            if m.service_arn is None
+            if m.service_arn is None and m.stage == Stage.DEPLOYING
             else None
         ),
+        lambda m: m.service_arn is not None and m.stage == Stage.DEPLOYING,
+        _started,
     )
-    if saved is not None:
-        publisher.publish(
-            [
-                DeploymentStarted(
-                    migration_id=event.migration_id,
-                    idempotency_key=f"{event.migration_id}:deploy:{service.service_arn}",
-                    service_arn=service.service_arn,
-                    endpoint=service.endpoint,
-                )
-            ]
-        )

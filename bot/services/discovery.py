@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.migration import advance
+from bot.domain.migration import Migration, advance
 from bot.domain.planning import make_plan
 from bot.domain.sizing import UnknownInstanceTypeError
 from bot.domain.state import Stage
@@ -15,8 +15,22 @@ from bot.ports import (
     Publisher,
     Store,
 )
-from bot.services.changes import mutate
+from bot.services.changes import mutate, transition_and_emit
 from bot.services.failures import report_failure
+
+
+def _discovered(migration: Migration) -> DiscoveryCompleted:
+    plan = migration.plan
+    assert plan is not None, "a planned migration has a plan"
+    return DiscoveryCompleted(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:discovered",
+        instance_id=plan.instance_id,
+        runtime=plan.runtime,
+        port=plan.port,
+        cpu=plan.cpu,
+        memory=plan.memory,
+    )
 
 
 def run(
@@ -28,15 +42,20 @@ def run(
     clock: Clock,
 ) -> None:
     """Discover the target of ``event`` and move its migration to planned (or failed)."""
-    started = mutate(
-        store,
-        event.migration_id,
-        lambda m: (
-            advance(m, Stage.DISCOVERING, clock.now()) if m.stage == Stage.REQUESTED else None
-        ),
-    )
-    if started is None and store.get(event.migration_id).stage != Stage.DISCOVERING:
-        return  # a redelivery after discovery finished
+    current = store.get(event.migration_id)
+    if current.stage == Stage.PLANNED:
+        publisher.publish([_discovered(current)])  # redelivered: say it again, same key
+        return
+    if current.stage == Stage.REQUESTED:
+        mutate(
+            store,
+            event.migration_id,
+            lambda m: (
+                advance(m, Stage.DISCOVERING, clock.now()) if m.stage == Stage.REQUESTED else None
+            ),
+        )
+    elif current.stage != Stage.DISCOVERING:
+        return  # the migration moved on (cancelled, failed, or past planning)
     try:
         instance = aws.find_instance(event.target)
         load_balancing = aws.find_load_balancing(instance)
@@ -45,27 +64,15 @@ def run(
     except (InstanceNotFoundError, DiscoveryError, UnknownInstanceTypeError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.DISCOVERING, str(error))
         return
-    planned = mutate(
+    transition_and_emit(
         store,
+        publisher,
         event.migration_id,
         lambda m: (
             advance(m, Stage.PLANNED, clock.now(), plan=plan)
             if m.stage == Stage.DISCOVERING
             else None
         ),
-    )
-    if planned is None:
-        return
-    publisher.publish(
-        [
-            DiscoveryCompleted(
-                migration_id=event.migration_id,
-                idempotency_key=f"{event.migration_id}:discovered",
-                instance_id=plan.instance_id,
-                runtime=plan.runtime,
-                port=plan.port,
-                cpu=plan.cpu,
-                memory=plan.memory,
-            )
-        ]
+        lambda m: m.stage == Stage.PLANNED,
+        _discovered,
     )

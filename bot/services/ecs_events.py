@@ -8,8 +8,8 @@ from bot.domain.migration import Migration, advance
 from bot.domain.state import Stage
 from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
 from bot.events.models import ServiceHealthy, TaskStateChanged
-from bot.ports import Clock, Publisher, Store, TaskRecord
-from bot.services.changes import mutate
+from bot.ports import Clock, MigrationNotFoundError, Publisher, Store, TaskRecord
+from bot.services.changes import transition_and_emit
 from bot.services.failures import report_failure
 
 COMPLETED = "SERVICE_DEPLOYMENT_COMPLETED"
@@ -26,9 +26,19 @@ class ServiceNotRecordedError(LookupError):
 def find_migration(store: Store, service_arn: str) -> Migration | None:
     """The migration owning ``service_arn``; None for services the bot did not create."""
     migration = store.find_by_service_arn(service_arn)
-    if migration is None and _MIGRATION_SUFFIX.search(service_arn):
+    if migration is not None:
+        return migration
+    named = _MIGRATION_SUFFIX.search(service_arn)
+    if named is None:
+        return None
+    try:
+        owner = store.get(named.group(1))
+    except MigrationNotFoundError:
+        return None  # a look-alike name, or a migration of another installation
+    if owner.service_arn is None and owner.stage == Stage.DEPLOYING:
+        # The service exists before deploy records its ARN: let Lambda retry the event.
         raise ServiceNotRecordedError(f"service {service_arn} is not recorded yet")
-    return migration
+    return None
 
 
 def on_deployment(
@@ -39,13 +49,18 @@ def on_deployment(
     publisher: Publisher,
     clock: Clock,
 ) -> None:
-    """Record a deployment state; completed (with steady state) → healthy, failed → failed."""
+    """Record a deployment state; completed (with steady state) → healthy, failed → failed.
+
+    The status is recorded first (terminal states are never overwritten), then the
+    consequence is derived from what is recorded, on every delivery: a redelivery
+    after a crash finishes the step instead of finding it "already seen".
+    """
     migration = find_migration(store, service_arn)
     if migration is None:
         return
-    if not store.record_deployment(migration.migration_id, detail.deployment_id, detail.event_name):
-        return  # duplicate, or a terminal state already recorded
-    if detail.event_name == FAILED:
+    store.record_deployment(migration.migration_id, detail.deployment_id, detail.event_name)
+    recorded = store.deployment_statuses(migration.migration_id).get(detail.deployment_id)
+    if recorded == FAILED and detail.event_name == FAILED:
         reason = detail.reason or "the ECS deployment failed"
         report_failure(
             store,
@@ -55,21 +70,21 @@ def on_deployment(
             Stage.DEPLOYING,
             f"Deployment failed: {reason}",
         )
-    elif detail.event_name == COMPLETED:
+    elif recorded == COMPLETED:
         _healthy_if_ready(store, publisher, clock, migration.migration_id)
 
 
 def on_service_action(
     service_arn: str, detail: EcsServiceAction, *, store: Store, publisher: Publisher, clock: Clock
 ) -> None:
-    """Record SERVICE_STEADY_STATE once (AWS repeats it); it may complete the health check."""
+    """Record SERVICE_STEADY_STATE (AWS repeats it; once is kept); it may complete the health check."""
     if detail.event_name != STEADY:
         return
     migration = find_migration(store, service_arn)
     if migration is None:
         return
-    if store.record_deployment(migration.migration_id, STEADY_KEY, STEADY):
-        _healthy_if_ready(store, publisher, clock, migration.migration_id)
+    store.record_deployment(migration.migration_id, STEADY_KEY, STEADY)
+    _healthy_if_ready(store, publisher, clock, migration.migration_id)
 
 
 def on_task(detail: EcsTaskStateChange, *, store: Store, publisher: Publisher) -> None:
@@ -99,23 +114,29 @@ def on_task(detail: EcsTaskStateChange, *, store: Store, publisher: Publisher) -
     )
 
 
+def _healthy(migration: Migration) -> ServiceHealthy:
+    assert migration.service_arn is not None, "a healthy migration has a service"
+    return ServiceHealthy(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:healthy",
+        service_arn=migration.service_arn,
+        endpoint=migration.endpoint,
+    )
+
+
 def _healthy_if_ready(store: Store, publisher: Publisher, clock: Clock, migration_id: str) -> None:
     statuses = store.deployment_statuses(migration_id)
     if STEADY not in statuses.values() or COMPLETED not in statuses.values():
         return
-    healthy = mutate(
+    transition_and_emit(
         store,
+        publisher,
         migration_id,
-        lambda m: advance(m, Stage.HEALTHY, clock.now()) if m.stage == Stage.DEPLOYING else None,
+        lambda m: (
+            advance(m, Stage.HEALTHY, clock.now())
+            if m.stage == Stage.DEPLOYING and m.service_arn
+            else None
+        ),
+        lambda m: m.stage == Stage.HEALTHY,
+        _healthy,
     )
-    if healthy is not None and healthy.service_arn:
-        publisher.publish(
-            [
-                ServiceHealthy(
-                    migration_id=migration_id,
-                    idempotency_key=f"{migration_id}:healthy",
-                    service_arn=healthy.service_arn,
-                    endpoint=healthy.endpoint,
-                )
-            ]
-        )

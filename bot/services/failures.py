@@ -1,34 +1,48 @@
-"""Expected failures: mark the migration failed and emit ``MigrationFailed`` once."""
+"""Failures: mark the migration failed and emit ``MigrationFailed``; report exhausted retries."""
 
 from __future__ import annotations
+
+from enum import StrEnum
 
 from bot.domain.migration import Migration, fail
 from bot.domain.state import Stage
 from bot.events.aws import CodeBuildStateChange, EcsTaskStateChange, LambdaFailureRecord
-from bot.events.models import SOURCE, MigrationFailed
+from bot.events.models import SOURCE, MigrationFailed, TaskStateChanged
 from bot.ports import Clock, MigrationNotFoundError, Publisher, Store
-from bot.services.changes import mutate
+from bot.services.changes import transition_and_emit
 from bot.services.ids import migration_id_from_project
+
+#: Functions whose exhausted retries say nothing about the migration's own health: the
+#: notifier only talks to Slack (which may be what is down).
+NOT_MIGRATION_STEPS = frozenset({"notifier", "NotifierFunction"})
+
+
+def _failed_event(migration: Migration) -> MigrationFailed:
+    return MigrationFailed(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:failed:{migration.version}",
+        stage=(migration.failed_stage or migration.stage).value,
+        reason=migration.failure or "unknown",
+    )
 
 
 def report_failure(
     store: Store, publisher: Publisher, clock: Clock, migration_id: str, stage: Stage, reason: str
 ) -> bool:
-    """Fail the migration at ``stage`` for ``reason``; False if it could no longer fail."""
-    failed = mutate(store, migration_id, lambda m: fail(m, stage, reason, clock.now()))
-    if failed is None:
-        return False
-    publisher.publish(
-        [
-            MigrationFailed(
-                migration_id=migration_id,
-                idempotency_key=f"{migration_id}:failed:{stage.value}:{failed.version}",
-                stage=stage.value,
-                reason=reason,
-            )
-        ]
+    """Fail the migration at ``stage`` for ``reason``; False if it could no longer fail.
+
+    A redelivery that finds the migration already failed publishes its
+    ``MigrationFailed`` again (same key), so the failure is never lost.
+    """
+    saved = transition_and_emit(
+        store,
+        publisher,
+        migration_id,
+        lambda m: fail(m, stage, reason, clock.now()),
+        lambda m: m.stage == Stage.FAILED,
+        _failed_event,
     )
-    return True
+    return saved is not None
 
 
 def owner_of(event: dict[str, object], store: Store) -> Migration | None:
@@ -60,16 +74,40 @@ def owner_of(event: dict[str, object], store: Store) -> Migration | None:
         return None
 
 
+class Outcome(StrEnum):
+    """What became of an exhausted-retries record."""
+
+    REPORTED = "reported"
+    ALREADY_SETTLED = "already settled"
+
+
+class UnreportableFailureError(RuntimeError):
+    """A failure no migration thread can be told of (raised so a person sees it queued)."""
+
+
 def report_exhausted(
     record: LambdaFailureRecord, *, store: Store, publisher: Publisher, clock: Clock
-) -> bool:
-    """A step ran out of retries: fail its migration and say why; False if none is found."""
+) -> Outcome:
+    """A step ran out of retries: fail its migration and say why in its thread.
+
+    Raises ``UnreportableFailureError`` for a failure no thread can be told of
+    (a notifier failure, a task notice, an event of no known migration): the
+    record then stays queued and lands in ``UnreportedFailuresQueue``.
+    """
+    function = record.function_name()
+    task_only = record.request_payload.get("detail-type") in (
+        TaskStateChanged.detail_type,
+        "ECS Task State Change",
+    )
+    if function in NOT_MIGRATION_STEPS or function.endswith("-notifier") or task_only:
+        raise UnreportableFailureError(f"not a migration step: {function} {record.error()}")
     migration = owner_of(record.request_payload, store)
     if migration is None:
-        return False
+        raise UnreportableFailureError(f"no known migration: {function} {record.error()}")
     detail_type = record.request_payload.get("detail-type", "an event")
     reason = (
-        f"{record.function_name()} gave up on {detail_type} after {record.attempts()} "
-        f"attempts ({record.error()})"
+        f"{function} gave up on {detail_type} after {record.attempts()} attempts ({record.error()})"
     )
-    return report_failure(store, publisher, clock, migration.migration_id, migration.stage, reason)
+    if report_failure(store, publisher, clock, migration.migration_id, migration.stage, reason):
+        return Outcome.REPORTED
+    return Outcome.ALREADY_SETTLED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 from bot.domain.facts import DnsRecordFacts
@@ -14,8 +15,10 @@ from bot.events.models import (
     TrafficShifted,
 )
 from bot.ports import Clock, Publisher, Store, TrafficAws
-from bot.services.changes import mutate
+from bot.services.changes import mutate, transition_and_emit
 from bot.services.failures import report_failure
+
+ROLLING_BACK_OR_DONE = frozenset({Stage.ROLLING_BACK, Stage.ROLLED_BACK})
 
 
 class TrafficPlanError(ValueError):
@@ -35,13 +38,35 @@ def _targets(migration: Migration) -> tuple[DnsRecordFacts, str, str]:
     return record, plan.load_balancer_dns, express_host
 
 
+def _shifted(weight: int) -> Callable[[Migration], TrafficShifted]:
+    return lambda m: TrafficShifted(
+        migration_id=m.migration_id,
+        idempotency_key=f"{m.migration_id}:shifted:{weight}",
+        weight=weight,
+    )
+
+
+def _rolled_back(migration: Migration) -> RolledBack:
+    return RolledBack(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:rolled-back",
+    )
+
+
 def cutover(
     event: CutoverRequested, *, store: Store, aws: TrafficAws, publisher: Publisher, clock: Clock
 ) -> None:
     """Shift ``event.weight`` percent of traffic to ECS and record it."""
     migration = store.get(event.migration_id)
+    if (
+        migration.weight == event.weight
+        and migration.requested_weight is None
+        and (migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER))
+    ):
+        publisher.publish([_shifted(event.weight)(migration)])  # redelivered: same key
+        return
     if migration.stage != Stage.CUTTING_OVER or migration.requested_weight != event.weight:
-        return  # stale or duplicate request
+        return  # stale request
     try:
         record, legacy, express = _targets(migration)
     except TrafficPlanError as error:
@@ -54,20 +79,24 @@ def cutover(
             f"Cutover refused: {error}",
         )
         return
-    aws.set_weights(record, legacy, express, event.weight)
-    shifted = mutate(
-        store, event.migration_id, lambda m: traffic_shifted(m, event.weight, clock.now())
+    # Remember that DNS is about to change, so a rollback after any crash resets it.
+    mutate(
+        store,
+        event.migration_id,
+        lambda m: None if m.weighted_dns else m.model_copy(update={"weighted_dns": True}),
     )
-    if shifted is not None:
-        publisher.publish(
-            [
-                TrafficShifted(
-                    migration_id=event.migration_id,
-                    idempotency_key=f"{event.migration_id}:shifted:{event.weight}",
-                    weight=event.weight,
-                )
-            ]
-        )
+    aws.set_weights(record, legacy, express, event.weight)
+    shifted = transition_and_emit(
+        store,
+        publisher,
+        event.migration_id,
+        lambda m: traffic_shifted(m, event.weight, clock.now()),
+        lambda m: m.weight == event.weight and m.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER),
+        _shifted(event.weight),
+    )
+    if shifted is None and store.get(event.migration_id).stage in ROLLING_BACK_OR_DONE:
+        # A rollback won the race while this shift was in flight: EC2 gets everything.
+        aws.set_weights(record, legacy, express, 0)
 
 
 def rollback(
@@ -75,26 +104,23 @@ def rollback(
 ) -> None:
     """Return all traffic to EC2 at once."""
     migration = store.get(event.migration_id)
+    if migration.stage == Stage.ROLLED_BACK:
+        publisher.publish([_rolled_back(migration)])  # redelivered: same key
+        return
     if migration.stage != Stage.ROLLING_BACK:
         return
-    if migration.weight > 0 or migration.requested_weight is not None:
+    if migration.weighted_dns:
         record, legacy, express = _targets(migration)
         aws.set_weights(record, legacy, express, 0)
-    done = mutate(
+    transition_and_emit(
         store,
+        publisher,
         event.migration_id,
         lambda m: (
             advance(m, Stage.ROLLED_BACK, clock.now(), weight=0, requested_weight=None)
             if m.stage == Stage.ROLLING_BACK
             else None
         ),
+        lambda m: m.stage == Stage.ROLLED_BACK,
+        _rolled_back,
     )
-    if done is not None:
-        publisher.publish(
-            [
-                RolledBack(
-                    migration_id=event.migration_id,
-                    idempotency_key=f"{event.migration_id}:rolled-back",
-                )
-            ]
-        )
