@@ -98,6 +98,10 @@ class Store(Protocol):
         """Every recorded deployment id (and the steady-state marker) with its status."""
         ...
 
+    def restore(self, previous: Migration, expected_version: int) -> None:
+        """Put ``previous`` back (its own version) if the stored version is ``expected_version``."""
+        ...
+
     def set_slack_ts(self, migration_id: str, ts: str) -> bool:
         """Record the status card's ts once, without bumping the version."""
         ...

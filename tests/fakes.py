@@ -67,6 +67,11 @@ class FakeStore:
         self.migrations[migration.migration_id] = saved
         return saved
 
+    def restore(self, previous: Migration, expected_version: int) -> None:
+        if self.migrations[previous.migration_id].version != expected_version:
+            raise StaleVersionError(previous.migration_id)
+        self.migrations[previous.migration_id] = previous
+
     def set_slack_ts(self, migration_id: str, ts: str) -> bool:
         if migration_id in self.slack_ts:
             return False

@@ -64,11 +64,19 @@ class DynamoStore:
     def save(self, migration: Migration) -> Migration:
         """Write the migration if the stored version equals its version; bump the version."""
         saved = migration.model_copy(update={"version": migration.version + 1})
+        self._write(saved, expected=migration.version)
+        return saved
+
+    def restore(self, previous: Migration, expected_version: int) -> None:
+        """Undo an unpublished change: put ``previous`` back if nothing changed since."""
+        self._write(previous, expected=expected_version)
+
+    def _write(self, saved: Migration, expected: int) -> None:
         names = {"#d": "data", "#v": "version", "#s": "stage"}
         values: dict[str, Any] = {
             ":d": {"S": self._data(saved)},
             ":v": {"N": str(saved.version)},
-            ":expected": {"N": str(migration.version)},
+            ":expected": {"N": str(expected)},
             ":s": {"S": saved.stage.value},
         }
         expression = "SET #d = :d, #v = :v, #s = :s"
@@ -78,7 +86,7 @@ class DynamoStore:
         try:
             self._db.update_item(
                 TableName=self._table,
-                Key={"pk": {"S": _pk(migration.migration_id)}, "sk": {"S": STATE}},
+                Key={"pk": {"S": _pk(saved.migration_id)}, "sk": {"S": STATE}},
                 UpdateExpression=expression,
                 ConditionExpression="#v = :expected",
                 ExpressionAttributeNames=names,
@@ -87,10 +95,9 @@ class DynamoStore:
         except ClientError as error:
             if _conditional_failed(error):
                 raise StaleVersionError(
-                    f"{migration.migration_id} is no longer at version {migration.version}"
+                    f"{saved.migration_id} is no longer at version {expected}"
                 ) from error
             raise
-        return saved
 
     def set_slack_ts(self, migration_id: str, ts: str) -> bool:
         """Record the status card's ts once, without bumping the version."""

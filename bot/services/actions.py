@@ -21,6 +21,10 @@ class StaleClickError(Exception):
     """The button was rendered for an older version of the migration."""
 
 
+class ActionNotQueuedError(RuntimeError):
+    """The click was accepted but its event could not be published; it was undone."""
+
+
 @dataclass(frozen=True)
 class Click:
     """A button click: which migration, at which version, by whom."""
@@ -120,7 +124,14 @@ def _act(
     except (StaleClickError, IllegalTransitionError) as error:
         _audit(ports, click, action, f"refused: {error}")
         raise
-    ports.publisher.publish([event(migration)])
+    try:
+        ports.publisher.publish([event(migration)])
+    except Exception as error:
+        # Nothing will act on the saved change: put the migration back as it was, so
+        # the card the user clicked stays valid, and tell them.
+        ports.store.restore(migration, saved.version)
+        _audit(ports, click, action, f"failed: not queued ({error})")
+        raise ActionNotQueuedError("the bot could not queue that; nothing changed") from error
     _audit(ports, click, action, "accepted")
     return saved
 

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from bot.domain.migration import Migration
+from bot.domain.migration import Migration, fail
 from bot.domain.state import Stage
 from bot.events.models import MigrationRequested
 from bot.ports import AuditRecord, Clock, DiscoveryAws, Publisher, Store
+from bot.services.changes import mutate
 from bot.services.ids import new_migration_id
+
+
+class RequestNotQueuedError(RuntimeError):
+    """The migration was recorded but could not be queued; it was closed as failed."""
 
 
 def request_migration(
@@ -45,17 +50,25 @@ def request_migration(
             at=now,
         )
     )
-    publisher.publish(
-        [
-            MigrationRequested(
-                migration_id=migration.migration_id,
-                idempotency_key=f"{migration.migration_id}:requested",
-                target=instance.instance_id,
-                channel_id=channel_id,
-                requested_by=user_id,
-            )
-        ]
-    )
+    try:
+        publisher.publish(
+            [
+                MigrationRequested(
+                    migration_id=migration.migration_id,
+                    idempotency_key=f"{migration.migration_id}:requested",
+                    target=instance.instance_id,
+                    channel_id=channel_id,
+                    requested_by=user_id,
+                )
+            ]
+        )
+    except Exception as error:
+        # Nothing will pick the request up: close it, keep the record, tell the user.
+        reason = f"the request could not be queued ({error})"
+        mutate(store, migration.migration_id, lambda m: fail(m, Stage.REQUESTED, reason, now))
+        raise RequestNotQueuedError(
+            f"could not start migration {migration.migration_id}; please try again"
+        ) from error
     return migration
 
 

@@ -135,7 +135,7 @@ def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
                         clock=deps.clock,
                         aws=deps.discovery,
                     )
-                except InstanceNotFoundError as error:
+                except (InstanceNotFoundError, requests.RequestNotQueuedError) as error:
                     ack(text=render_error(str(error)))
                     return
                 ack(text=render_started(migration))
@@ -172,6 +172,12 @@ def _button(
         except actions.StaleClickError as error:
             respond(
                 text=f":hourglass: Not done: {error}. Use the buttons on the updated card.",
+                response_type="ephemeral",
+                replace_original=False,
+            )
+        except actions.ActionNotQueuedError as error:
+            respond(
+                text=f":warning: Not done: {error}. Please try again.",
                 response_type="ephemeral",
                 replace_original=False,
             )
