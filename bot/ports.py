@@ -31,6 +31,10 @@ class InstanceNotFoundError(LookupError):
     """No EC2 instance matches the id, Name tag or load balancer name given."""
 
 
+class DeployError(RuntimeError):
+    """The deployment met something it cannot resolve (said in words a person can act on)."""
+
+
 class DiscoveryError(RuntimeError):
     """Discovery met something it cannot plan around (said in words a person can act on)."""
 

@@ -7,6 +7,10 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.domain.facts import ServiceFacts, ServiceSpec
+from bot.ports import DeployError
+
+#: Tag the bot puts on every service it creates, naming the migration.
+OWNER_TAG = "migrate-bot:migration-id"
 
 
 class AwsExpress:
@@ -21,7 +25,7 @@ class AwsExpress:
         self._infrastructure_role = infrastructure_role_arn
 
     def create_service(self, spec: ServiceSpec) -> ServiceFacts:
-        """Create the service, or describe it when a redelivery finds it already there."""
+        """Create the service; a retry finds this migration's service and returns it."""
         container: dict[str, Any] = {
             "image": spec.image_uri,
             "containerPort": spec.port,
@@ -51,18 +55,34 @@ class AwsExpress:
         }
         if spec.task_role_arn:
             request["taskRoleArn"] = spec.task_role_arn
+        existing = self._existing(spec)
+        if existing is not None:
+            return _facts(existing)  # a retry after a crash: the service is already there
+        return _facts(self._ecs.create_express_gateway_service(**request)["service"])
+
+    def _existing(self, spec: ServiceSpec) -> dict[str, Any] | None:
+        """The active service of this name if it is this migration's; None if there is none."""
         try:
-            service = self._ecs.create_express_gateway_service(**request)["service"]
-        except ClientError as error:
-            message = error.response["Error"].get("Message", "")
-            if error.response["Error"]["Code"] != "InvalidParameterException" or (
-                "already exists" not in message
-            ):
-                raise
-            service = self._ecs.describe_express_gateway_service(
-                serviceArn=self._arn(spec.service_name)
+            service: dict[str, Any] = self._ecs.describe_express_gateway_service(
+                serviceArn=self._arn(spec.service_name), include=["TAGS"]
             )["service"]
-        return _facts(service)
+        except ClientError as error:
+            if error.response["Error"]["Code"] in (
+                "ResourceNotFoundException",
+                "ServiceNotFoundException",
+            ):
+                return None
+            raise
+        status = service.get("status", {}).get("statusCode")
+        if status == "INACTIVE":
+            return None  # the name is free again
+        tags = {t["key"]: t["value"] for t in service.get("tags", [])}
+        if status != "ACTIVE" or tags.get(OWNER_TAG) != spec.tags.get(OWNER_TAG):
+            raise DeployError(
+                f"an Express service named {spec.service_name} already exists "
+                f"({status}, not created by this migration); remove or rename it"
+            )
+        return service
 
     def _arn(self, name: str) -> str:
         account = self._sts.get_caller_identity()["Account"]

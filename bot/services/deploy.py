@@ -7,8 +7,9 @@ from bot.domain.migration import Migration, advance
 from bot.domain.plan import Plan
 from bot.domain.state import Stage
 from bot.events.models import DeploymentStarted, ImageBuilt
-from bot.ports import Clock, DeployAws, Publisher, Store
+from bot.ports import Clock, DeployAws, DeployError, Publisher, Store
 from bot.services.changes import mutate, transition_and_emit
+from bot.services.failures import report_failure
 
 
 def service_name(app_name: str, migration_id: str) -> str:
@@ -60,9 +61,13 @@ def run(
     if migration.service_arn:
         publisher.publish([_started(migration)])  # redelivered: say it again, same key
         return
-    service = aws.create_service(
-        service_spec(migration.migration_id, migration.plan, event.image_uri)
-    )
+    try:
+        service = aws.create_service(
+            service_spec(migration.migration_id, migration.plan, event.image_uri)
+        )
+    except DeployError as error:
+        report_failure(store, publisher, clock, event.migration_id, Stage.DEPLOYING, str(error))
+        return
     transition_and_emit(
         store,
         publisher,

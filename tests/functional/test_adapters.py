@@ -42,6 +42,7 @@ from bot.events.models import (
 )
 from bot.ports import (
     AuditRecord,
+    DeployError,
     InstanceNotFoundError,
     MigrationNotFoundError,
     StaleVersionError,
@@ -968,7 +969,7 @@ def test_create_service_returns_the_active_service_and_is_idempotent(
         security_group_ids=["sg-1"],
         environment={"PORT": "3000", "NODE_ENV": "production"},
         command=["node", "server.js"],
-        tags={"migration_id": "mig-0000abcd", "managed-by": "migrate-bot"},
+        tags={"migrate-bot:migration-id": "mig-0000abcd", "managed-by": "migrate-bot"},
     )
 
     first = adapter.create_service(spec)
@@ -985,3 +986,34 @@ def test_create_service_returns_the_active_service_and_is_idempotent(
     assert (container["image"], container["containerPort"]) == (spec.image_uri, 3000)
     assert container["command"] == ["node", "server.js"]
     assert {e["name"]: e["value"] for e in container["environment"]} == spec.environment
+
+
+def test_create_service_refuses_a_same_named_service_it_did_not_create(
+    clients: Clients, stack: BotStack, express_mode: None
+) -> None:
+    ecs = clients("ecs")
+    ecs.create_express_gateway_service(
+        serviceName="secure-blog-mig-0000abcd",
+        executionRoleArn=stack.physical["EcsTaskExecutionRole.Arn"],
+        infrastructureRoleArn=stack.physical["EcsInfrastructureRole.Arn"],
+        primaryContainer={"image": "someone/else:1"},
+    )
+    adapter = AwsExpress(
+        ecs,
+        clients("sts"),
+        execution_role_arn=stack.physical["EcsTaskExecutionRole.Arn"],
+        infrastructure_role_arn=stack.physical["EcsInfrastructureRole.Arn"],
+    )
+    spec = ServiceSpec(
+        service_name="secure-blog-mig-0000abcd",
+        image_uri="123456789012.dkr.ecr.us-east-1.amazonaws.com/x:1",
+        port=3000,
+        health_check_path="/health",
+        cpu="1024",
+        memory="2048",
+        subnet_ids=["subnet-a"],
+        security_group_ids=["sg-1"],
+        tags={"migrate-bot:migration-id": "mig-0000abcd"},
+    )
+    with pytest.raises(DeployError, match="not created by this migration"):
+        adapter.create_service(spec)
