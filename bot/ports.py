@@ -27,6 +27,10 @@ class MigrationNotFoundError(LookupError):
     """No migration has that id."""
 
 
+class InstanceBusyError(RuntimeError):
+    """Another migration of the same instance is still under way."""
+
+
 class InstanceNotFoundError(LookupError):
     """No EC2 instance matches the id, Name tag or load balancer name given."""
 
@@ -66,7 +70,16 @@ class Clock(Protocol):
 class Store(Protocol):
     """Migrations, audit records and idempotency claims."""
 
-    def create(self, migration: Migration) -> Migration: ...
+    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
+        """Store a new migration and take its instance's lock (held by ``replaces``, or free).
+
+        Raises ``InstanceBusyError`` when another migration took the lock meanwhile.
+        """
+        ...
+
+    def lock_holder(self, instance_id: str) -> str | None:
+        """The migration id holding the instance's lock, if any."""
+        ...
 
     def get(self, migration_id: str) -> Migration: ...
 

@@ -17,6 +17,7 @@ from bot.domain.migration import Migration
 from bot.events.models import DomainEvent
 from bot.ports import (
     AuditRecord,
+    InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
     StaleVersionError,
@@ -48,11 +49,20 @@ class FakeStore:
     tasks: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
     deployments: dict[tuple[str, str], str] = field(default_factory=dict)
     slack_ts: dict[str, str] = field(default_factory=dict)
+    locks: dict[str, str] = field(default_factory=dict)
 
-    def create(self, migration: Migration) -> Migration:
+    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
+        if migration.migration_id in self.migrations:
+            raise AssertionError("the adapter refuses to overwrite a migration")
+        if self.locks.get(migration.target) not in (None, replaces):
+            raise InstanceBusyError(migration.target)
         stored = migration.model_copy(update={"version": 1})
         self.migrations[migration.migration_id] = stored
+        self.locks[migration.target] = migration.migration_id
         return stored
+
+    def lock_holder(self, instance_id: str) -> str | None:
+        return self.locks.get(instance_id)
 
     def get(self, migration_id: str) -> Migration:
         if migration_id not in self.migrations:

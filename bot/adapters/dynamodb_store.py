@@ -18,7 +18,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.domain.migration import Migration
-from bot.ports import AuditRecord, MigrationNotFoundError, StaleVersionError, TaskRecord
+from bot.ports import (
+    AuditRecord,
+    InstanceBusyError,
+    MigrationNotFoundError,
+    StaleVersionError,
+    TaskRecord,
+)
 
 STATE = "STATE"
 TERMINAL_DEPLOYMENT = ("SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED")
@@ -27,6 +33,10 @@ CLAIM_TTL_SECONDS = 7 * 24 * 3600
 
 def _pk(migration_id: str) -> str:
     return f"MIGRATION#{migration_id}"
+
+
+def _lock_pk(instance_id: str) -> str:
+    return f"INSTANCE#{instance_id}"
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -41,14 +51,58 @@ class DynamoStore:
         self._table = table
         self._claims = idempotency_table
 
-    def create(self, migration: Migration) -> Migration:
-        """Store a new migration at version 1."""
+    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
+        """Store a new migration at version 1 and take its instance's lock, atomically."""
         stored = migration.model_copy(update={"version": 1})
-        item = self._state_item(stored)
-        self._db.put_item(
-            TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(pk)"
-        )
+        lock_condition = "attribute_not_exists(pk)"
+        values: dict[str, Any] = {}
+        if replaces is not None:
+            lock_condition += " OR migration_id = :previous"
+            values[":previous"] = {"S": replaces}
+        lock: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": {
+                "pk": {"S": _lock_pk(migration.target)},
+                "sk": {"S": "LOCK"},
+                "migration_id": {"S": migration.migration_id},
+            },
+            "ConditionExpression": lock_condition,
+        }
+        if values:
+            lock["ExpressionAttributeValues"] = values
+        try:
+            self._db.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": self._state_item(stored),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {"Put": lock},
+                ]
+            )
+        except ClientError as error:
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if reasons[1:2] == ["ConditionalCheckFailed"] and reasons[:1] != [
+                "ConditionalCheckFailed"
+            ]:
+                raise InstanceBusyError(
+                    f"another migration of {migration.target} started just now"
+                ) from error
+            raise
         return stored
+
+    def lock_holder(self, instance_id: str) -> str | None:
+        """The migration holding the instance's lock, if any."""
+        response = self._db.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": _lock_pk(instance_id)}, "sk": {"S": "LOCK"}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return item["migration_id"]["S"] if item else None
 
     def get(self, migration_id: str) -> Migration:
         """Read a migration (strongly consistent)."""

@@ -47,6 +47,17 @@ class Migration(BaseModel):
     slack_ts: str | None = Field(default=None, description="Timestamp of the status card.")
 
     @property
+    def frees_instance(self) -> bool:
+        """Whether another migration of the same instance may start.
+
+        Only once this one can no longer send traffic anywhere: cancelled, cleaned
+        up, rolled back, or failed before any DNS weight was written.
+        """
+        if self.stage == Stage.FAILED:
+            return not self.weighted_dns
+        return self.stage in (Stage.CANCELLED, Stage.CLEANED_UP, Stage.ROLLED_BACK)
+
+    @property
     def terminal(self) -> bool:
         """Whether nothing can change this migration any more."""
         return self.stage in TERMINAL

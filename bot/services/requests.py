@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.domain.migration import Migration, fail
 from bot.domain.state import Stage
 from bot.events.models import MigrationRequested
-from bot.ports import AuditRecord, Clock, DiscoveryAws, Publisher, Store
+from bot.ports import AuditRecord, Clock, DiscoveryAws, InstanceBusyError, Publisher, Store
 from bot.services.changes import mutate
 from bot.services.ids import new_migration_id
 
@@ -26,9 +26,18 @@ def request_migration(
 ) -> Migration:
     """Check the target exists, persist a new migration and emit ``MigrationRequested``.
 
-    Raises ``InstanceNotFoundError`` (nothing written) when no instance matches.
+    Raises ``InstanceNotFoundError`` (nothing written) when no instance matches, and
+    ``InstanceBusyError`` (nothing written) when the instance is already being migrated.
     """
     instance = aws.find_instance(target)
+    holder = store.lock_holder(instance.instance_id)
+    if holder is not None:
+        previous = store.get(holder)
+        if not previous.frees_instance:
+            raise InstanceBusyError(
+                f"{instance.instance_id} is already being migrated by {holder} "
+                f"({previous.stage.value}); finish, cancel or roll that one back first"
+            )
     now = clock.now()
     migration = store.create(
         Migration(
@@ -39,7 +48,8 @@ def request_migration(
             requested_by=user_id,
             created_at=now,
             updated_at=now,
-        )
+        ),
+        replaces=holder,
     )
     store.append_audit(
         AuditRecord(

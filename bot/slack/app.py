@@ -22,6 +22,7 @@ from bot.domain.state import IllegalTransitionError
 from bot.ports import (
     Clock,
     DiscoveryAws,
+    InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
     Publisher,
@@ -135,7 +136,11 @@ def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
                         clock=deps.clock,
                         aws=deps.discovery,
                     )
-                except (InstanceNotFoundError, requests.RequestNotQueuedError) as error:
+                except (
+                    InstanceNotFoundError,
+                    InstanceBusyError,
+                    requests.RequestNotQueuedError,
+                ) as error:
                     ack(text=render_error(str(error)))
                     return
                 ack(text=render_started(migration))

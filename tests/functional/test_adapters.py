@@ -43,6 +43,7 @@ from bot.events.models import (
 from bot.ports import (
     AuditRecord,
     DeployError,
+    InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
     StaleVersionError,
@@ -169,11 +170,11 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
 def new_migration(
     migration_id: str, channel_id: str = "C0123", created_at: datetime = T0
 ) -> Migration:
-    """A just-requested migration (no service yet)."""
+    """A just-requested migration (no service yet) of its own instance."""
     return Migration(
         migration_id=migration_id,
         stage=Stage.REQUESTED,
-        target="secure-blog",
+        target=f"i-{migration_id.removeprefix('mig-')}",
         channel_id=channel_id,
         requested_by="U0456",
         created_at=created_at,
@@ -1017,3 +1018,20 @@ def test_create_service_refuses_a_same_named_service_it_did_not_create(
     )
     with pytest.raises(DeployError, match="not created by this migration"):
         adapter.create_service(spec)
+
+
+def test_create_takes_the_instance_lock_and_only_the_holder_can_hand_it_on(
+    store: DynamoStore,
+) -> None:
+    first = new_migration("mig-0000a001").model_copy(update={"target": "i-0abc1234"})
+    second = new_migration("mig-0000a002").model_copy(update={"target": "i-0abc1234"})
+    store.create(first)
+    assert store.lock_holder("i-0abc1234") == "mig-0000a001"
+    with pytest.raises(InstanceBusyError):
+        store.create(second)  # the lock is held and was not handed on
+    with pytest.raises(InstanceBusyError):
+        store.create(second, replaces="mig-0000ffff")  # a stale view of who holds it
+    with pytest.raises(MigrationNotFoundError):
+        store.get("mig-0000a002")  # nothing of the refused migration was written
+    store.create(second, replaces="mig-0000a001")
+    assert store.lock_holder("i-0abc1234") == "mig-0000a002"

@@ -185,3 +185,15 @@ def test_duplicated_and_reordered_ecs_events_change_nothing(sandbox: Sandbox) ->
     assert len(sandbox.slack.channel("C0PLATFORM").messages[-1].replies) == before_replies
     assert sandbox.card()["blocks"] == before_card["blocks"]
     assert sandbox.runtime is not None and sandbox.runtime.failures == []
+
+
+def test_a_second_migration_of_the_same_instance_waits_for_the_first(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    first = sandbox.migration()
+    answer = sandbox.slash("secure-blog", user="U0DAVE")["json"]["text"]
+    assert f"already being migrated by {first.migration_id} (healthy)" in answer
+    assert sandbox.migration().migration_id == first.migration_id  # nothing new was written
+    sandbox.click("rollback")
+    sandbox.settle()
+    answer = sandbox.slash("secure-blog", user="U0DAVE")["json"]["text"]
+    assert "started" in answer and sandbox.migration().migration_id != first.migration_id
