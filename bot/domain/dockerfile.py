@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from bot.domain.plan import Plan
 
 # Pinned base images (by tag; the build pins the digest it resolves into the
@@ -19,7 +21,7 @@ def render_dockerfile(plan: Plan) -> str:
         raise UnsupportedRuntimeError(
             f"no Dockerfile template for runtime {plan.runtime!r} yet (node is supported)"
         )
-    command = ", ".join(f'"{part}"' for part in plan.start_command)
+    command = json.dumps(plan.start_command)  # exec form: a JSON array, quotes escaped
     return "\n".join(
         [
             f"FROM --platform=linux/amd64 {NODE_BASE}",
@@ -34,7 +36,7 @@ def render_dockerfile(plan: Plan) -> str:
             f"EXPOSE {plan.port}",
             "HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \\",
             f"  CMD wget -qO- http://127.0.0.1:{plan.port}{plan.health_check_path} || exit 1",
-            f"CMD [{command}]",
+            f"CMD {command}",
             "",
         ]
     )

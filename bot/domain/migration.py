@@ -108,5 +108,17 @@ def fail(migration: Migration, stage: Stage, reason: str, now: datetime) -> Migr
     if migration.stage == Stage.FAILED or Stage.FAILED not in ALLOWED[migration.stage]:
         return None
     return advance(
-        migration, Stage.FAILED, now, failure=reason, failed_stage=stage, requested_weight=None
+        migration,
+        Stage.FAILED,
+        now,
+        failure=_clip(reason),
+        failed_stage=stage,
+        requested_weight=None,
     )
+
+
+MAX_REASON = 1500  # a failure reason is shown in Slack blocks, whose texts are bounded
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"

@@ -36,11 +36,6 @@ class IllegalTransitionError(ValueError):
 #: Stages nothing can leave.
 TERMINAL: frozenset[Stage] = frozenset({Stage.CANCELLED, Stage.CLEANED_UP})
 
-#: Stages where the ECS side may carry traffic, so Rollback is offered.
-ROLLBACKABLE: frozenset[Stage] = frozenset(
-    {Stage.HEALTHY, Stage.CUTTING_OVER, Stage.CUT_OVER, Stage.FAILED}
-)
-
 _FAILABLE = frozenset(
     {
         Stage.REQUESTED,

@@ -122,9 +122,13 @@ def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
                 _ack_status(ack, found[0] if found else None, "No migration in this channel yet.")
             case Status(migration_id=str() as migration_id):
                 try:
-                    _ack_status(ack, deps.store.get(migration_id), "")
+                    found = deps.store.get(migration_id)
                 except MigrationNotFoundError:
-                    ack(text=render_error(f"no migration {migration_id}"))
+                    found = None
+                if found is None or found.channel_id != command["channel_id"]:
+                    ack(text=render_error(f"no migration {migration_id} in this channel"))
+                else:
+                    _ack_status(ack, found, "")
             case Migrate(target=target):
                 try:
                     migration = requests.request_migration(

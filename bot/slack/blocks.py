@@ -54,6 +54,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def clip(text: str, limit: int) -> str:
+    """Shorten ``text`` to Slack's limit for the block it goes in (after escaping)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def button_value(migration: Migration, weight: int | None = None) -> str:
     """The value a button carries: migration id, version and (for cutover) weight."""
     payload: dict[str, Any] = {"m": migration.migration_id, "v": migration.version}
@@ -176,7 +181,7 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {
             "type": "section",
-            "fields": [{"type": "mrkdwn", "text": f} for f in fields[:10]],
+            "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:10]],
         },
     ]
     if plan is not None and plan.warnings:
@@ -192,7 +197,10 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
         blocks.append(
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": f":x: *Failure:* {escape(migration.failure)}"},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": clip(f":x: *Failure:* {escape(migration.failure)}", 3000),
+                },
             }
         )
     buttons = card_buttons(migration)

@@ -7,12 +7,14 @@ HTTP to the local Slack stand-in.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from bot.domain.state import Stage
 from bot.sandbox.harness import Sandbox
 
 
@@ -197,3 +199,25 @@ def test_a_second_migration_of_the_same_instance_waits_for_the_first(sandbox: Sa
     sandbox.settle()
     answer = sandbox.slash("secure-blog", user="U0DAVE")["json"]["text"]
     assert "started" in answer and sandbox.migration().migration_id != first.migration_id
+
+
+def test_when_slack_is_down_the_migration_goes_on_and_the_failure_waits_for_a_person(
+    sandbox: Sandbox,
+) -> None:
+    migrate_to_healthy(sandbox)
+    sandbox.click("cutover_10")
+    sandbox.slack.stop()  # Slack's Web API is unreachable from now on
+    sandbox.settle()
+    migration = sandbox.migration()
+    assert migration.stage == Stage.CUTTING_OVER and migration.weight == 10  # not failed
+    assert sandbox.runtime is not None
+    assert {f.function for f in sandbox.runtime.failures} == {"NotifierFunction"}
+    sqs = boto3.client("sqs")
+    unreported = sqs.get_queue_url(QueueName="UnreportedFailuresQueue")["QueueUrl"]
+    held = sqs.receive_message(QueueUrl=unreported, MaxNumberOfMessages=10)["Messages"]
+    records = [json.loads(m["Body"]) for m in held]
+    assert {r["requestPayload"]["detail-type"] for r in records} <= {
+        "CutoverRequested",
+        "TrafficShifted",
+    }
+    assert records and all(r["requestContext"]["condition"] == "RetriesExhausted" for r in records)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 
+from bot.adapters.envelopes import envelope
+from bot.events.aws import (
+    CodeBuildStateChange,
+    EcsDeploymentStateChange,
+    EcsServiceAction,
+    EcsTaskStateChange,
+)
 from bot.events.models import EVENT_TYPES, SOURCE, UnknownEventError, parse_detail
 from bot.events.schemas import SCHEMA_DIR, render_schemas
 
@@ -44,3 +52,25 @@ def test_parse_detail_round_trips_and_refuses_unknown_types() -> None:
     assert event.detail_type == "TrafficShifted" and SOURCE == "migration-bot"
     with pytest.raises(UnknownEventError):
         parse_detail("SomethingHappened", {})
+
+
+AWS_CORPUS = sorted((Path(__file__).resolve().parents[1] / "events" / "aws").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", AWS_CORPUS, ids=lambda p: p.name)
+def test_the_consumers_models_read_every_corpus_event(path: Path) -> None:
+    event = json.loads(path.read_text())
+    parsed = envelope(event)  # Powertools' envelope model, as the handlers use it
+    model = {
+        "ECS Deployment State Change": EcsDeploymentStateChange,
+        "ECS Service Action": EcsServiceAction,
+        "ECS Task State Change": EcsTaskStateChange,
+        "CodeBuild Build State Change": CodeBuildStateChange,
+    }[parsed.detail_type]
+    detail = model.model_validate(parsed.detail)
+    if isinstance(detail, EcsTaskStateChange):
+        service = detail.service_arn()
+        assert service is not None and ":service/" in service
+        assert detail.version >= 1
+    if isinstance(detail, CodeBuildStateChange):
+        assert detail.build_id.startswith("arn:aws:codebuild:")

@@ -92,3 +92,36 @@ def test_dockerfile_refuses_runtimes_without_a_template() -> None:
 
 def test_escape_neutralises_slack_control_sequences() -> None:
     assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
+
+
+def test_a_quote_in_the_start_command_cannot_break_the_dockerfile() -> None:
+    plan = make_plan(instance(), LB, None).model_copy(
+        update={"start_command": ["node", 'server".js']}
+    )
+    assert 'CMD ["node", "server\\".js"]' in render_dockerfile(plan)
+
+
+def test_a_huge_failure_reason_fits_slack_blocks() -> None:
+    from datetime import UTC, datetime
+
+    from bot.domain.migration import Migration, fail
+    from bot.domain.state import Stage
+    from bot.slack.blocks import render_status_card
+
+    now = datetime(2026, 11, 25, tzinfo=UTC)
+    migration = Migration(
+        migration_id="mig-00000001",
+        stage=Stage.DEPLOYING,
+        target="i-0abc1234",
+        channel_id="C1",
+        requested_by="U1",
+        created_at=now,
+        updated_at=now,
+    )
+    failed = fail(migration, Stage.DEPLOYING, "&<>" * 5000, now)
+    assert failed is not None
+    _, blocks = render_status_card(failed)
+    texts = [b["text"]["text"] for b in blocks if b["type"] == "section" and "text" in b]
+    assert texts and all(len(t) <= 3000 for t in texts)
+    fields = [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
+    assert all(len(f) <= 2000 for f in fields)
