@@ -119,14 +119,14 @@ class Sandbox:
         self.stop()
 
     # the user's side -------------------------------------------------------------------
-    def slash(self, text: str, user: str = "U0ALICE") -> dict[str, Any]:
+    def slash(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL) -> dict[str, Any]:
         """Send ``/migrate <text>`` as Slack would; return the ingress's HTTP response."""
         event = slash_command(
             "/migrate",
             text,
             user_id=user,
-            channel_id=CHANNEL,
-            response_url=self.slack.new_response_url(CHANNEL, user_id=user),
+            channel_id=channel,
+            response_url=self.slack.new_response_url(channel, user_id=user),
             signing_secret=SIGNING_SECRET,
         )
         return self._ingress(event)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from bot.domain.migration import Migration, fail
 from bot.domain.state import Stage
 from bot.events.models import MigrationRequested
-from bot.ports import AuditRecord, Clock, DiscoveryAws, InstanceBusyError, Publisher, Store
+from bot.ports import (
+    AuditRecord,
+    Clock,
+    DiscoveryAws,
+    InstanceBusyError,
+    MigrationNotFoundError,
+    Publisher,
+    Store,
+)
 from bot.services.changes import mutate
 from bot.services.ids import new_migration_id
 
@@ -85,3 +93,12 @@ def request_migration(
 def channel_migrations(channel_id: str, *, store: Store) -> list[Migration]:
     """Return the channel's migrations, newest first."""
     return sorted(store.list_by_channel(channel_id), key=lambda m: m.created_at, reverse=True)
+
+
+def channel_migration(channel_id: str, migration_id: str, store: Store) -> Migration | None:
+    """The migration with that id if it lives in this channel (no peeking across channels)."""
+    try:
+        migration = store.get(migration_id)
+    except MigrationNotFoundError:
+        return None
+    return migration if migration.channel_id == channel_id else None

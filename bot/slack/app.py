@@ -118,14 +118,11 @@ def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
                     )
                 )
             case Status(migration_id=None):
-                found = requests.channel_migrations(command["channel_id"], store=deps.store)
-                _ack_status(ack, found[0] if found else None, "No migration in this channel yet.")
+                newest = requests.channel_migrations(command["channel_id"], store=deps.store)
+                _ack_status(ack, newest[0] if newest else None, "No migration in this channel yet.")
             case Status(migration_id=str() as migration_id):
-                try:
-                    found = deps.store.get(migration_id)
-                except MigrationNotFoundError:
-                    found = None
-                if found is None or found.channel_id != command["channel_id"]:
+                found = requests.channel_migration(command["channel_id"], migration_id, deps.store)
+                if found is None:
                     ack(text=render_error(f"no migration {migration_id} in this channel"))
                 else:
                     _ack_status(ack, found, "")

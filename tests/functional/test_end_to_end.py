@@ -221,3 +221,17 @@ def test_when_slack_is_down_the_migration_goes_on_and_the_failure_waits_for_a_pe
         "TrafficShifted",
     }
     assert records and all(r["requestContext"]["condition"] == "RetriesExhausted" for r in records)
+
+
+def test_status_and_list_answer_for_this_channel_only(sandbox: Sandbox) -> None:
+    migrate_to_healthy(sandbox)
+    mid = sandbox.migration().migration_id
+    here = sandbox.slash(f"status {mid}")["json"]
+    assert "Healthy, ready for cutover" in json.dumps(here)
+    assert all(b["type"] != "actions" for b in here.get("blocks", []))  # buttons stay on the card
+    assert mid in sandbox.slash("list")["json"]["text"]
+    elsewhere = sandbox.slash(f"status {mid}", channel="C0OTHER")["json"]["text"]
+    assert f"no migration {mid} in this channel" in elsewhere
+    assert (
+        "No migrations in this channel" in sandbox.slash("list", channel="C0OTHER")["json"]["text"]
+    )
