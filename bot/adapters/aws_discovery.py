@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
+from bot.domain.facts import INSTANCE_ID, DnsRecordFacts, InstanceFacts, LoadBalancingFacts
 from bot.ports import InstanceNotFoundError
 
-INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 _LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 
 

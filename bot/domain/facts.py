@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from pydantic import BaseModel, Field
+
+#: An EC2 instance id: ``i-`` and 8 or 17 lowercase hex digits.
+INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 
 
 class InstanceFacts(BaseModel):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
-from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
+from bot.domain.facts import DnsRecordFacts, InstanceFacts
 from bot.domain.planning import detect_runtime, detect_start_command, make_plan
 from bot.domain.sizing import UnknownInstanceTypeError, fargate_size
 from bot.sandbox.legacy import USER_DATA
 from bot.slack.blocks import escape
+from tests.fakes import INSTANCE, LOAD_BALANCING
 
 
 @pytest.mark.parametrize(
@@ -31,30 +32,11 @@ def test_unknown_instance_type_is_refused() -> None:
 
 
 def instance(**changes: object) -> InstanceFacts:
-    base = InstanceFacts(
-        instance_id="i-0abc1234",
-        instance_type="t3.small",
-        architecture="x86_64",
-        state="running",
-        name="secure-blog",
-        vpc_id="vpc-1",
-        subnet_id="subnet-private",
-        security_group_ids=["sg-1"],
-        user_data=USER_DATA,
-    )
-    return base.model_copy(update=changes)
+    """The shared fake instance, running the seeded legacy app's user data."""
+    return INSTANCE.model_copy(update={"user_data": USER_DATA, **changes})
 
 
-LB = LoadBalancingFacts(
-    target_group_arn="arn:tg",
-    port=3000,
-    health_check_path="/health",
-    load_balancer_arn="arn:lb",
-    load_balancer_name="secure-blog-alb",
-    load_balancer_dns="secure-blog-alb-1.us-east-1.elb.amazonaws.com",
-    load_balancer_zone_id="Z35SXDOTRQ7X7K",
-    subnet_ids=["subnet-a", "subnet-b"],
-)
+LB = LOAD_BALANCING
 
 
 def test_plan_from_the_seeded_node_app() -> None:
