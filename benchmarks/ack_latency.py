@@ -114,6 +114,22 @@ def figures(samples: list[float]) -> dict[str, float]:
     }
 
 
+def more_instances(box: Any, count: int) -> list[str]:
+    """Launch ``count`` more instances like the legacy one; return their ids."""
+    ec2 = box.client("ec2")
+    legacy = ec2.describe_instances(InstanceIds=[box.legacy.instance_id])["Reservations"][0][
+        "Instances"
+    ][0]
+    launched = ec2.run_instances(
+        ImageId=legacy["ImageId"],
+        InstanceType=legacy["InstanceType"],
+        SubnetId=legacy["SubnetId"],
+        MinCount=count,
+        MaxCount=count,
+    )["Instances"]
+    return [i["InstanceId"] for i in launched]
+
+
 def run_mode(mode: str, warmup: int, count: int) -> dict[str, Any]:
     """Start moto and one Sandbox in ``mode``, time help and migrate acks, stop everything."""
     from moto import mock_aws
@@ -138,11 +154,23 @@ def run_mode(mode: str, warmup: int, count: int) -> dict[str, Any]:
         os.environ["POWERTOOLS_LOG_LEVEL"] = "WARNING"  # the template's default is INFO
         bootstrap.reset()
         help_ms = figures(measure(lambda: box.slash("help"), "/migrate help", warmup, count))
-        migrate_ms = figures(measure(lambda: box.slash(APP), "started", warmup, count))
-        calls = aws_calls(lambda: box.slash(APP))
+        # One live migration per instance: each timed request migrates its own instance.
+        targets = iter(more_instances(box, warmup + count + 1))
+        migrate_ms = figures(measure(lambda: box.slash(next(targets)), "started", warmup, count))
+        calls = aws_calls(lambda: box.slash(next(targets)))
+        box.slash(APP)  # the legacy app is now being migrated: a second request is refused
+        busy_ms = figures(measure(lambda: box.slash(APP), "already being migrated", warmup, count))
         return {
-            "rows": {"/migrate help (no I/O)": help_ms, f"/migrate {APP}": migrate_ms},
-            "calls": {"/migrate help": aws_calls(lambda: box.slash("help")), APP: calls},
+            "rows": {
+                "/migrate help (no I/O)": help_ms,
+                "/migrate <instance-id> (started)": migrate_ms,
+                f"/migrate {APP} (refused: busy)": busy_ms,
+            },
+            "calls": {
+                "/migrate help": aws_calls(lambda: box.slash("help")),
+                "started migration": calls,
+                "refused (busy) migration": aws_calls(lambda: box.slash(APP)),
+            },
         }
     finally:
         box.stop()
@@ -155,10 +183,10 @@ def run_mode(mode: str, warmup: int, count: int) -> dict[str, Any]:
 def print_table(mode: str, results: dict[str, Any]) -> None:
     """One labelled block per mode, then the AWS calls each request made."""
     print(f"[{mode}] {MODES[mode]}")
-    print(f"  {'request (ms)':34} {'n':>5} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
+    print(f"  {'request (ms)':38} {'n':>5} {'p50':>8} {'p90':>8} {'p99':>8} {'max':>8} {'mean':>8}")
     for name, row in results["rows"].items():
         cells = " ".join(f"{row[k]:8.2f}" for k in ("p50", "p90", "p99", "max", "mean"))
-        print(f"  {name:34} {int(row['n']):5d} {cells}")
+        print(f"  {name:38} {int(row['n']):5d} {cells}")
         print(f"    p50 of the first → last tenth: {row['first_p50']:.2f} → {row['last_p50']:.2f}")
     for name, calls in results["calls"].items():
         print(f"  AWS calls per {name}: {len(calls)} ({', '.join(calls) or 'none'})")
@@ -181,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"ingress ack latency, warm: {args.warmup} warm-up then {args.requests} timed requests "
         f"per kind, handler call only, ms, Python {sys.version.split()[0]}\n"
-        "migrate = look up the instance, persist (DynamoDB), emit (EventBridge PutEvents), ack.\n"
+        "migrate = look up the instance, take its lock and persist (DynamoDB), emit (PutEvents), ack.\n"
         "These figures are dominated by the emulator (moto), not by the bot or by real AWS.\n"
     )
     for mode in MODES if args.mode == "both" else [args.mode]:
