@@ -120,10 +120,12 @@ def more_instances(box: Any, count: int) -> list[str]:
     legacy = ec2.describe_instances(InstanceIds=[box.legacy.instance_id])["Reservations"][0][
         "Instances"
     ][0]
+    # A /20 of its own: the legacy subnets are /24s, too small for hundreds of instances.
+    subnet = ec2.create_subnet(VpcId=legacy["VpcId"], CidrBlock="10.20.16.0/20")["Subnet"]
     launched = ec2.run_instances(
         ImageId=legacy["ImageId"],
         InstanceType=legacy["InstanceType"],
-        SubnetId=legacy["SubnetId"],
+        SubnetId=subnet["SubnetId"],
         MinCount=count,
         MaxCount=count,
     )["Instances"]
