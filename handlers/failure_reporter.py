@@ -1,4 +1,4 @@
-"""FailedEventsQueue (Lambda on-failure records) → migration failed, told in its thread."""
+"""Failed and undelivered events (SQS) → migration failed, told in its thread."""
 
 from __future__ import annotations
 
@@ -13,19 +13,25 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from bot import bootstrap
 from bot.events.aws import LambdaFailureRecord
 from bot.observability import logger
-from bot.services.failures import Outcome, report_exhausted
+from bot.services.failures import Outcome, report_exhausted, report_undelivered
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
 
 def _report(record: SQSRecord) -> None:
-    failure = LambdaFailureRecord.model_validate(json.loads(record.body))
-    core = bootstrap.core()
-    outcome = report_exhausted(
-        failure, store=core.store, publisher=core.publisher, clock=core.clock
-    )
+    body = json.loads(record.body)
+    c = bootstrap.core()
+    if "requestContext" in body:  # Lambda's on-failure record (FailedEventsQueue)
+        failure = LambdaFailureRecord.model_validate(body)
+        outcome = report_exhausted(failure, store=c.store, publisher=c.publisher, clock=c.clock)
+    else:  # the event itself, dead-lettered by EventBridge (RuleDeadLetterQueue)
+        code = record.message_attributes["ERROR_CODE"]  # None when absent
+        error = (code.string_value if code else None) or "undelivered"
+        outcome = report_undelivered(
+            body, error, store=c.store, publisher=c.publisher, clock=c.clock
+        )
     if outcome == Outcome.ALREADY_SETTLED:
-        logger.warning("a settled migration's step gave up", extra={"error": failure.error()})
+        logger.warning("a settled migration's step failed", extra={"event": body.get("id")})
 
 
 @logger.inject_lambda_context

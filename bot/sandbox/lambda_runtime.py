@@ -180,7 +180,10 @@ class LambdaRuntime:
             for queue in function.queues:
                 url = self._stack_queues[queue]
                 messages = self._sqs.receive_message(
-                    QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"]
+                    QueueUrl=url,
+                    MaxNumberOfMessages=10,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
                 ).get("Messages", [])
                 if not messages:
                     continue
@@ -209,7 +212,16 @@ class LambdaRuntime:
                     "receiptHandle": m["ReceiptHandle"],
                     "body": m["Body"],
                     "attributes": m.get("Attributes", {}),
-                    "messageAttributes": {},
+                    "messageAttributes": {
+                        name: {
+                            "stringValue": value.get("StringValue"),
+                            "binaryValue": None,
+                            "stringListValues": [],
+                            "binaryListValues": [],
+                            "dataType": value["DataType"],
+                        }
+                        for name, value in m.get("MessageAttributes", {}).items()
+                    },
                     "md5OfBody": m["MD5OfBody"],
                     "eventSource": "aws:sqs",
                     "eventSourceARN": arn,

@@ -95,19 +95,32 @@ def report_exhausted(
     record then stays queued and lands in ``UnreportedFailuresQueue``.
     """
     function = record.function_name()
-    task_only = record.request_payload.get("detail-type") in (
-        TaskStateChanged.detail_type,
-        "ECS Task State Change",
-    )
-    if function in NOT_MIGRATION_STEPS or function.endswith("-notifier") or task_only:
+    if function in NOT_MIGRATION_STEPS or function.endswith("-notifier"):
         raise UnreportableFailureError(f"not a migration step: {function} {record.error()}")
-    migration = owner_of(record.request_payload, store)
-    if migration is None:
-        raise UnreportableFailureError(f"no known migration: {function} {record.error()}")
     detail_type = record.request_payload.get("detail-type", "an event")
     reason = (
         f"{function} gave up on {detail_type} after {record.attempts()} attempts ({record.error()})"
     )
+    return _fail_owner(record.request_payload, reason, store, publisher, clock)
+
+
+def report_undelivered(
+    event: dict[str, object], error: str, *, store: Store, publisher: Publisher, clock: Clock
+) -> Outcome:
+    """EventBridge could not deliver an event to its target: fail its migration and say so."""
+    detail_type = event.get("detail-type", "an event")
+    reason = f"EventBridge could not deliver {detail_type} to its consumer ({error})"
+    return _fail_owner(event, reason, store, publisher, clock)
+
+
+def _fail_owner(
+    event: dict[str, object], reason: str, store: Store, publisher: Publisher, clock: Clock
+) -> Outcome:
+    if event.get("detail-type") in (TaskStateChanged.detail_type, "ECS Task State Change"):
+        raise UnreportableFailureError(f"a task notice, not a migration step: {reason}")
+    migration = owner_of(event, store)
+    if migration is None:
+        raise UnreportableFailureError(f"no known migration: {reason}")
     if report_failure(store, publisher, clock, migration.migration_id, migration.stage, reason):
         return Outcome.REPORTED
     return Outcome.ALREADY_SETTLED

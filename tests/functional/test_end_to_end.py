@@ -235,3 +235,44 @@ def test_status_and_list_answer_for_this_channel_only(sandbox: Sandbox) -> None:
     assert (
         "No migrations in this channel" in sandbox.slash("list", channel="C0OTHER")["json"]["text"]
     )
+
+
+def test_an_event_eventbridge_could_not_deliver_fails_its_migration_in_the_thread(
+    sandbox: Sandbox,
+) -> None:
+    migrate_to_healthy(sandbox)
+    migration = sandbox.migration()
+    # What EventBridge puts in a rule's dead-letter queue after its retry policy: the event,
+    # with the rule, the target and the error as message attributes.
+    event = {
+        "version": "0",
+        "id": "7bf73129-1428-4cd3-a780-95db273d1602",
+        "detail-type": "CutoverRequested",
+        "source": "migration-bot",
+        "account": "123456789012",
+        "time": "2026-11-25T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "migration_id": migration.migration_id,
+            "schema_version": 1,
+            "idempotency_key": f"{migration.migration_id}:cutover:10",
+            "weight": 10,
+            "requested_by": "U0BOB",
+        },
+    }
+    sqs = boto3.client("sqs")
+    queue = sqs.get_queue_url(QueueName="RuleDeadLetterQueue")["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody=json.dumps(event),
+        MessageAttributes={
+            "ERROR_CODE": {"DataType": "String", "StringValue": "NO_PERMISSIONS"},
+            "RULE_ARN": {"DataType": "String", "StringValue": "arn:aws:events:rule/x"},
+        },
+    )
+    sandbox.settle()
+    failed = sandbox.migration()
+    assert failed.stage == Stage.FAILED
+    assert "EventBridge could not deliver CutoverRequested" in (failed.failure or "")
+    assert "NO_PERMISSIONS" in sandbox.thread()
