@@ -123,6 +123,10 @@ class Store(Protocol):
         """Record the status card's ts once, without bumping the version."""
         ...
 
+    def mark_card(self, migration_id: str, version: int) -> None:
+        """Record that the card now shows ``version`` (never lowered; no version bump)."""
+        ...
+
 
 class Publisher(Protocol):
     """Puts domain events on the bus."""

@@ -50,6 +50,7 @@ class FakeStore:
     deployments: dict[tuple[str, str], str] = field(default_factory=dict)
     slack_ts: dict[str, str] = field(default_factory=dict)
     locks: dict[str, str] = field(default_factory=dict)
+    card_versions: dict[str, int] = field(default_factory=dict)
 
     def create(self, migration: Migration, replaces: str | None = None) -> Migration:
         if migration.migration_id in self.migrations:
@@ -68,7 +69,10 @@ class FakeStore:
         if migration_id not in self.migrations:
             raise MigrationNotFoundError(migration_id)
         ts = self.slack_ts.get(migration_id)
-        return self.migrations[migration_id].model_copy(update={"slack_ts": ts})
+        card = self.card_versions.get(migration_id)
+        return self.migrations[migration_id].model_copy(
+            update={"slack_ts": ts, "card_version": card}
+        )
 
     def save(self, migration: Migration) -> Migration:
         if self.migrations[migration.migration_id].version != migration.version:
@@ -81,6 +85,10 @@ class FakeStore:
         if self.migrations[previous.migration_id].version != expected_version:
             raise StaleVersionError(previous.migration_id)
         self.migrations[previous.migration_id] = previous
+
+    def mark_card(self, migration_id: str, version: int) -> None:
+        if self.card_versions.get(migration_id, -1) < version:
+            self.card_versions[migration_id] = version
 
     def set_slack_ts(self, migration_id: str, ts: str) -> bool:
         if migration_id in self.slack_ts:
@@ -147,6 +155,7 @@ class FakeSlack:
     cards: dict[str, Migration] = field(default_factory=dict)
     replies: list[str] = field(default_factory=list)
     posted_cards: int = 0
+    card_updates: int = 0
 
     def post_card(self, migration: Migration) -> str:
         self.posted_cards += 1
@@ -157,6 +166,7 @@ class FakeSlack:
     def update_card(self, migration: Migration) -> None:
         assert migration.slack_ts in self.cards
         self.cards[migration.slack_ts] = migration
+        self.card_updates += 1
 
     def is_milestone(self, event: DomainEvent) -> bool:
         return render_milestone(event) is not None

@@ -169,6 +169,23 @@ class DynamoStore:
             raise
         return True
 
+    def mark_card(self, migration_id: str, version: int) -> None:
+        """Record the version the card shows, unless a newer one is recorded already."""
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": _pk(migration_id)}, "sk": {"S": STATE}},
+                UpdateExpression="SET card_version = :v",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND "
+                    "(attribute_not_exists(card_version) OR card_version < :v)"
+                ),
+                ExpressionAttributeValues={":v": {"N": str(version)}},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+
     def find_by_service_arn(self, service_arn: str) -> Migration | None:
         """The migration whose Express service has this ARN (``by_service`` index)."""
         response = self._db.query(
@@ -310,7 +327,7 @@ class DynamoStore:
 
     @staticmethod
     def _data(migration: Migration) -> str:
-        return migration.model_dump_json(exclude={"version", "slack_ts"})
+        return migration.model_dump_json(exclude={"version", "slack_ts", "card_version"})
 
     def _state_item(self, migration: Migration) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -332,4 +349,6 @@ class DynamoStore:
         data["version"] = int(item["version"]["N"])
         if "slack_ts" in item:
             data["slack_ts"] = item["slack_ts"]["S"]
+        if "card_version" in item:
+            data["card_version"] = int(item["card_version"]["N"])
         return Migration.model_validate(data)

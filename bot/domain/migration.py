@@ -45,6 +45,9 @@ class Migration(BaseModel):
     failure: str | None = Field(default=None, description="Why the migration failed.")
     failed_stage: Stage | None = Field(default=None, description="Stage that failed.")
     slack_ts: str | None = Field(default=None, description="Timestamp of the status card.")
+    card_version: int | None = Field(
+        default=None, description="The version the status card last showed."
+    )
 
     @property
     def frees_instance(self) -> bool:

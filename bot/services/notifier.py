@@ -18,8 +18,11 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
             # Another delivery posted a card first; thread under the recorded one.
             ts = store.get(migration.migration_id).slack_ts or ts
         migration = migration.model_copy(update={"slack_ts": ts})
-    else:
+        store.mark_card(migration.migration_id, migration.version)
+    elif (migration.card_version or 0) < migration.version:
         slack.update_card(migration)
+        store.mark_card(migration.migration_id, migration.version)
+    # else: the card already shows this version; bursts and duplicates cost no chat.update
     if not slack.is_milestone(event):
         return
     key = f"reply:{event.idempotency_key}"

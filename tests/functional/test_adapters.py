@@ -198,7 +198,8 @@ def stored_item(clients: Clients, migration_id: str, sk: str) -> dict[str, Any]:
 def test_create_then_get_round_trips_every_field(store: DynamoStore) -> None:
     migration = full_migration()
     unset = [name for name in Migration.model_fields if getattr(migration, name) is None]
-    assert unset == ["slack_ts"]  # the round trip covers every other field
+    # The round trip covers every other field; these two belong to the notifier's own writes.
+    assert unset == ["slack_ts", "card_version"]
 
     created = store.create(migration)
 
@@ -1035,3 +1036,14 @@ def test_create_takes_the_instance_lock_and_only_the_holder_can_hand_it_on(
         store.get("mig-0000a002")  # nothing of the refused migration was written
     store.create(second, replaces="mig-0000a001")
     assert store.lock_holder("i-0abc1234") == "mig-0000a002"
+
+
+def test_mark_card_records_the_newest_version_only_without_bumping(store: DynamoStore) -> None:
+    created = store.create(new_migration("mig-0000c001"))
+    store.mark_card("mig-0000c001", 3)
+    store.mark_card("mig-0000c001", 2)  # an older render arriving late changes nothing
+    stored = store.get("mig-0000c001")
+    assert stored.card_version == 3 and stored.version == created.version
+    store.mark_card("mig-0000ffff", 1)  # an unknown migration: nothing is created
+    with pytest.raises(MigrationNotFoundError):
+        store.get("mig-0000ffff")

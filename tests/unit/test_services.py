@@ -248,3 +248,5 @@ def test_notifier_posts_one_card_and_each_milestone_once() -> None:
     card = world.slack.cards[world.store.get(mid).slack_ts or ""]
     assert card.stage == Stage.HEALTHY
     assert len(world.slack.replies) == len(set(world.slack.replies)) == 6
+    # Every event came twice, but the card is edited only when it would show something new.
+    assert world.slack.card_updates == 0  # all events were rendered after the last change
