@@ -25,10 +25,9 @@ def _report(record: SQSRecord) -> None:
         failure = LambdaFailureRecord.model_validate(body)
         outcome = report_exhausted(failure, store=c.store, publisher=c.publisher, clock=c.clock)
     else:  # the event itself, dead-lettered by EventBridge (RuleDeadLetterQueue)
-        code = record.message_attributes["ERROR_CODE"]  # None when absent
-        error = (code.string_value if code else None) or "undelivered"
+        notes = {k: v.string_value or "" for k, v in record.message_attributes.items()}
         outcome = report_undelivered(
-            body, error, store=c.store, publisher=c.publisher, clock=c.clock
+            body, notes, store=c.store, publisher=c.publisher, clock=c.clock
         )
     if outcome == Outcome.ALREADY_SETTLED:
         logger.warning("a settled migration's step failed", extra={"event": body.get("id")})

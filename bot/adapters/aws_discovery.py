@@ -7,6 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.adapters.route53_traffic import LEGACY_ID
 from bot.domain.facts import INSTANCE_ID, DnsRecordFacts, InstanceFacts, LoadBalancingFacts
 from bot.ports import InstanceNotFoundError
 
@@ -65,7 +66,9 @@ class AwsDiscovery:
                 records = self._route53.get_paginator("list_resource_record_sets")
                 for records_page in records.paginate(HostedZoneId=zone["Id"]):
                     for record in records_page["ResourceRecordSets"]:
-                        if _points_at(record, wanted):
+                        apex = _normalise(record["Name"]) == _normalise(zone["Name"])
+                        # A zone apex cannot hold the weighted CNAMEs a cutover writes.
+                        if not apex and _points_at(record, wanted):
                             return DnsRecordFacts(
                                 hosted_zone_id=zone["Id"].removeprefix("/hostedzone/"),
                                 record_name=record["Name"],
@@ -158,6 +161,8 @@ def _points_at(record: dict[str, Any], wanted: str) -> bool:
     alias = record.get("AliasTarget", {}).get("DNSName")
     if alias and _normalise(alias) == wanted:
         return True
-    if record.get("Type") == "CNAME" and "SetIdentifier" not in record:
+    # A plain CNAME, or the bot's own weighted record for the EC2 side (left by a
+    # rollback), so the instance can be migrated again.
+    if record.get("Type") == "CNAME" and record.get("SetIdentifier") in (None, LEGACY_ID):
         return any(_normalise(r["Value"]) == wanted for r in record.get("ResourceRecords", []))
     return False

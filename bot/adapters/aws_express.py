@@ -70,6 +70,7 @@ class AwsExpress:
             if error.response["Error"]["Code"] in (
                 "ResourceNotFoundException",
                 "ServiceNotFoundException",
+                "ClusterNotFoundException",  # a first deploy: Express creates the cluster
             ):
                 return None
             raise
@@ -85,9 +86,10 @@ class AwsExpress:
         return service
 
     def _arn(self, name: str) -> str:
-        account = self._sts.get_caller_identity()["Account"]
+        caller = self._sts.get_caller_identity()
+        partition = caller["Arn"].split(":")[1]  # aws, aws-cn, aws-us-gov
         region = self._ecs.meta.region_name
-        return f"arn:aws:ecs:{region}:{account}:service/default/{name}"
+        return f"arn:{partition}:ecs:{region}:{caller['Account']}:service/default/{name}"
 
 
 def _facts(service: dict[str, Any]) -> ServiceFacts:

@@ -92,7 +92,11 @@ def cutover_target(migration: Migration, weight: int) -> Migration:
             Stage.CUTTING_OVER,
             f"{migration.weight}% is already on ECS; use Rollback to move traffic back",
         )
-    return migration.model_copy(update={"stage": Stage.CUTTING_OVER, "requested_weight": weight})
+    # DNS is about to change: remember it in the click's own save, so a rollback after any
+    # crash resets the weights.
+    return migration.model_copy(
+        update={"stage": Stage.CUTTING_OVER, "requested_weight": weight, "weighted_dns": True}
+    )
 
 
 def traffic_shifted(migration: Migration, weight: int, now: datetime) -> Migration | None:

@@ -8,7 +8,7 @@ from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.events.models import BuildStarted, ImageBuilt, PlanApproved
 from bot.ports import BuildAws, Clock, MigrationNotFoundError, Publisher, Store
-from bot.services.changes import transition_and_emit
+from bot.services.changes import republish_step, transition_and_emit
 from bot.services.failures import report_failure
 from bot.services.ids import migration_id_from_project, project_name
 
@@ -38,7 +38,7 @@ def start(
     if migration.stage != Stage.BUILDING or migration.plan is None:
         return  # a migration that moved on
     if migration.build_id:
-        publisher.publish([_started(migration)])  # redelivered: say it again, same key
+        republish_step(store, publisher, _started(migration))  # redelivered
         return
     plan = migration.plan
     try:

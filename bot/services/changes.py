@@ -31,6 +31,33 @@ def mutate(
     raise StaleVersionError(f"{migration_id}: gave up after {MAX_ATTEMPTS} conflicting writes")
 
 
+def publish_step(store: Store, publisher: Publisher, event: DomainEvent) -> None:
+    """Publish a step's event the first time, and mark it published (by its key)."""
+    publisher.publish([event])
+    store.claim(_published(event))
+
+
+def republish_step(store: Store, publisher: Publisher, event: DomainEvent) -> None:
+    """Publish a step's event again only if its first publish never completed.
+
+    A redelivery after a crash between saving and publishing finds no mark and
+    publishes; any later duplicate (or a periodic AWS event) finds the mark and
+    stays quiet, so nothing loops and nobody is told the same thing twice.
+    """
+    marker = _published(event)
+    if not store.claim(marker):
+        return
+    try:
+        publisher.publish([event])
+    except Exception:
+        store.release(marker)
+        raise
+
+
+def _published(event: DomainEvent) -> str:
+    return f"published:{event.idempotency_key}"
+
+
 def transition_and_emit(
     store: Store,
     publisher: Publisher,
@@ -43,14 +70,14 @@ def transition_and_emit(
 
     When ``change`` declines but ``done`` says the change was already made (a
     redelivery after a crash between saving and publishing), the event is
-    published again from the stored migration. Its idempotency key is stable,
-    so consumers and the notifier see a duplicate, never a lost step.
+    published again from the stored migration, unless its first publish is on
+    record. Its idempotency key is stable, so consumers see a duplicate at worst.
     """
     saved = mutate(store, migration_id, change)
     if saved is not None:
-        publisher.publish([event(saved)])
+        publish_step(store, publisher, event(saved))
         return saved
     current = store.get(migration_id)
     if done(current):
-        publisher.publish([event(current)])
+        republish_step(store, publisher, event(current))
     return None

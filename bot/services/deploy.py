@@ -8,7 +8,7 @@ from bot.domain.plan import Plan
 from bot.domain.state import Stage
 from bot.events.models import DeploymentStarted, ImageBuilt
 from bot.ports import Clock, DeployAws, DeployError, Publisher, Store
-from bot.services.changes import mutate, transition_and_emit
+from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
 
@@ -59,7 +59,7 @@ def run(
     if migration.stage != Stage.DEPLOYING or migration.plan is None:
         return  # a migration that moved on
     if migration.service_arn:
-        publisher.publish([_started(migration)])  # redelivered: say it again, same key
+        republish_step(store, publisher, _started(migration))  # redelivered
         return
     try:
         service = aws.create_service(

@@ -15,7 +15,7 @@ from bot.ports import (
     Publisher,
     Store,
 )
-from bot.services.changes import mutate, transition_and_emit
+from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
 
@@ -44,7 +44,7 @@ def run(
     """Discover the target of ``event`` and move its migration to planned (or failed)."""
     current = store.get(event.migration_id)
     if current.stage == Stage.PLANNED:
-        publisher.publish([_discovered(current)])  # redelivered: say it again, same key
+        republish_step(store, publisher, _discovered(current))  # redelivered
         return
     if current.stage == Stage.REQUESTED:
         mutate(

@@ -95,7 +95,7 @@ def report_exhausted(
     record then stays queued and lands in ``UnreportedFailuresQueue``.
     """
     function = record.function_name()
-    if function in NOT_MIGRATION_STEPS or function.endswith("-notifier"):
+    if _is_notifier(function):
         raise UnreportableFailureError(f"not a migration step: {function} {record.error()}")
     detail_type = record.request_payload.get("detail-type", "an event")
     reason = (
@@ -105,12 +105,28 @@ def report_exhausted(
 
 
 def report_undelivered(
-    event: dict[str, object], error: str, *, store: Store, publisher: Publisher, clock: Clock
+    event: dict[str, object],
+    attributes: dict[str, str],
+    *,
+    store: Store,
+    publisher: Publisher,
+    clock: Clock,
 ) -> Outcome:
-    """EventBridge could not deliver an event to its target: fail its migration and say so."""
+    """EventBridge could not deliver an event to its target: fail its migration and say so.
+
+    ``attributes`` are the dead-letter message's (ERROR_CODE, TARGET_ARN, RULE_ARN, ...).
+    """
+    error = attributes.get("ERROR_CODE") or "undelivered"
+    target = attributes.get("TARGET_ARN", "")
+    if _is_notifier(target.rsplit(":", 1)[-1]):
+        raise UnreportableFailureError(f"not a migration step: {target} ({error})")
     detail_type = event.get("detail-type", "an event")
     reason = f"EventBridge could not deliver {detail_type} to its consumer ({error})"
     return _fail_owner(event, reason, store, publisher, clock)
+
+
+def _is_notifier(function: str) -> bool:
+    return function in NOT_MIGRATION_STEPS or function.endswith("-notifier")
 
 
 def _fail_owner(

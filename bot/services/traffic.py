@@ -15,7 +15,7 @@ from bot.events.models import (
     TrafficShifted,
 )
 from bot.ports import Clock, Publisher, Store, TrafficAws
-from bot.services.changes import mutate, transition_and_emit
+from bot.services.changes import republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
 ROLLING_BACK_OR_DONE = frozenset({Stage.ROLLING_BACK, Stage.ROLLED_BACK})
@@ -63,7 +63,13 @@ def cutover(
         and migration.requested_weight is None
         and (migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER))
     ):
-        publisher.publish([_shifted(event.weight)(migration)])  # redelivered: same key
+        republish_step(store, publisher, _shifted(event.weight)(migration))
+        return
+    if migration.stage in ROLLING_BACK_OR_DONE and migration.weighted_dns:
+        # A rollback won while this shift may have been applied (and crashed before undoing
+        # it): make sure EC2 has everything.
+        record, legacy, express = _targets(migration)
+        aws.set_weights(record, legacy, express, 0)
         return
     if migration.stage != Stage.CUTTING_OVER or migration.requested_weight != event.weight:
         return  # stale request
@@ -79,12 +85,6 @@ def cutover(
             f"Cutover refused: {error}",
         )
         return
-    # Remember that DNS is about to change, so a rollback after any crash resets it.
-    mutate(
-        store,
-        event.migration_id,
-        lambda m: None if m.weighted_dns else m.model_copy(update={"weighted_dns": True}),
-    )
     aws.set_weights(record, legacy, express, event.weight)
     shifted = transition_and_emit(
         store,
@@ -105,7 +105,7 @@ def rollback(
     """Return all traffic to EC2 at once."""
     migration = store.get(event.migration_id)
     if migration.stage == Stage.ROLLED_BACK:
-        publisher.publish([_rolled_back(migration)])  # redelivered: same key
+        republish_step(store, publisher, _rolled_back(migration))  # redelivered
         return
     if migration.stage != Stage.ROLLING_BACK:
         return

@@ -199,6 +199,16 @@ def test_a_second_migration_of_the_same_instance_waits_for_the_first(sandbox: Sa
     sandbox.settle()
     answer = sandbox.slash("secure-blog", user="U0DAVE")["json"]["text"]
     assert "started" in answer and sandbox.migration().migration_id != first.migration_id
+    # The second migration finds the DNS record again (now the bot's own weighted record
+    # for EC2) and can cut over.
+    sandbox.settle()
+    sandbox.click("approve_plan")
+    sandbox.settle()
+    sandbox.click("cutover_10")
+    sandbox.settle()
+    second = sandbox.migration()
+    assert second.stage == Stage.CUTTING_OVER and second.weight == 10
+    assert weights(sandbox) == {"legacy-ec2": 90, "ecs-express": 10}
 
 
 def test_when_slack_is_down_the_migration_goes_on_and_the_failure_waits_for_a_person(
@@ -276,3 +286,44 @@ def test_an_event_eventbridge_could_not_deliver_fails_its_migration_in_the_threa
     assert failed.stage == Stage.FAILED
     assert "EventBridge could not deliver CutoverRequested" in (failed.failure or "")
     assert "NO_PERMISSIONS" in sandbox.thread()
+
+
+def test_an_undelivered_notice_to_the_notifier_does_not_fail_the_migration(
+    sandbox: Sandbox,
+) -> None:
+    migrate_to_healthy(sandbox)
+    migration = sandbox.migration()
+    event = {
+        "version": "0",
+        "id": "0f0e0d0c-1428-4cd3-a780-95db273d1602",
+        "detail-type": "ServiceHealthy",
+        "source": "migration-bot",
+        "account": "123456789012",
+        "time": "2026-11-25T10:00:00Z",
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {
+            "migration_id": migration.migration_id,
+            "schema_version": 1,
+            "idempotency_key": f"{migration.migration_id}:healthy",
+            "service_arn": migration.service_arn,
+        },
+    }
+    sqs = boto3.client("sqs")
+    queue = sqs.get_queue_url(QueueName="RuleDeadLetterQueue")["QueueUrl"]
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody=json.dumps(event),
+        MessageAttributes={
+            "ERROR_CODE": {"DataType": "String", "StringValue": "NO_PERMISSIONS"},
+            "TARGET_ARN": {
+                "DataType": "String",
+                "StringValue": "arn:aws:lambda:us-east-1:123456789012:function:prod-notifier",
+            },
+        },
+    )
+    sandbox.settle()
+    assert sandbox.migration().stage == Stage.HEALTHY  # Slack trouble is not a failed migration
+    unreported = sqs.get_queue_url(QueueName="UnreportedFailuresQueue")["QueueUrl"]
+    held = sqs.receive_message(QueueUrl=unreported, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"])["detail-type"] for m in held] == ["ServiceHealthy"]

@@ -175,16 +175,29 @@ def run_migration(bus: Bus, *, rollback: bool) -> str:
     return mid
 
 
-# Every publish of a whole migration, each failing once in turn (the longest run
-# publishes fewer than 26 times), with each event delivered once or twice.
+def publishes_of_a_clean_run(copies: int, rollback: bool) -> int:
+    bus = Bus(fail_at=None, copies=copies)
+    run_migration(bus, rollback=rollback)
+    return bus.publisher.calls
+
+
+# Every publish of a whole migration fails once in turn, with each event delivered once or
+# twice; the number of publishes is taken from a clean run, so every case injects a failure.
 @pytest.mark.parametrize("rollback", [False, True], ids=["cutover", "rollback"])
 @pytest.mark.parametrize("copies", [1, 2], ids=["once", "twice"])
-@pytest.mark.parametrize("fail_at", [None, *range(1, 27)])
 def test_a_failed_publish_or_duplicates_never_lose_or_repeat_a_step(
-    fail_at: int | None, copies: int, rollback: bool
+    copies: int, rollback: bool
 ) -> None:
-    bus = Bus(fail_at, copies)
-    mid = run_migration(bus, rollback=rollback)
+    total = publishes_of_a_clean_run(copies, rollback)
+    assert total >= 12
+    for fail_at in range(1, total + 1):
+        bus = Bus(fail_at, copies)
+        mid = run_migration(bus, rollback=rollback)
+        assert bus.publisher.calls > fail_at, "the failure was injected"
+        check_converged(bus, mid, rollback)
+
+
+def check_converged(bus: Bus, mid: str, rollback: bool) -> None:
     migration = bus.store.get(mid)
     if rollback:
         assert migration.stage == Stage.ROLLED_BACK and migration.weight == 0
