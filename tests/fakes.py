@@ -85,6 +85,7 @@ class FakeStore:
         if self.migrations[previous.migration_id].version != expected_version:
             raise StaleVersionError(previous.migration_id)
         self.migrations[previous.migration_id] = previous
+        self.card_versions.pop(previous.migration_id, None)
 
     def mark_card(self, migration_id: str, version: int) -> None:
         if self.card_versions.get(migration_id, -1) < version:

@@ -122,10 +122,14 @@ class DynamoStore:
         return saved
 
     def restore(self, previous: Migration, expected_version: int) -> None:
-        """Undo an unpublished change: put ``previous`` back if nothing changed since."""
-        self._write(previous, expected=expected_version)
+        """Undo an unpublished change: put ``previous`` back if nothing changed since.
 
-    def _write(self, saved: Migration, expected: int) -> None:
+        The card's rendered version is forgotten too: a card drawn from the undone
+        change must not pass for the next change that reuses its version number.
+        """
+        self._write(previous, expected=expected_version, forget_card=True)
+
+    def _write(self, saved: Migration, expected: int, forget_card: bool = False) -> None:
         names = {"#d": "data", "#v": "version", "#s": "stage"}
         values: dict[str, Any] = {
             ":d": {"S": self._data(saved)},
@@ -137,6 +141,8 @@ class DynamoStore:
         if saved.service_arn:
             expression += ", service_arn = :arn"
             values[":arn"] = {"S": saved.service_arn}
+        if forget_card:
+            expression += " REMOVE card_version"
         try:
             self._db.update_item(
                 TableName=self._table,

@@ -129,7 +129,15 @@ def _act(
     except Exception as error:
         # Nothing will act on the saved change: put the migration back as it was, so
         # the card the user clicked stays valid, and tell them.
-        ports.store.restore(migration, saved.version)
+        try:
+            ports.store.restore(migration, saved.version)
+        except StaleVersionError:
+            # Something else changed it meanwhile; the change stands, unannounced.
+            _audit(ports, click, action, f"failed: not queued, not undone ({error})")
+            raise ActionNotQueuedError(
+                "the bot could not queue that, and the migration changed meanwhile; "
+                "check /migrate status"
+            ) from error
         _audit(ports, click, action, f"failed: not queued ({error})")
         raise ActionNotQueuedError("the bot could not queue that; nothing changed") from error
     _audit(ports, click, action, "accepted")

@@ -1047,3 +1047,15 @@ def test_mark_card_records_the_newest_version_only_without_bumping(store: Dynamo
     store.mark_card("mig-0000ffff", 1)  # an unknown migration: nothing is created
     with pytest.raises(MigrationNotFoundError):
         store.get("mig-0000ffff")
+
+
+def test_restore_puts_the_previous_record_back_and_forgets_the_card(store: DynamoStore) -> None:
+    created = store.create(new_migration("mig-0000d001"))
+    saved = store.save(created.model_copy(update={"stage": Stage.DISCOVERING}))
+    store.mark_card("mig-0000d001", saved.version)
+    store.restore(created, saved.version)
+    back = store.get("mig-0000d001")
+    assert back.stage == Stage.REQUESTED and back.version == created.version
+    assert back.card_version is None  # the next render is not skipped
+    with pytest.raises(StaleVersionError):
+        store.restore(created, saved.version)  # only from the version it undoes
