@@ -247,39 +247,45 @@ def test_status_and_list_answer_for_this_channel_only(sandbox: Sandbox) -> None:
     )
 
 
-def test_an_event_eventbridge_could_not_deliver_fails_its_migration_in_the_thread(
-    sandbox: Sandbox,
-) -> None:
-    migrate_to_healthy(sandbox)
-    migration = sandbox.migration()
-    # What EventBridge puts in a rule's dead-letter queue after its retry policy: the event,
-    # with the rule, the target and the error as message attributes.
+def dead_letter(detail_type: str, detail: dict[str, object], **attributes: str) -> None:
+    """Put what EventBridge puts in a rule's dead-letter queue after its retry policy: the
+    event, with the rule, the target and the error as message attributes."""
     event = {
         "version": "0",
         "id": "7bf73129-1428-4cd3-a780-95db273d1602",
-        "detail-type": "CutoverRequested",
+        "detail-type": detail_type,
         "source": "migration-bot",
         "account": "123456789012",
         "time": "2026-11-25T10:00:00Z",
         "region": "us-east-1",
         "resources": [],
-        "detail": {
-            "migration_id": migration.migration_id,
-            "schema_version": 1,
-            "idempotency_key": f"{migration.migration_id}:cutover:10",
+        "detail": {"schema_version": 1, **detail},
+    }
+    sqs = boto3.client("sqs")
+    sqs.send_message(
+        QueueUrl=sqs.get_queue_url(QueueName="RuleDeadLetterQueue")["QueueUrl"],
+        MessageBody=json.dumps(event),
+        MessageAttributes={
+            name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
+        },
+    )
+
+
+def test_an_event_eventbridge_could_not_deliver_fails_its_migration_in_the_thread(
+    sandbox: Sandbox,
+) -> None:
+    migrate_to_healthy(sandbox)
+    mid = sandbox.migration().migration_id
+    dead_letter(
+        "CutoverRequested",
+        {
+            "migration_id": mid,
+            "idempotency_key": f"{mid}:cutover:10",
             "weight": 10,
             "requested_by": "U0BOB",
         },
-    }
-    sqs = boto3.client("sqs")
-    queue = sqs.get_queue_url(QueueName="RuleDeadLetterQueue")["QueueUrl"]
-    sqs.send_message(
-        QueueUrl=queue,
-        MessageBody=json.dumps(event),
-        MessageAttributes={
-            "ERROR_CODE": {"DataType": "String", "StringValue": "NO_PERMISSIONS"},
-            "RULE_ARN": {"DataType": "String", "StringValue": "arn:aws:events:rule/x"},
-        },
+        ERROR_CODE="NO_PERMISSIONS",
+        RULE_ARN="arn:aws:events:us-east-1:123456789012:rule/migration-bot/traffic",
     )
     sandbox.settle()
     failed = sandbox.migration()
@@ -293,37 +299,20 @@ def test_an_undelivered_notice_to_the_notifier_does_not_fail_the_migration(
 ) -> None:
     migrate_to_healthy(sandbox)
     migration = sandbox.migration()
-    event = {
-        "version": "0",
-        "id": "0f0e0d0c-1428-4cd3-a780-95db273d1602",
-        "detail-type": "ServiceHealthy",
-        "source": "migration-bot",
-        "account": "123456789012",
-        "time": "2026-11-25T10:00:00Z",
-        "region": "us-east-1",
-        "resources": [],
-        "detail": {
-            "migration_id": migration.migration_id,
-            "schema_version": 1,
-            "idempotency_key": f"{migration.migration_id}:healthy",
+    mid = migration.migration_id
+    dead_letter(
+        "ServiceHealthy",
+        {
+            "migration_id": mid,
+            "idempotency_key": f"{mid}:healthy",
             "service_arn": migration.service_arn,
         },
-    }
-    sqs = boto3.client("sqs")
-    queue = sqs.get_queue_url(QueueName="RuleDeadLetterQueue")["QueueUrl"]
-    sqs.send_message(
-        QueueUrl=queue,
-        MessageBody=json.dumps(event),
-        MessageAttributes={
-            "ERROR_CODE": {"DataType": "String", "StringValue": "NO_PERMISSIONS"},
-            "TARGET_ARN": {
-                "DataType": "String",
-                "StringValue": "arn:aws:lambda:us-east-1:123456789012:function:prod-notifier",
-            },
-        },
+        ERROR_CODE="NO_PERMISSIONS",
+        TARGET_ARN="arn:aws:lambda:us-east-1:123456789012:function:prod-notifier",
     )
     sandbox.settle()
     assert sandbox.migration().stage == Stage.HEALTHY  # Slack trouble is not a failed migration
+    sqs = boto3.client("sqs")
     unreported = sqs.get_queue_url(QueueName="UnreportedFailuresQueue")["QueueUrl"]
     held = sqs.receive_message(QueueUrl=unreported, MaxNumberOfMessages=10).get("Messages", [])
     assert [json.loads(m["Body"])["detail-type"] for m in held] == ["ServiceHealthy"]
