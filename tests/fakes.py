@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.deployments import TERMINAL
 from bot.domain.facts import (
     DnsRecordFacts,
     InstanceFacts,
@@ -24,8 +25,6 @@ from bot.ports import (
     TaskRecord,
 )
 from bot.slack.blocks import render_milestone
-
-TERMINAL = ("SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED")
 
 
 class FakeClock:
@@ -211,6 +210,9 @@ class FakeDiscovery:
         if self.instance is None or target not in (self.instance.instance_id, self.instance.name):
             raise InstanceNotFoundError(f"no instance matches {target!r}")
         return self.instance
+
+    def resolve_instance(self, target: str) -> str:
+        return self.find_instance(target).instance_id
 
     def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
         return LOAD_BALANCING

@@ -24,6 +24,13 @@ class AwsDiscovery:
 
     def find_instance(self, target: str) -> InstanceFacts:
         """Describe the instance ``target`` names; raise ``InstanceNotFoundError`` if none."""
+        return self._facts(self._matching(target))
+
+    def resolve_instance(self, target: str) -> str:
+        """The id of the instance ``target`` names (one Describe call, no user data)."""
+        return str(self._matching(target)["InstanceId"])
+
+    def _matching(self, target: str) -> dict[str, Any]:
         if INSTANCE_ID.match(target):
             instances = self._describe(InstanceIds=[target])
         else:
@@ -42,7 +49,7 @@ class AwsDiscovery:
         if len(live) > 1:
             ids = ", ".join(i["InstanceId"] for i in live)
             raise InstanceNotFoundError(f"{target!r} matches several instances ({ids}); use an id")
-        return self._facts(live[0])
+        return live[0]
 
     def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
         """The target group (and its ALB and listener) the instance is registered in."""

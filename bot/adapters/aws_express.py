@@ -6,11 +6,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.domain.deployments import OWNER_TAG
 from bot.domain.facts import ServiceFacts, ServiceSpec
 from bot.ports import DeployError
-
-#: Tag the bot puts on every service it creates, naming the migration.
-OWNER_TAG = "migrate-bot:migration-id"
 
 
 class AwsExpress:

@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.domain.deployments import TERMINAL
 from bot.domain.migration import Migration
 from bot.ports import (
     AuditRecord,
@@ -27,7 +28,6 @@ from bot.ports import (
 )
 
 STATE = "STATE"
-TERMINAL_DEPLOYMENT = ("SERVICE_DEPLOYMENT_COMPLETED", "SERVICE_DEPLOYMENT_FAILED")
 CLAIM_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -293,8 +293,8 @@ class DynamoStore:
             },
             "attribute_not_exists(pk) OR NOT (deployment_status IN (:c, :f, :s))",
             {
-                ":c": {"S": TERMINAL_DEPLOYMENT[0]},
-                ":f": {"S": TERMINAL_DEPLOYMENT[1]},
+                ":c": {"S": TERMINAL[0]},
+                ":f": {"S": TERMINAL[1]},
                 ":s": {"S": status},
             },
         )

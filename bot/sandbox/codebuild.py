@@ -2,8 +2,7 @@
 
 moto records ``StartBuild`` but never runs the build nor emits "CodeBuild Build
 State Change". This extension wraps moto's ``start_build`` so that, like AWS,
-the build goes IN_PROGRESS and then SUCCEEDED (or FAILED for a project whose
-name matches a failing prefix), each as an event in AWS's documented shape.
+the build goes IN_PROGRESS and then SUCCEEDED, each as an event in AWS's documented shape.
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ from moto.codebuild.responses import CodeBuildResponse
 from bot.sandbox.aws_bus import Emit
 from bot.sandbox.aws_events import codebuild_build_state_change
 
-_state: dict[str, Any] = {"emit": None, "delay": 0.0, "failing": set(), "installed": False}
+_state: dict[str, Any] = {"emit": None, "delay": 0.0, "installed": False}
 _original_start_build = CodeBuildResponse.start_build
 
 
@@ -30,7 +29,6 @@ def _start_build(self: CodeBuildResponse) -> str:
     if emit is not None:
         project = build["projectName"]
         uuid = build["id"].split(":", 1)[1]
-        status = "FAILED" if any(project.endswith(s) for s in _state["failing"]) else "SUCCEEDED"
         common = {
             "account": self.current_account,
             "region": self.region,
@@ -40,7 +38,7 @@ def _start_build(self: CodeBuildResponse) -> str:
 
         def report() -> None:
             emit(codebuild_build_state_change(build_status="IN_PROGRESS", **common))
-            emit(codebuild_build_state_change(build_status=status, **common))
+            emit(codebuild_build_state_change(build_status="SUCCEEDED", **common))
 
         if _state["delay"] <= 0:
             report()
@@ -93,13 +91,3 @@ def install(emit: Emit, delay_seconds: float = 0.0) -> None:
         CodeBuildResponse.start_build = _start_build  # type: ignore[method-assign]
         add_update_project()
         _state["installed"] = True
-
-
-def fail_builds_of(migration_id: str) -> None:
-    """Make builds of ``migration_id``'s project fail (a scenario knob)."""
-    _state["failing"].add(migration_id)
-
-
-def reset() -> None:
-    """Forget scenario knobs."""
-    _state["failing"].clear()

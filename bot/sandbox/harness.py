@@ -96,7 +96,6 @@ class Sandbox:
 
         express.reset()
         express.install(emit, time_scale=self.time_scale)
-        codebuild.reset()
         codebuild.install(emit, delay_seconds=self.time_scale * 3)
         self.legacy = seed_legacy(self.client, architecture=self.architecture)
         bootstrap.reset()

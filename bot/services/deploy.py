@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.deployments import OWNER_TAG
 from bot.domain.facts import ServiceSpec
 from bot.domain.migration import Migration, advance
 from bot.domain.plan import Plan
@@ -31,7 +32,7 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
         security_group_ids=plan.security_group_ids,
         environment=plan.environment,
         command=plan.start_command,
-        tags={"migrate-bot:migration-id": migration_id, "migrate-bot:instance": plan.instance_id},
+        tags={OWNER_TAG: migration_id, "migrate-bot:instance": plan.instance_id},
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.deployments import COMPLETED, FAILED, STEADY
 from bot.domain.migration import Migration, advance
 from bot.domain.state import Stage
 from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
@@ -12,9 +13,6 @@ from bot.ports import Clock, MigrationNotFoundError, Publisher, Store, TaskRecor
 from bot.services.changes import transition_and_emit
 from bot.services.failures import report_failure
 
-COMPLETED = "SERVICE_DEPLOYMENT_COMPLETED"
-FAILED = "SERVICE_DEPLOYMENT_FAILED"
-STEADY = "SERVICE_STEADY_STATE"
 STEADY_KEY = "steady-state"
 _MIGRATION_SUFFIX = re.compile(r"(mig-[0-9a-f]{8})$")
 

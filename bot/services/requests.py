@@ -37,13 +37,13 @@ def request_migration(
     Raises ``InstanceNotFoundError`` (nothing written) when no instance matches, and
     ``InstanceBusyError`` (nothing written) when the instance is already being migrated.
     """
-    instance = aws.find_instance(target)
-    holder = store.lock_holder(instance.instance_id)
+    instance_id = aws.resolve_instance(target)
+    holder = store.lock_holder(instance_id)
     if holder is not None:
         previous = store.get(holder)
         if not previous.frees_instance:
             raise InstanceBusyError(
-                f"{instance.instance_id} is already being migrated by {holder} "
+                f"{instance_id} is already being migrated by {holder} "
                 f"({previous.stage.value}); finish, cancel or roll that one back first"
             )
     now = clock.now()
@@ -51,7 +51,7 @@ def request_migration(
         Migration(
             migration_id=new_migration_id(),
             stage=Stage.REQUESTED,
-            target=instance.instance_id,
+            target=instance_id,
             channel_id=channel_id,
             requested_by=user_id,
             created_at=now,
@@ -74,7 +74,7 @@ def request_migration(
                 MigrationRequested(
                     migration_id=migration.migration_id,
                     idempotency_key=f"{migration.migration_id}:requested",
-                    target=instance.instance_id,
+                    target=instance_id,
                     channel_id=channel_id,
                     requested_by=user_id,
                 )
