@@ -176,6 +176,22 @@ for logical_id, resource in sorted(functions.items()):
         print(f"  ok  {logical_id:<22} {handler:<36} {path}")
     else:
         problems.append(f"{logical_id}: handler module missing from the build: {path}")
+    # Production-only artifacts: the product's two packages and nothing else (no tests,
+    # benchmarks, sandbox emulator, caches or repository files).
+    artifact = build / logical_id
+    top = sorted(p.name for p in artifact.iterdir()) if artifact.is_dir() else []
+    if top != ["bot", "handlers"]:
+        problems.append(f"{logical_id}: artifact holds {top}, expected exactly ['bot', 'handlers']")
+    stray = [
+        str(p.relative_to(artifact))
+        for p in artifact.rglob("*")
+        if p.name in ("sandbox", "tests", "benchmarks", "__pycache__") or p.suffix == ".pyc"
+    ]
+    if stray:
+        problems.append(f"{logical_id}: artifact ships {stray[:5]}")
+    elif top == ["bot", "handlers"]:
+        files = sum(1 for p in artifact.rglob("*") if p.is_file())
+        print(f"  ok  {logical_id:<22} artifact: bot/ and handlers/ only ({files} files)")
 
 for logical_id, resource in sorted(layers.items()):
     metadata = resource.get("Metadata") or {}

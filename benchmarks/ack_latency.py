@@ -137,9 +137,9 @@ def run_mode(mode: str, warmup: int, count: int) -> dict[str, Any]:
     from moto import mock_aws
 
     from bot import bootstrap
-    from bot.sandbox.aws_server import FAKE_CREDENTIALS, AwsServer
-    from bot.sandbox.harness import Sandbox
-    from bot.sandbox.legacy import APP
+    from sandbox.aws_server import FAKE_CREDENTIALS, AwsServer
+    from sandbox.harness import Sandbox
+    from sandbox.legacy import APP
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     os.environ.pop("AWS_ENDPOINT_URL", None)

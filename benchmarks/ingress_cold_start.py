@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.sandbox.slack_client import slash_command  # noqa: E402
+from sandbox.slack_client import slash_command  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"  # a stand-in value, never a real secret
 BOT_TOKEN = "xoxb-bench-token"  # a stand-in value, never a real token

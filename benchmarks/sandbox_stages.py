@@ -28,10 +28,10 @@ MARK = "BENCH "
 def run_child(scenario: str, time_scale: float) -> dict[str, Any]:
     """Start moto and a Sandbox, run ``scenario`` once, return its timings."""
     from bot import bootstrap
-    from bot.sandbox.aws_server import AwsServer
-    from bot.sandbox.harness import Sandbox
-    from bot.sandbox.scenarios import SCENARIOS
     from handlers import slack_ingress
+    from sandbox.aws_server import AwsServer
+    from sandbox.harness import Sandbox
+    from sandbox.scenarios import SCENARIOS
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     ingress: list[float] = []
@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(MARK + json.dumps(run_child(args.child, args.time_scale)), flush=True)
         return 0
-    from bot.sandbox.scenarios import SCENARIOS
+    from sandbox.scenarios import SCENARIOS
 
     names = args.scenario or list(DEFAULT_SCENARIOS)
     names = list(SCENARIOS) if "all" in names else names

@@ -49,11 +49,11 @@ from bot.ports import (
     StaleVersionError,
     TaskRecord,
 )
-from bot.sandbox import express
-from bot.sandbox.cloud import BotStack
-from bot.sandbox.codebuild import add_update_project
-from bot.sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
-from bot.sandbox.template import Template
+from sandbox import express
+from sandbox.cloud import BotStack
+from sandbox.codebuild import add_update_project
+from sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
+from sandbox.template import Template
 
 REGION = "us-east-1"
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from bot.domain.state import Stage
-from bot.sandbox.harness import Sandbox
+from sandbox.harness import Sandbox
 
 
 @pytest.fixture
@@ -96,8 +96,8 @@ def test_stale_click_is_refused_and_changes_nothing(sandbox: Sandbox) -> None:
         for e in b["elements"]
         if e["action_id"] == "cutover_50"
     )
-    from bot.sandbox.harness import CHANNEL, SIGNING_SECRET
-    from bot.sandbox.slack_client import block_action
+    from sandbox.harness import CHANNEL, SIGNING_SECRET
+    from sandbox.slack_client import block_action
 
     event = block_action(
         "cutover_50",

@@ -20,7 +20,7 @@ from moto import mock_aws
 from moto.core.responses import ActionResult
 from moto.server import ThreadedMotoServer
 
-from bot.sandbox import aws_events, express, express_resources
+from sandbox import aws_events, express, express_resources
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"

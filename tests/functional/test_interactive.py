@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import pytest
 from moto import mock_aws
 
-from bot.sandbox.harness import Sandbox
-from bot.sandbox.web import InteractiveSandbox
+from sandbox.harness import Sandbox
+from sandbox.web import InteractiveSandbox
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from slack_sdk import WebClient
 
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from bot.sandbox.lambda_runtime import LocalContext
-from bot.sandbox.slack_client import block_action, slash_command
-from bot.sandbox.slack_standin import SlackStandIn
 from bot.slack.app import ACTION_IDS, COMMAND, IngressDeps, build_app
 from bot.slack.blocks import card_buttons
+from sandbox.lambda_runtime import LocalContext
+from sandbox.slack_client import block_action, slash_command
+from sandbox.slack_standin import SlackStandIn
 from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())

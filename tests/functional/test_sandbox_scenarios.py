@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.cli import main
-from bot.sandbox.scenarios import SCENARIOS
+from sandbox.cli import main
+from sandbox.scenarios import SCENARIOS
 
 EXPECTED_END = {
     "happy": "PASS: ended cut_over",

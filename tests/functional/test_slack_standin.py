@@ -19,9 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from bot.sandbox import slack_client
-from bot.sandbox.slack_client import SlackUser
-from bot.sandbox.slack_standin import SlackStandIn
+from sandbox import slack_client
+from sandbox.slack_client import SlackUser
+from sandbox.slack_standin import SlackStandIn
 
 TOKEN = "xoxb-test-token"
 SECRET = "test-signing-secret"

@@ -30,9 +30,7 @@ def test_pure_layers_import_no_sdk_and_no_outer_layer(path: Path) -> None:
     found = imports(path)
     for name in found:
         assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
-        assert not name.startswith(("bot.adapters", "bot.bootstrap", "bot.sandbox", "handlers")), (
-            name
-        )
+        assert not name.startswith(("bot.adapters", "bot.bootstrap", "sandbox", "handlers")), name
         if "domain" in path.parts:
             assert not name.startswith(("bot.services", "bot.slack")), name
         if "services" in path.parts:
@@ -49,7 +47,7 @@ def test_only_config_reads_environment_variables_in_bot() -> None:
     readers = [
         p.relative_to(ROOT).as_posix()
         for p in (ROOT / "bot").rglob("*.py")
-        if "sandbox" not in p.parts and ("os.environ" in p.read_text() or "getenv" in p.read_text())
+        if "os.environ" in p.read_text() or "getenv" in p.read_text()
     ]
     assert readers == ["bot/config.py"]
 
@@ -60,3 +58,15 @@ def test_handlers_are_thin() -> None:
             continue
         assert len(path.read_text().splitlines()) <= 40, f"{path.name} holds more than wiring"
         assert not any(n.startswith(("boto3", "slack_sdk")) for n in imports(path)), path.name
+
+
+def test_the_product_never_imports_the_emulator() -> None:
+    """bot/ and handlers/ ship to Lambda; the sandbox package is never among their imports."""
+    product = [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]
+    offenders = [
+        f"{p.relative_to(ROOT)} imports {name}"
+        for p in product
+        for name in imports(p)
+        if name == "sandbox" or name.startswith(("sandbox.", "moto", "tests", "benchmarks"))
+    ]
+    assert product and offenders == []

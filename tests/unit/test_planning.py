@@ -8,8 +8,8 @@ from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
 from bot.domain.facts import DnsRecordFacts, InstanceFacts
 from bot.domain.planning import detect_runtime, detect_start_command, make_plan
 from bot.domain.sizing import UnknownInstanceTypeError, fargate_size
-from bot.sandbox.legacy import USER_DATA
 from bot.slack.blocks import escape
+from sandbox.legacy import USER_DATA
 from tests.fakes import INSTANCE, LOAD_BALANCING
 
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.domain.state import Stage
-from bot.sandbox import express
-from bot.sandbox.harness import Sandbox
+from sandbox import express
+from sandbox.harness import Sandbox
 
 
 @dataclass

@@ -25,8 +25,8 @@ from moto.ecs.exceptions import (
 from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from bot.sandbox import aws_events
-from bot.sandbox.express_resources import (
+from sandbox import aws_events
+from sandbox.express_resources import (
     Gateway,
     Managed,
     describe_service_revisions,

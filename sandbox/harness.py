@@ -20,14 +20,14 @@ import boto3
 from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from bot.sandbox import codebuild, express
-from bot.sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
-from bot.sandbox.cloud import BotStack, LocalSlack
-from bot.sandbox.lambda_runtime import LambdaRuntime, LocalContext
-from bot.sandbox.legacy import LegacyApp, seed_legacy
-from bot.sandbox.slack_client import block_action, slash_command
-from bot.sandbox.slack_standin import SlackStandIn
-from bot.sandbox.template import Template
+from sandbox import codebuild, express
+from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
+from sandbox.cloud import BotStack, LocalSlack
+from sandbox.lambda_runtime import LambdaRuntime, LocalContext
+from sandbox.legacy import LegacyApp, seed_legacy
+from sandbox.slack_client import block_action, slash_command
+from sandbox.slack_standin import SlackStandIn
+from sandbox.template import Template
 
 REGION = "us-east-1"
 CHANNEL = "C0PLATFORM"

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.sandbox.template import Template, TemplateError
+from sandbox.template import Template, TemplateError
 
 _TABLE_KEYS = ("KeySchema", "AttributeDefinitions", "BillingMode", "GlobalSecondaryIndexes")
 _ASSUME = {

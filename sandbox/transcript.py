@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.sandbox.harness import CHANNEL, Sandbox
-from bot.sandbox.scenarios import Outcome
+from sandbox.harness import CHANNEL, Sandbox
+from sandbox.scenarios import Outcome
 
 
 def print_transcript(

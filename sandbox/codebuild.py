@@ -15,8 +15,8 @@ from typing import Any
 from moto.codebuild.exceptions import ResourceNotFoundException
 from moto.codebuild.responses import CodeBuildResponse
 
-from bot.sandbox.aws_bus import Emit
-from bot.sandbox.aws_events import codebuild_build_state_change
+from sandbox.aws_bus import Emit
+from sandbox.aws_events import codebuild_build_state_change
 
 _state: dict[str, Any] = {"emit": None, "delay": 0.0, "installed": False}
 _original_start_build = CodeBuildResponse.start_build

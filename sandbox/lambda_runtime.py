@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.sandbox.template import Function, Template
+from sandbox.template import Function, Template
 
 
 @dataclass

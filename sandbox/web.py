@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from bot.sandbox.harness import CHANNEL, ButtonNotOfferedError, Sandbox
+from sandbox.harness import CHANNEL, ButtonNotOfferedError, Sandbox
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>#platform-migrations</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:60em}pre{background:#f6f6f6;padding:1em;

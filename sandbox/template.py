@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 DEFAULT_BUS = "default"
 
 

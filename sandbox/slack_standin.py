@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from bot.sandbox.slack_render import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
+from sandbox.slack_render import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
 
 FIRST_TS_MICROS = 1_700_000_000_000_100
 TS_STEP_MICROS = 100

@@ -7,7 +7,7 @@ import logging
 import sys
 import time
 
-from bot.sandbox.scenarios import SCENARIOS
+from sandbox.scenarios import SCENARIOS
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,9 +55,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_interactive(port: int, time_scale: float) -> int:
-    from bot.sandbox.aws_server import AwsServer
-    from bot.sandbox.harness import Sandbox
-    from bot.sandbox.web import InteractiveSandbox
+    from sandbox.aws_server import AwsServer
+    from sandbox.harness import Sandbox
+    from sandbox.web import InteractiveSandbox
 
     server = AwsServer()
     endpoint = server.start()
@@ -78,9 +78,9 @@ def _run_interactive(port: int, time_scale: float) -> int:
 def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:
     from moto import mock_aws
 
-    from bot.sandbox.aws_server import AwsServer, use_fake_credentials
-    from bot.sandbox.harness import Sandbox
-    from bot.sandbox.transcript import print_transcript
+    from sandbox.aws_server import AwsServer, use_fake_credentials
+    from sandbox.harness import Sandbox
+    from sandbox.transcript import print_transcript
 
     started = time.perf_counter()
     server = None
