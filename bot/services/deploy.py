@@ -13,10 +13,15 @@ from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
 
+#: Every Express service the bot creates is named ``migrate-bot-...``: the aws.ecs rule in
+#: template.yaml matches only that prefix, so other workloads never invoke the bot.
+SERVICE_PREFIX = "migrate-bot-"
+
+
 def service_name(app_name: str, migration_id: str) -> str:
-    """Express service name: the app's name, then the migration id (ECS events carry it)."""
+    """Express service name: the prefix, the app's name, then the migration id (events carry it)."""
     safe = "".join(c if c.isalnum() or c == "-" else "-" for c in app_name)[:40].strip("-")
-    return f"{safe}-{migration_id}" if safe else migration_id
+    return f"{SERVICE_PREFIX}{safe}-{migration_id}" if safe else f"{SERVICE_PREFIX}{migration_id}"
 
 
 def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
