@@ -62,6 +62,9 @@ class ServiceSpec(BaseModel):
     environment: dict[str, str] = Field(default_factory=dict)
     command: list[str] = Field(default_factory=list)
     task_role_arn: str | None = None
+    cpu_architecture: str = Field(
+        default="X86_64", description="Express cpuArchitecture: X86_64 or ARM64."
+    )
     min_tasks: int = 1
     max_tasks: int = 4
     tags: dict[str, str] = Field(default_factory=dict)

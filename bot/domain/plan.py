@@ -23,6 +23,10 @@ class Plan(BaseModel):
     load_balancer_zone_id: str | None = Field(
         default=None, description="Canonical hosted zone of the legacy ALB."
     )
+    load_balancer_scheme: str | None = Field(
+        default=None,
+        description="Legacy ALB scheme: internet-facing or internal (the app's visibility).",
+    )
     listener_arn: str | None = Field(default=None, description="Legacy ALB listener.")
     hosted_zone_id: str | None = Field(default=None, description="Route 53 zone of the record.")
     record_name: str | None = Field(default=None, description="DNS name users reach the app by.")
