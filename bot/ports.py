@@ -43,6 +43,12 @@ class DiscoveryError(RuntimeError):
     """Discovery met something it cannot plan around (said in words a person can act on)."""
 
 
+class AwsRefusedError(RuntimeError):
+    """AWS refused a call in a way retrying cannot fix (invalid parameter, access denied,
+    limit exceeded); the message names the call and, where AWS says it, the missing permission.
+    """
+
+
 class AuditRecord(BaseModel):
     """One append-only audit entry: who did what, with which decision, when."""
 
@@ -176,8 +182,15 @@ class BuildAws(Protocol):
     def upload_source(self, migration_id: str, files: dict[str, str]) -> str: ...
 
     def start_build(
-        self, project_name: str, source_location: str, repository_uri: str, image_tag: str
-    ) -> str: ...
+        self,
+        project_name: str,
+        source_location: str,
+        repository_uri: str,
+        image_tag: str,
+        architecture: str,
+    ) -> str:
+        """Start (or find, when a retry already started it) the build; return its id."""
+        ...
 
 
 class DeployAws(Protocol):

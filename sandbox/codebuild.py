@@ -7,12 +7,15 @@ the build goes IN_PROGRESS and then SUCCEEDED, each as an event in AWS's documen
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from moto.codebuild.exceptions import ResourceNotFoundException
+from moto.codebuild.models import codebuild_backends
 from moto.codebuild.responses import CodeBuildResponse
 
 from sandbox.aws_bus import Emit
@@ -22,9 +25,41 @@ _state: dict[str, Any] = {"emit": None, "delay": 0.0, "installed": False}
 _original_start_build = CodeBuildResponse.start_build
 
 
+#: StartBuild's idempotency token is valid for 5 minutes (CodeBuild API Reference,
+#: StartBuild: "If you repeat the StartBuild request with the same token ... valid for 5
+#: minutes"); moto ignores it.
+TOKEN_SECONDS = 300.0
+
+
 def _start_build(self: CodeBuildResponse) -> str:
+    """StartBuild as CodeBuild runs it: the token is honoured, the build carries the project.
+
+    A repeated token within its 5 minutes returns the same build and starts none. The
+    build's ``source`` and ``environment`` are the project's (CodeBuild API Reference,
+    ``Build``: "Information about the build environment for this build"), where moto
+    reports a fixed placeholder environment.
+    """
+    project_name = self._get_param("projectName")
+    token = self._get_param("idempotencyToken")
+    # Kept on moto's backend, so moto's resets forget them with the builds.
+    tokens = self.codebuild_backend.__dict__.setdefault("_idempotency_tokens", {})
+    key = (project_name, token)
+    if token:
+        seen = tokens.get(key)
+        if seen is not None and time.monotonic() - seen[0] < TOKEN_SECONDS:
+            return json.dumps({"build": seen[1]}, default=str)
     body = _original_start_build(self)
     build = json.loads(body)["build"]
+    project = self.codebuild_backend.codebuild_projects.get(project_name)
+    if project is not None:
+        stored = self.codebuild_backend.build_metadata_history[project_name][-1]
+        for member in ("environment", "source"):
+            if project.project_metadata.get(member):
+                stored[member] = copy.deepcopy(project.project_metadata[member])
+                build[member] = copy.deepcopy(project.project_metadata[member])
+        body = json.dumps({"build": build}, default=str)
+    if token:
+        tokens[key] = (time.monotonic(), build)
     emit: Emit | None = _state["emit"]
     if emit is not None:
         project = build["projectName"]
@@ -78,9 +113,10 @@ def _update_project(self: CodeBuildResponse) -> str:
     return json.dumps({"project": project.project_metadata}, default=str)
 
 
-def add_update_project() -> None:
-    """Give moto's CodeBuild the UpdateProject operation (idempotent)."""
+def install_operations() -> None:
+    """Give moto's CodeBuild UpdateProject and a faithful StartBuild (idempotent; no events)."""
     CodeBuildResponse.update_project = _update_project  # type: ignore[attr-defined]
+    CodeBuildResponse.start_build = _start_build  # type: ignore[method-assign]
 
 
 def install(emit: Emit, delay_seconds: float = 0.0) -> None:
@@ -88,6 +124,12 @@ def install(emit: Emit, delay_seconds: float = 0.0) -> None:
     _state["emit"] = emit
     _state["delay"] = delay_seconds
     if not _state["installed"]:
-        CodeBuildResponse.start_build = _start_build  # type: ignore[method-assign]
-        add_update_project()
+        install_operations()
         _state["installed"] = True
+
+
+def expire_tokens() -> None:
+    """Let every StartBuild idempotency token lapse, as 5 minutes passing would."""
+    for regions in codebuild_backends.values():
+        for backend in regions.values():
+            backend.__dict__.pop("_idempotency_tokens", None)

@@ -44,12 +44,15 @@ _CONFIG_KEYS = (
     "taskRoleArn",
     "cpu",
     "memory",
+    "cpuArchitecture",
     "networkConfiguration",
     "healthCheckPath",
     "primaryContainer",
     "scalingTarget",
 )
-_DEFAULTS = {"cpu": "256", "memory": "512", "healthCheckPath": "/ping"}
+# CreateExpressGatewayService's documented defaults (API Reference: cpu 256, memory 512);
+# cpuArchitecture defaults to X86_64 as ECS's RuntimePlatform does for Fargate.
+_DEFAULTS = {"cpu": "256", "memory": "512", "healthCheckPath": "/ping", "cpuArchitecture": "X86_64"}
 _SCALING_DEFAULTS = {
     "minTaskCount": 1,
     "autoScalingMetric": "AVERAGE_CPU",

@@ -235,11 +235,19 @@ class FakeBuildAws:
         self.sources[migration_id] = files
         return f"bucket/sources/{migration_id}/source.zip"
 
+    architectures: list[str] = field(default_factory=list)
+
     def start_build(
-        self, project_name: str, source_location: str, repository_uri: str, image_tag: str
+        self,
+        project_name: str,
+        source_location: str,
+        repository_uri: str,
+        image_tag: str,
+        architecture: str,
     ) -> str:
         build_id = f"{project_name}:build-{len(self.builds) + 1}"
         self.builds.append(build_id)
+        self.architectures.append(architecture)
         return build_id
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.adapters.aws_errors import translate_refusals
+
 #: Keep the newest 20 images of a migration's repository; expire older ones.
 LIFECYCLE_POLICY = {
     "rules": [
@@ -24,8 +26,16 @@ LIFECYCLE_POLICY = {
         }
     ]
 }
-# Standard x86_64 image: Express Mode runs linux/amd64 only.
-BUILD_IMAGE = "aws/codebuild/amazonlinux2-x86_64-standard:5.0"
+#: CodeBuild environment per instance architecture: an arm64 image is built natively on an
+#: arm64 CodeBuild image (environment type ARM_CONTAINER). Image names from CodeBuild's
+#: "Docker images provided by CodeBuild" (build-env-ref-available.html); both are Amazon
+#: Linux 2 standard images with Docker, and both support BUILD_GENERAL1_SMALL.
+BUILD_ENVIRONMENTS: dict[str, tuple[str, str]] = {
+    "X86_64": ("LINUX_CONTAINER", "aws/codebuild/amazonlinux2-x86_64-standard:5.0"),
+    "ARM64": ("ARM_CONTAINER", "aws/codebuild/amazonlinux2-aarch64-standard:3.0"),
+}
+BUILD_IMAGE = BUILD_ENVIRONMENTS["X86_64"][1]
+_IMAGE_URI = "IMAGE_URI"
 
 
 class AwsBuild:
@@ -38,6 +48,7 @@ class AwsBuild:
         self._bucket = bucket
         self._role = role_arn
 
+    @translate_refusals
     def ensure_repository(self, name: str) -> str:
         """Create (or reuse) a scan-on-push, immutable-tag repository; return its URI."""
         try:
@@ -57,6 +68,7 @@ class AwsBuild:
         )
         return str(repository["repositoryUri"])
 
+    @translate_refusals
     def upload_source(self, migration_id: str, files: dict[str, str]) -> str:
         """Zip ``files`` to the artifacts bucket; return the CodeBuild S3 location."""
         buffer = io.BytesIO()
@@ -67,21 +79,37 @@ class AwsBuild:
         self._s3.put_object(Bucket=self._bucket, Key=key, Body=buffer.getvalue())
         return f"{self._bucket}/{key}"
 
+    @translate_refusals
     def start_build(
-        self, project_name: str, source_location: str, repository_uri: str, image_tag: str
+        self,
+        project_name: str,
+        source_location: str,
+        repository_uri: str,
+        image_tag: str,
+        architecture: str,
     ) -> str:
-        """Create or update the project, start a build; return the build id."""
+        """Create or update the project, start a build (or find a retry's); return its id.
+
+        ``architecture`` is the target's: ``linux/amd64`` or ``linux/arm64``. StartBuild's
+        idempotency token lasts only 5 minutes (CodeBuild API Reference, StartBuild), so a
+        step retried later finds its own build instead: the project exists only for this
+        migration, and its build pushes the recorded image URI.
+        """
+        cpu = "ARM64" if architecture == "linux/arm64" else "X86_64"
+        environment_type, image = BUILD_ENVIRONMENTS[cpu]
+        image_uri = f"{repository_uri}:{image_tag}"
         project = {
             "name": project_name,
             "source": {"type": "S3", "location": source_location},
             "artifacts": {"type": "NO_ARTIFACTS"},
             "environment": {
-                "type": "LINUX_CONTAINER",
-                "image": BUILD_IMAGE,
+                "type": environment_type,
+                "image": image,
                 "computeType": "BUILD_GENERAL1_SMALL",
                 "privilegedMode": True,
                 "environmentVariables": [
-                    {"name": "IMAGE_URI", "value": f"{repository_uri}:{image_tag}"}
+                    {"name": _IMAGE_URI, "value": image_uri},
+                    {"name": "IMAGE_PLATFORM", "value": architecture},
                 ],
             },
             "serviceRole": self._role,
@@ -92,8 +120,28 @@ class AwsBuild:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                 raise
+            # A retry: the project is there, and perhaps the build too.
+            found = self._own_build(project_name, image_uri)
+            if found is not None:
+                return found
             self._codebuild.update_project(**project)
         build = self._codebuild.start_build(
             projectName=project_name, idempotencyToken=f"{project_name}-{image_tag}"
         )["build"]
         return str(build["id"])
+
+    def _own_build(self, project_name: str, image_uri: str) -> str | None:
+        """The newest build of ``project_name`` that pushes ``image_uri``, if one started."""
+        ids = self._codebuild.list_builds_for_project(
+            projectName=project_name, sortOrder="DESCENDING"
+        )["ids"]
+        if not ids:
+            return None
+        builds = self._codebuild.batch_get_builds(ids=ids[:100])["builds"]
+        for build in builds:
+            variables = build.get("environment", {}).get("environmentVariables", [])
+            if {"name": _IMAGE_URI, "value": image_uri} in [
+                {"name": v.get("name"), "value": v.get("value")} for v in variables
+            ]:
+                return str(build["id"])
+        return None

@@ -6,6 +6,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.adapters.aws_errors import translate_refusals
 from bot.domain.deployments import OWNER_TAG
 from bot.domain.facts import ServiceFacts, ServiceSpec
 from bot.ports import DeployError
@@ -22,8 +23,14 @@ class AwsExpress:
         self._execution_role = execution_role_arn
         self._infrastructure_role = infrastructure_role_arn
 
+    @translate_refusals
     def create_service(self, spec: ServiceSpec) -> ServiceFacts:
-        """Create the service; a retry finds this migration's service and returns it."""
+        """Create the service (a retry finds this migration's); return it as AWS describes it.
+
+        The endpoint is read back with ``DescribeExpressGatewayService`` and taken from the
+        ingress path whose ``accessType`` matches the app's visibility (PUBLIC for an
+        internet-facing legacy ALB, PRIVATE for an internal one).
+        """
         container: dict[str, Any] = {
             "image": spec.image_uri,
             "containerPort": spec.port,
@@ -43,6 +50,7 @@ class AwsExpress:
             },
             "cpu": spec.cpu,
             "memory": spec.memory,
+            "cpuArchitecture": spec.cpu_architecture,
             "scalingTarget": {
                 "minTaskCount": spec.min_tasks,
                 "maxTaskCount": spec.max_tasks,
@@ -53,10 +61,13 @@ class AwsExpress:
         }
         if spec.task_role_arn:
             request["taskRoleArn"] = spec.task_role_arn
-        existing = self._existing(spec)
-        if existing is not None:
-            return _facts(existing)  # a retry after a crash: the service is already there
-        return _facts(self._ecs.create_express_gateway_service(**request)["service"])
+        existing = self._existing(spec)  # a retry after a crash: the service is already there
+        if existing is None:
+            created = self._ecs.create_express_gateway_service(**request)["service"]
+            existing = self._ecs.describe_express_gateway_service(serviceArn=created["serviceArn"])[
+                "service"
+            ]
+        return _facts(existing, spec.access_type)
 
     def _existing(self, spec: ServiceSpec) -> dict[str, Any] | None:
         """The active service of this name if it is this migration's; None if there is none."""
@@ -90,10 +101,12 @@ class AwsExpress:
         return f"arn:{partition}:ecs:{region}:{caller['Account']}:service/default/{name}"
 
 
-def _facts(service: dict[str, Any]) -> ServiceFacts:
+def _facts(service: dict[str, Any], access_type: str) -> ServiceFacts:
+    """The service's ARN, status and the endpoint of its ``access_type`` ingress path."""
     configurations = service.get("activeConfigurations") or [{}]
-    paths = configurations[0].get("ingressPaths") or [{}]
-    endpoint = paths[0].get("endpoint")
+    paths = configurations[0].get("ingressPaths") or []
+    matching = [p for p in paths if p.get("accessType") == access_type]
+    endpoint = (matching[0] if matching else {}).get("endpoint")
     # Express returns the endpoint's host name; the bot keeps it as an HTTPS URL.
     if endpoint and "://" not in endpoint:
         endpoint = f"https://{endpoint}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.adapters.aws_errors import translate_refusals
 from bot.domain.facts import DnsRecordFacts
 
 LEGACY_ID = "legacy-ec2"
@@ -17,6 +18,7 @@ class Route53Traffic:
     def __init__(self, route53: Any) -> None:
         self._route53 = route53
 
+    @translate_refusals
     def set_weights(
         self, record: DnsRecordFacts, legacy_target: str, express_target: str, express_weight: int
     ) -> None:

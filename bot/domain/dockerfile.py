@@ -6,8 +6,9 @@ import json
 
 from bot.domain.plan import Plan
 
-# Pinned base images (by tag; the build pins the digest it resolves into the
-# image's labels). Express Mode runs linux/amd64 only.
+# Pinned base images (by tag; the build pins the digest it resolves into the image's
+# labels). Each is a multi-architecture image: the build's ``docker build --platform``
+# (linux/amd64 or linux/arm64, from the instance) picks the variant, not the Dockerfile.
 NODE_BASE = "public.ecr.aws/docker/library/node:20.18.1-alpine3.20"
 
 
@@ -24,7 +25,7 @@ def render_dockerfile(plan: Plan) -> str:
     command = json.dumps(plan.start_command)  # exec form: a JSON array, quotes escaped
     return "\n".join(
         [
-            f"FROM --platform=linux/amd64 {NODE_BASE}",
+            f"FROM {NODE_BASE}",
             "ENV NODE_ENV=production",
             "WORKDIR /app",
             "COPY package*.json ./",

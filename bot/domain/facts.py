@@ -65,6 +65,10 @@ class ServiceSpec(BaseModel):
     cpu_architecture: str = Field(
         default="X86_64", description="Express cpuArchitecture: X86_64 or ARM64."
     )
+    access_type: str = Field(
+        default="PUBLIC",
+        description="Ingress path to use as the endpoint: PUBLIC or PRIVATE (the app's visibility).",
+    )
     min_tasks: int = 1
     max_tasks: int = 4
     tags: dict[str, str] = Field(default_factory=dict)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.buildspec import render_buildspec
 from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.events.models import BuildStarted, ImageBuilt, PlanApproved
-from bot.ports import BuildAws, Clock, MigrationNotFoundError, Publisher, Store
+from bot.ports import AwsRefusedError, BuildAws, Clock, MigrationNotFoundError, Publisher, Store
 from bot.services.changes import republish_step, transition_and_emit
 from bot.services.failures import report_failure
 from bot.services.ids import migration_id_from_project, project_name
@@ -43,19 +44,24 @@ def start(
     plan = migration.plan
     try:
         dockerfile = render_dockerfile(plan)
-    except UnsupportedRuntimeError as error:
+        platform = target_for(plan.architecture).platform
+    except (UnsupportedRuntimeError, UnsupportedArchitectureError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.BUILDING, str(error))
         return
-    repository_uri = aws.ensure_repository(f"migrate-bot/{event.migration_id}")
-    source = aws.upload_source(
-        event.migration_id,
-        {"Dockerfile": dockerfile, "buildspec.yml": render_buildspec()},
-    )
-    # StartBuild carries an idempotency token, so a retry after a crash here starts no
-    # second build.
-    build_id = aws.start_build(
-        project_name(event.migration_id), source, repository_uri, event.migration_id
-    )
+    try:
+        repository_uri = aws.ensure_repository(f"migrate-bot/{event.migration_id}")
+        source = aws.upload_source(
+            event.migration_id,
+            {"Dockerfile": dockerfile, "buildspec.yml": render_buildspec()},
+        )
+        # StartBuild carries an idempotency token, and past the token's 5 minutes the
+        # adapter finds the build a crashed attempt started: a retry starts no second build.
+        build_id = aws.start_build(
+            project_name(event.migration_id), source, repository_uri, event.migration_id, platform
+        )
+    except AwsRefusedError as error:
+        report_failure(store, publisher, clock, event.migration_id, Stage.BUILDING, str(error))
+        return
     transition_and_emit(
         store,
         publisher,

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from bot.domain.architecture import target_for
 from bot.domain.deployments import OWNER_TAG
 from bot.domain.facts import ServiceSpec
 from bot.domain.migration import Migration, advance
 from bot.domain.plan import Plan
 from bot.domain.state import Stage
 from bot.events.models import DeploymentStarted, ImageBuilt
-from bot.ports import Clock, DeployAws, DeployError, Publisher, Store
+from bot.ports import AwsRefusedError, Clock, DeployAws, DeployError, Publisher, Store
 from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
-
 
 #: Every Express service the bot creates is named ``migrate-bot-...``: the aws.ecs rule in
 #: template.yaml matches only that prefix, so other workloads never invoke the bot.
@@ -37,6 +37,9 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
         security_group_ids=plan.security_group_ids,
         environment=plan.environment,
         command=plan.start_command,
+        cpu_architecture=target_for(plan.architecture).cpu_architecture,
+        # The service keeps the app's visibility: an internal legacy ALB → the PRIVATE path.
+        access_type="PRIVATE" if plan.load_balancer_scheme == "internal" else "PUBLIC",
         tags={OWNER_TAG: migration_id, "migrate-bot:instance": plan.instance_id},
     )
 
@@ -71,7 +74,7 @@ def run(
         service = aws.create_service(
             service_spec(migration.migration_id, migration.plan, event.image_uri)
         )
-    except DeployError as error:
+    except (DeployError, AwsRefusedError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.DEPLOYING, str(error))
         return
     transition_and_emit(

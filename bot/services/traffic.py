@@ -14,7 +14,7 @@ from bot.events.models import (
     RolledBack,
     TrafficShifted,
 )
-from bot.ports import Clock, Publisher, Store, TrafficAws
+from bot.ports import AwsRefusedError, Clock, Publisher, Store, TrafficAws
 from bot.services.changes import republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
@@ -85,7 +85,14 @@ def cutover(
             f"Cutover refused: {error}",
         )
         return
-    aws.set_weights(record, legacy, express, event.weight)
+    try:
+        aws.set_weights(record, legacy, express, event.weight)
+    except AwsRefusedError as error:
+        # Refused as a whole (Route 53 applies a change batch atomically): nothing moved.
+        report_failure(
+            store, publisher, clock, event.migration_id, Stage.CUTTING_OVER, f"Cutover: {error}"
+        )
+        return
     shifted = transition_and_emit(
         store,
         publisher,

@@ -51,7 +51,7 @@ from bot.ports import (
 )
 from sandbox import express
 from sandbox.cloud import BotStack
-from sandbox.codebuild import add_update_project
+from sandbox.codebuild import install_operations
 from sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
 from sandbox.template import Template
 
@@ -859,7 +859,7 @@ def test_upload_source_puts_a_zip_of_the_files(build: AwsBuild, clients: Clients
 
 @pytest.fixture
 def codebuild_update() -> None:
-    add_update_project()  # the sandbox's moto extension: moto 5.2 lacks UpdateProject
+    install_operations()  # the sandbox's moto extension: UpdateProject, faithful StartBuild
 
 
 def test_start_build_creates_the_project_and_starts_a_build(
@@ -868,7 +868,7 @@ def test_start_build_creates_the_project_and_starts_a_build(
     uri = build.ensure_repository("mig-0000abcd")
     source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
 
-    build_id = build.start_build("mig-0000abcd", source, uri, "3f2a9c1")
+    build_id = build.start_build("mig-0000abcd", source, uri, "3f2a9c1", "linux/amd64")
 
     codebuild = clients("codebuild")
     project = codebuild.batch_get_projects(names=["mig-0000abcd"])["projects"][0]
@@ -890,8 +890,8 @@ def test_start_build_twice_updates_the_project(
     uri = build.ensure_repository("mig-0000abcd")
     source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
 
-    first = build.start_build("mig-0000abcd", source, uri, "3f2a9c1")
-    second = build.start_build("mig-0000abcd", source, uri, "9e8d7c6")
+    first = build.start_build("mig-0000abcd", source, uri, "3f2a9c1", "linux/amd64")
+    second = build.start_build("mig-0000abcd", source, uri, "9e8d7c6", "linux/amd64")
 
     codebuild = clients("codebuild")
     assert first != second

@@ -61,7 +61,7 @@ def test_arm64_and_missing_dns_are_warned_about() -> None:
 def test_dockerfile_is_non_root_pinned_and_health_checked() -> None:
     dockerfile = render_dockerfile(make_plan(instance(), LB, None))
     assert "USER node" in dockerfile
-    assert "FROM --platform=linux/amd64 public.ecr.aws/docker/library/node:20." in dockerfile
+    assert "FROM public.ecr.aws/docker/library/node:20." in dockerfile
     assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
     assert 'CMD ["node", "server.js"]' in dockerfile
 
