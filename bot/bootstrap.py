@@ -1,5 +1,9 @@
 """The composition root: the one place that builds real adapters (once per cold start).
 
+Everything is built on first use, and only what a request needs: importing this module loads
+no AWS SDK, no adapter and no domain model, so a cold ``/migrate help`` costs what a bare Bolt app
+does. Each AWS client is created the first time a port that needs it is read.
+
 boto3 clients honour ``AWS_ENDPOINT_URL`` (and per-service variants), so a local
 emulator stands in for AWS without code changes.
 """
@@ -9,28 +13,24 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from slack_bolt import App
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
-
-from bot.adapters.aws_build import AwsBuild
-from bot.adapters.aws_discovery import AwsDiscovery
-from bot.adapters.aws_express import AwsExpress
-from bot.adapters.clock import SystemClock
-from bot.adapters.dynamodb_store import DynamoStore
-from bot.adapters.eventbridge import EventBridgePublisher
-from bot.adapters.route53_traffic import Route53Traffic
-from bot.adapters.slack_web import SlackWebNotifier, web_client
 from bot.config import BuildSettings, ConfigError, DeploySettings, SlackSettings, StoreSettings
-from bot.ports import Clock, Publisher, Store
-from bot.slack.app import IngressDeps, build_app
 
-_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
-)
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from slack_sdk import WebClient
+
+    from bot.adapters.aws_build import AwsBuild
+    from bot.adapters.aws_discovery import AwsDiscovery
+    from bot.adapters.aws_express import AwsExpress
+    from bot.adapters.bolt_lambda import BoltLambdaHandler
+    from bot.adapters.route53_traffic import Route53Traffic
+    from bot.adapters.slack_web import SlackWebNotifier
+    from bot.ports import Clock, Publisher, Store
+
+SLACK_TIMEOUT_SECONDS = 10
+SLACK_RATE_LIMIT_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -45,31 +45,59 @@ class Core:
 @cache
 def client(service: str) -> Any:
     """A boto3 client with standard retries (endpoint from ``AWS_ENDPOINT_URL`` if set)."""
-    return boto3.client(service, config=_CONFIG)  # type: ignore[call-overload]
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+    )
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+@cache
+def store() -> Store:
+    """Migrations, audit and idempotency claims in DynamoDB."""
+    from bot.adapters.dynamodb_store import DynamoStore
+
+    settings = StoreSettings.from_env()
+    return DynamoStore(client("dynamodb"), settings.migrations_table, settings.idempotency_table)
+
+
+@cache
+def publisher() -> Publisher:
+    """Domain events onto the custom bus."""
+    from bot.adapters.eventbridge import EventBridgePublisher
+
+    return EventBridgePublisher(client("events"), StoreSettings.from_env().event_bus_name)
+
+
+@cache
+def clock() -> Clock:
+    """The system clock."""
+    from bot.adapters.clock import SystemClock
+
+    return SystemClock()
 
 
 @cache
 def core() -> Core:
     """Store, publisher and clock from the function's environment."""
-    settings = StoreSettings.from_env()
-    return Core(
-        store=DynamoStore(
-            client("dynamodb"), settings.migrations_table, settings.idempotency_table
-        ),
-        publisher=EventBridgePublisher(client("events"), settings.event_bus_name),
-        clock=SystemClock(),
-    )
+    return Core(store=store(), publisher=publisher(), clock=clock())
 
 
 @cache
 def discovery_aws() -> AwsDiscovery:
     """EC2, ELBv2 and Route 53 reads."""
+    from bot.adapters.aws_discovery import AwsDiscovery
+
     return AwsDiscovery(client("ec2"), client("elbv2"), client("route53"))
 
 
 @cache
 def build_aws() -> AwsBuild:
     """ECR, S3 and CodeBuild."""
+    from bot.adapters.aws_build import AwsBuild
+
     settings = BuildSettings.from_env()
     return AwsBuild(
         client("ecr"),
@@ -83,6 +111,8 @@ def build_aws() -> AwsBuild:
 @cache
 def deploy_aws() -> AwsExpress:
     """ECS Express Mode."""
+    from bot.adapters.aws_express import AwsExpress
+
     settings = DeploySettings.from_env()
     return AwsExpress(
         client("ecs"), client("sts"), settings.execution_role_arn, settings.infrastructure_role_arn
@@ -92,6 +122,8 @@ def deploy_aws() -> AwsExpress:
 @cache
 def traffic_aws() -> Route53Traffic:
     """Route 53 weighted records."""
+    from bot.adapters.route53_traffic import Route53Traffic
+
     return Route53Traffic(client("route53"))
 
 
@@ -114,42 +146,86 @@ def slack_credentials() -> tuple[str, str]:
 
 
 @cache
+def slack_client() -> WebClient:
+    """The bot's Web API client: base URL from the settings, Retry-After honoured on 429."""
+    from slack_sdk import WebClient
+    from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+
+    token, _ = slack_credentials()
+    web = WebClient(
+        token=token,
+        base_url=SlackSettings.from_env().slack_api_url,
+        timeout=SLACK_TIMEOUT_SECONDS,
+    )
+    web.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=SLACK_RATE_LIMIT_RETRIES))
+    return web
+
+
+@cache
 def slack_notifier() -> SlackWebNotifier:
     """The notifier's Slack writer."""
-    token, _ = slack_credentials()
-    return SlackWebNotifier(web_client(token, SlackSettings.from_env().slack_api_url))
+    from bot.adapters.slack_web import SlackWebNotifier
+
+    return SlackWebNotifier(slack_client())
+
+
+class IngressPorts:
+    """The ingress's ports, each built on first read (``/migrate list`` builds the store only)."""
+
+    @property
+    def store(self) -> Store:
+        """DynamoDB."""
+        return store()
+
+    @property
+    def publisher(self) -> Publisher:
+        """EventBridge."""
+        return publisher()
+
+    @property
+    def clock(self) -> Clock:
+        """The system clock."""
+        return clock()
+
+    @property
+    def discovery(self) -> AwsDiscovery:
+        """EC2, ELBv2 and Route 53 reads."""
+        return discovery_aws()
 
 
 @cache
 def ingress_app() -> App:
-    """The Bolt app with real adapters."""
+    """The Bolt app; its ports are built when a listener first needs them."""
+    from bot.slack.app import build_app
+
     token, signing_secret = slack_credentials()
-    base = core()
-    deps = IngressDeps(base.store, base.publisher, base.clock, discovery_aws())
     return build_app(
-        deps,
-        token=token,
-        signing_secret=signing_secret,
-        client=web_client(token, SlackSettings.from_env().slack_api_url),
+        IngressPorts(), token=token, signing_secret=signing_secret, client=slack_client()
     )
 
 
 @cache
-def ingress_handler() -> SlackRequestHandler:
-    """Bolt's Lambda adapter around the app (API Gateway v1 and v2 events)."""
-    return SlackRequestHandler(app=ingress_app())
+def ingress_handler() -> BoltLambdaHandler:
+    """API Gateway events (payload 2.0 or 1.0) in, Bolt's answers out; no boto3 on the way."""
+    from bot.adapters.bolt_lambda import BoltLambdaHandler
+
+    return BoltLambdaHandler(ingress_app())
 
 
 def reset() -> None:
     """Forget every cached adapter (tests and the sandbox switch environments)."""
     for built in (
         client,
+        store,
+        publisher,
+        clock,
         core,
         discovery_aws,
         build_aws,
         deploy_aws,
         traffic_aws,
         slack_credentials,
+        slack_client,
         slack_notifier,
         ingress_app,
         ingress_handler,

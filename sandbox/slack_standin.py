@@ -1,4 +1,13 @@
-"""A local Slack stand-in: a loopback Web API server that records what the bot posts."""
+"""A local Slack stand-in: a loopback Web API server that records what the bot posts.
+
+Each method answers as Slack's reference page for it documents (response shape and errors):
+https://docs.slack.dev/reference/methods/chat.postMessage, …/chat.update, …/chat.delete,
+…/chat.postEphemeral, …/auth.test and …/conversations.info. Like Slack, it knows which
+channels the bot is in: without ``chat:write.public`` a bot cannot post in a public channel it
+is not a member of (``not_in_channel``), and a private channel it is not in does not exist
+for it (``channel_not_found``). Given ``scopes``, it answers ``missing_scope`` (with
+``needed`` and ``provided``) for a method the app was not granted, as Slack does.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +16,7 @@ import json
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -19,6 +28,17 @@ FIRST_TS_MICROS = 1_700_000_000_000_100
 TS_STEP_MICROS = 100
 
 Reply = tuple[int, dict[str, Any], dict[str, str]]
+
+#: The bot scope each method needs (from each method's reference page, "Scopes").
+#: conversations.info needs the read scope of the conversation's type.
+METHOD_SCOPES: dict[str, str | None] = {
+    "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.delete": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "auth.test": None,
+    "conversations.info": None,  # channels:read (public) or groups:read (private): see below
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +61,14 @@ class Response:
 
 
 @dataclass
+class _Access:
+    """What the bot may see and do in one channel."""
+
+    private: bool = False
+    bot_member: bool = True
+
+
+@dataclass
 class _Hook:
     """Where a response_url's answers land."""
 
@@ -51,24 +79,33 @@ class _Hook:
 
 
 class SlackStandIn:
-    """A loopback Slack Web API server: chat.*, auth.test, conversations.info, response_urls."""
+    """A loopback Slack Web API server: chat.*, auth.test, conversations.info, response_urls.
+
+    ``channels`` (id → name) are public channels the bot is in; others are refused with
+    ``channel_not_found``. Without ``channels``, any channel id exists on first use, public and
+    with the bot in it. ``add_channel`` makes one the bot is not in, or a private one;
+    ``invite_bot`` is ``/invite @bot``. ``scopes=None`` grants every scope.
+    """
 
     def __init__(
         self,
         token: str = "xoxb-sandbox-token",
         *,
         channels: Mapping[str, str] | None = None,
+        scopes: Collection[str] | None = None,
         rate_limit_per_channel_per_second: int | None = None,
         rate_limited_methods: tuple[str, ...] = ("chat.postMessage",),
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.token = token
+        self.scopes = None if scopes is None else frozenset(scopes)
         self.rate_limit = rate_limit_per_channel_per_second
         self.rate_limited_methods = rate_limited_methods
         self.calls: list[Call] = []
         self.responses: list[Response] = []
         self._auto_channels = channels is None
         self._channels = {cid: Channel(cid, name) for cid, name in (channels or {}).items()}
+        self._access = {cid: _Access() for cid in self._channels}
         self._hooks: dict[str, _Hook] = {}
         self._recent: dict[str, deque[float]] = defaultdict(deque)
         self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
@@ -107,6 +144,21 @@ class SlackStandIn:
     def url(self) -> str:
         """The base URL to give `WebClient(base_url=...)`, ending in `/api/`."""
         return f"{self._root}/api/"
+
+    # the workspace -----------------------------------------------------------------------
+    def add_channel(
+        self, channel_id: str, name: str, *, private: bool = False, bot_member: bool = True
+    ) -> Channel:
+        """Create a channel, public unless ``private``, with the bot in it unless told not."""
+        with self._lock:
+            self._channels[channel_id] = Channel(channel_id, name)
+            self._access[channel_id] = _Access(private=private, bot_member=bot_member)
+            return self._channels[channel_id]
+
+    def invite_bot(self, channel_id: str) -> None:
+        """What ``/invite @migrate-bot`` does: the bot becomes a member of the channel."""
+        with self._lock:
+            self._access[self._channel(channel_id).id].bot_member = True
 
     # views -------------------------------------------------------------------------------
     def channel(self, channel_id: str) -> Channel:
@@ -151,11 +203,16 @@ class SlackStandIn:
                 raise _SlackError("invalid_auth")
             if handler is None:
                 raise _SlackError("unknown_method")
+            self._require(METHOD_SCOPES.get(method))
             if method in self.rate_limited_methods and self._rate_limited(str(args.get("channel"))):
                 return 429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"}
             return 200, {"ok": True, **handler(self, args)}, {}
         except _SlackError as error:
-            return 200, {"ok": False, "error": error.code}, {}
+            return 200, {"ok": False, "error": error.code, **error.extra}, {}
+
+    def _require(self, scope: str | None) -> None:
+        if scope is not None and self.scopes is not None and scope not in self.scopes:
+            raise _SlackError("missing_scope", needed=scope, provided=",".join(sorted(self.scopes)))
 
     def _rate_limited(self, channel: str) -> bool:
         if self.rate_limit is None:
@@ -176,12 +233,26 @@ class SlackStandIn:
         channel_id = str(channel_id or "")
         if channel_id not in self._channels and create and self._auto_channels and channel_id:
             self._channels[channel_id] = Channel(channel_id, channel_id.lower())
+            self._access[channel_id] = _Access()
         if channel_id not in self._channels:
             raise _SlackError("channel_not_found")
         return self._channels[channel_id]
 
+    def _as_bot(self, channel_id: Any) -> Channel:
+        """The channel, if the bot may write in it (chat.postMessage's errors otherwise)."""
+        view = self._channel(channel_id, create=True)
+        access = self._access[view.id]
+        if not access.bot_member:
+            if access.private:  # a private channel the bot is not in does not exist for it
+                raise _SlackError("channel_not_found")
+            if self.scopes is None or "chat:write.public" not in self.scopes:
+                raise _SlackError("not_in_channel")
+        return view
+
     def _post(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._channel(args.get("channel"), create=True)
+        return self._post_in(self._as_bot(args.get("channel")), args)
+
+    def _post_in(self, view: Channel, args: dict[str, Any]) -> dict[str, Any]:
         text, blocks = _content(args)
         parent = None
         if args.get("thread_ts"):
@@ -225,7 +296,7 @@ class SlackStandIn:
         return {"channel": view.id, "ts": message.ts}
 
     def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = self._channel(args.get("channel"), create=True)
+        view = self._as_bot(args.get("channel"))
         if not args.get("user"):
             raise _SlackError("user_not_found")
         text, blocks = _content(args)
@@ -252,20 +323,34 @@ class SlackStandIn:
         }
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/conversations.info (looking creates nothing)."""
         channel_id = str(args.get("channel") or "")
         known = self._channels.get(channel_id)
         if known is None and not (self._auto_channels and channel_id):
             raise _SlackError("channel_not_found")
-        name = known.name if known else channel_id.lower()  # looking does not create it
+        access = self._access.get(channel_id, _Access())
+        if access.private and not access.bot_member:
+            raise _SlackError("channel_not_found")
+        self._require("groups:read" if access.private else "channels:read")
+        name = known.name if known else channel_id.lower()
         return {
             "channel": {
                 "id": channel_id,
                 "name": name,
+                "name_normalized": name,
                 "is_channel": True,
-                "is_private": False,
+                "is_group": False,
+                "is_im": False,
+                "is_mpim": False,
+                "is_private": access.private,
                 "is_archived": False,
-                "is_member": True,
+                "is_general": False,
+                "is_shared": False,
+                "is_ext_shared": False,
+                "is_org_shared": False,
+                "is_member": access.bot_member,
                 "created": 1_700_000_000,
+                "unlinked": 0,
             }
         }
 
@@ -300,7 +385,8 @@ class SlackStandIn:
             original.text, original.blocks = text, blocks
             original.edits += 1
         elif payload.get("response_type") == "in_channel":
-            self._post(dict(payload, channel=view.id))
+            # A command's response_url may post where the bot is not a member.
+            self._post_in(view, dict(payload, channel=view.id))
         else:
             self._ephemeral(view, hook.user_id, text, blocks, payload)
 
@@ -308,9 +394,10 @@ class SlackStandIn:
 class _SlackError(Exception):
     """A Web API error answered as `{"ok": false, "error": code}`."""
 
-    def __init__(self, code: str) -> None:
+    def __init__(self, code: str, **extra: str) -> None:
         super().__init__(code)
         self.code = code
+        self.extra = extra
 
 
 def _json_field(value: Any) -> Any:

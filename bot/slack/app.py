@@ -1,49 +1,31 @@
 """The Bolt app: the /migrate command and the card's buttons.
 
-Listeners only translate between Slack and the services. No lazy listeners
-(``process_before_response``: everything finishes before Lambda returns) and no
-``auth.test`` on cold start (``token_verification_enabled=False``).
+No lazy listeners (``process_before_response``: everything finishes before Lambda returns)
+and no ``auth.test`` on cold start (a fixed ``authorize``). Cold start is kept to a bare Bolt
+app's: this module and ``/migrate help`` load no model, no service and no AWS client. Every
+other request is answered by ``bot.slack.listeners``, imported on first use, with ports that
+the composition root builds when a listener first reads them.
 """
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App
 from slack_bolt.authorization import AuthorizeResult
-from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
-from bot.domain.migration import Migration
-from bot.domain.state import IllegalTransitionError
-from bot.ports import (
-    Clock,
-    DiscoveryAws,
-    InstanceBusyError,
-    InstanceNotFoundError,
-    MigrationNotFoundError,
-    Publisher,
-    Store,
-)
-from bot.services import actions, requests
-from bot.slack.blocks import (
-    USAGE,
-    render_error,
-    render_list,
-    render_started,
-    render_status_card,
-)
-from bot.slack.commands import (
-    CommandError,
-    Help,
-    ListMigrations,
-    Migrate,
-    Status,
-    parse_command,
-)
+from bot.slack import replies
+from bot.slack.commands import CommandError, Help, parse_command
+
+if TYPE_CHECKING:
+    from slack_bolt import Ack, Respond
+    from slack_sdk import WebClient
+
+    from bot.ports import Clock, DiscoveryAws, Publisher, Store
 
 COMMAND = "/migrate"
 ACTION_IDS = (
@@ -56,9 +38,33 @@ ACTION_IDS = (
 )
 
 
+class IngressPorts(Protocol):
+    """Ports the ingress uses; bootstrap's implementation builds each on first read."""
+
+    @property
+    def store(self) -> Store:
+        """Migrations, locks and audit."""
+        ...
+
+    @property
+    def publisher(self) -> Publisher:
+        """The custom bus."""
+        ...
+
+    @property
+    def clock(self) -> Clock:
+        """Now."""
+        ...
+
+    @property
+    def discovery(self) -> DiscoveryAws:
+        """Resolves a target to an instance."""
+        ...
+
+
 @dataclass(frozen=True)
 class IngressDeps:
-    """Ports the ingress uses."""
+    """Ports already built (tests and fakes); satisfies ``IngressPorts``."""
 
     store: Store
     publisher: Publisher
@@ -66,19 +72,56 @@ class IngressDeps:
     discovery: DiscoveryAws
 
 
-class ButtonValue(BaseModel):
-    """What a card button carries."""
+class ChannelAccess:
+    """Whether the bot may post in a channel: one ``conversations.info``, remembered if yes.
 
-    m: str
-    v: int
-    w: int | None = None
+    Slack (https://docs.slack.dev/reference/methods/conversations.info) answers a public
+    channel with ``is_member`` and a private channel the bot is not in with
+    ``channel_not_found``. The app does not ask for ``chat:write.public``, so
+    ``chat.postMessage`` needs membership (else ``not_in_channel``). A direct message is
+    refused without a call: migrations live in channels (the app asks no ``im:read``). Other
+    Slack errors raise (a missing scope is a broken install, not a reason to say "invite
+    me"). A channel found postable
+    is remembered for ``ttl`` seconds in this warm container; a refusal is never remembered,
+    so ``/invite`` takes effect at once.
+    """
+
+    def __init__(self, ttl: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl = ttl
+        self._clock = clock
+        self._postable_until: dict[str, float] = {}
+
+    def can_post(self, client: WebClient, channel_id: str) -> bool:
+        """True if the bot is a member of the (unarchived) channel."""
+        if channel_id.startswith("D"):
+            return False
+        if self._postable_until.get(channel_id, 0.0) > self._clock():
+            return True
+        try:
+            channel = client.conversations_info(channel=channel_id)["channel"]
+        except SlackApiError as error:
+            if error.response.get("error") == "channel_not_found":
+                return False  # private and the bot is not in it (or no such channel)
+            raise
+        if not channel.get("is_member") or channel.get("is_archived"):
+            return False
+        self._postable_until[channel_id] = self._clock() + self._ttl
+        return True
 
 
-def build_app(deps: IngressDeps, *, token: str, signing_secret: str, client: WebClient) -> App:
+def build_app(
+    ports: IngressPorts,
+    *,
+    token: str,
+    signing_secret: str,
+    client: WebClient,
+    channels: ChannelAccess | None = None,
+) -> App:
     """Create the Bolt app with every listener registered.
 
     A fixed ``authorize`` hands Bolt the bot token, so no ``auth.test`` is made,
-    neither on cold start nor on the first request.
+    neither on cold start nor on the first request. ``channels`` remembers which channels
+    the bot may post in (a fresh one per app, i.e. per warm container, if not given).
     """
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
@@ -90,114 +133,36 @@ def build_app(deps: IngressDeps, *, token: str, signing_secret: str, client: Web
         authorize=authorize,
         process_before_response=True,
     )
-    app.command(COMMAND)(_migrate_command(deps))
-    ports = actions.ActionPorts(store=deps.store, publisher=deps.publisher, clock=deps.clock)
-    app.action("approve_plan")(_button(lambda click, _: actions.approve_plan(click, ports)))
-    app.action("cancel_migration")(_button(lambda click, _: actions.cancel(click, ports)))
-    app.action(re.compile(r"^cutover_(10|50|100)$"))(
-        _button(lambda click, weight: actions.cutover(click, weight or 0, ports))
-    )
-    app.action("rollback")(_button(lambda click, _: actions.rollback(click, ports)))
+    app.command(COMMAND)(_migrate_command(ports, channels or ChannelAccess()))
+    for action_id in ACTION_IDS:
+        app.action(action_id)(_button(action_id, ports))
     return app
 
 
-def _migrate_command(deps: IngressDeps) -> Callable[..., None]:
-    def listener(ack: Ack, command: dict[str, Any]) -> None:
-        try:
-            parsed = parse_command(command.get("text", ""))
-        except CommandError as error:
-            ack(text=render_error(str(error)))
+def _is_help(text: str) -> bool:
+    try:
+        return isinstance(parse_command(text), Help)
+    except CommandError:
+        return False  # malformed: the full listener answers it, saying why, with usage
+
+
+def _migrate_command(ports: IngressPorts, channels: ChannelAccess) -> Callable[..., None]:
+    def listener(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
+        if _is_help(command.get("text", "")):
+            ack(text=replies.USAGE)
             return
-        match parsed:
-            case Help():
-                ack(text=USAGE)
-            case ListMigrations():
-                ack(
-                    text=render_list(
-                        requests.channel_migrations(command["channel_id"], store=deps.store)
-                    )
-                )
-            case Status(migration_id=None):
-                newest = requests.channel_migrations(command["channel_id"], store=deps.store)
-                _ack_status(ack, newest[0] if newest else None, "No migration in this channel yet.")
-            case Status(migration_id=str() as migration_id):
-                found = requests.channel_migration(command["channel_id"], migration_id, deps.store)
-                if found is None:
-                    ack(text=render_error(f"no migration {migration_id} in this channel"))
-                else:
-                    _ack_status(ack, found, "")
-            case Migrate(target=target):
-                try:
-                    migration = requests.request_migration(
-                        target,
-                        command["channel_id"],
-                        command["user_id"],
-                        store=deps.store,
-                        publisher=deps.publisher,
-                        clock=deps.clock,
-                        aws=deps.discovery,
-                    )
-                except (
-                    InstanceNotFoundError,
-                    InstanceBusyError,
-                    requests.RequestNotQueuedError,
-                ) as error:
-                    ack(text=render_error(str(error)))
-                    return
-                ack(text=render_started(migration))
+        from bot.slack import listeners  # first use loads the services and the models
+
+        listeners.answer_command(ack, command, client, ports, channels)
 
     return listener
 
 
-def _ack_status(ack: Ack, migration: Migration | None, empty: str) -> None:
-    if migration is None:
-        ack(text=empty)
-        return
-    text, blocks = render_status_card(migration)
-    # Buttons live on the thread's card only, so a stale copy cannot be clicked.
-    ack(text=text, blocks=[b for b in blocks if b["type"] != "actions"])
-
-
-def _button(
-    act: Callable[[actions.Click, int | None], Migration],
-) -> Callable[..., None]:
+def _button(action_id: str, ports: IngressPorts) -> Callable[..., None]:
     def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        try:
-            value = ButtonValue.model_validate_json(action.get("value", ""))
-        except ValidationError:
-            respond(
-                text=":warning: That button is malformed; use the card in the thread.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-            return
-        click = actions.Click(migration_id=value.m, version=value.v, user_id=body["user"]["id"])
-        try:
-            act(click, value.w)
-        except actions.StaleClickError as error:
-            respond(
-                text=f":hourglass: Not done: {error}. Use the buttons on the updated card.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        except actions.ActionNotQueuedError as error:
-            respond(
-                text=f":warning: Not done: {error}. Please try again.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        except IllegalTransitionError as error:
-            respond(
-                text=f":no_entry: Not done: {error}.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
-        except MigrationNotFoundError:
-            respond(
-                text=f":warning: No migration {value.m}.",
-                response_type="ephemeral",
-                replace_original=False,
-            )
+        from bot.slack import listeners  # first use loads the services and the models
+
+        listeners.answer_click(action_id, body, action, respond, ports)
 
     return listener

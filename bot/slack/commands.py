@@ -1,11 +1,12 @@
-"""Parsing ``/migrate`` text into a command (pure)."""
+"""Parsing ``/migrate`` text into a command (pure).
+
+Imports nothing heavy: a cold ``/migrate help`` parses here before any model is loaded.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from bot.domain.facts import INSTANCE_ID
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 MIGRATION_ID = re.compile(r"^mig-[0-9a-f]{8}$")
@@ -60,6 +61,10 @@ def parse_command(text: str) -> Command:
     _no_more(rest, words[0])
     target = words[0]
     if target.lower().startswith("i-"):
+        # The domain's pattern, imported here: bot.domain.facts loads pydantic, which
+        # only the commands that reach the services need.
+        from bot.domain.facts import INSTANCE_ID
+
         if not INSTANCE_ID.match(target):
             raise CommandError(
                 f"`{target}` is not a valid EC2 instance id "

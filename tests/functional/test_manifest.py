@@ -1,16 +1,18 @@
-"""manifest.yml declares exactly the commands and interactivity the code registers (both ways)."""
+"""manifest.yml declares exactly the commands, interactivity and scopes the code needs (both ways)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from slack_bolt.adapter.aws_lambda import SlackRequestHandler
 from slack_sdk import WebClient
+from slack_sdk.web.base_client import BaseClient
 
+from bot.adapters.bolt_lambda import BoltLambdaHandler
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.slack.app import ACTION_IDS, COMMAND, IngressDeps, build_app
@@ -20,12 +22,34 @@ from sandbox.slack_client import block_action, slash_command
 from sandbox.slack_standin import SlackStandIn
 from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
 
-MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+ROOT = Path(__file__).resolve().parents[2]
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 SECRET = "manifest-test-secret"
+DOCS = "https://docs.slack.dev/reference/methods/"
+
+#: Each Web API method the product calls → the bot scopes this app needs for it, from the
+#: "Scopes" (bot token) entry of the method's page. conversations.info takes the read scope of
+#: the conversation's type: channels:read for public channels, groups:read for private ones
+#: (/migrate runs in either); im:read and mpim:read are not asked, migrations live in channels.
+METHOD_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
+    "chat.postMessage": (DOCS + "chat.postMessage", frozenset({"chat:write"})),
+    "chat.update": (DOCS + "chat.update", frozenset({"chat:write"})),
+    "conversations.info": (
+        DOCS + "conversations.info",
+        frozenset({"channels:read", "groups:read"}),
+    ),
+}
+#: Features that need a scope of their own, not a method call.
+FEATURE_SCOPES = {
+    # https://docs.slack.dev/reference/scopes/commands: "Add shortcuts and/or slash commands"
+    "slash_commands": "commands",
+}
+#: WebClient's own helpers, which are not Web API methods.
+CLIENT_HELPERS = frozenset(dir(BaseClient))
 
 
 @pytest.fixture
-def handler() -> SlackRequestHandler:
+def handler() -> BoltLambdaHandler:
     deps = IngressDeps(FakeStore(), RecordingPublisher(), FakeClock(), FakeDiscovery())
     app = build_app(
         deps,
@@ -33,14 +57,14 @@ def handler() -> SlackRequestHandler:
         signing_secret=SECRET,
         client=WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/"),
     )
-    return SlackRequestHandler(app)
+    return BoltLambdaHandler(app)
 
 
-def send(handler: SlackRequestHandler, event: dict[str, Any]) -> int:
+def send(handler: BoltLambdaHandler, event: dict[str, Any]) -> int:
     return int(handler.handle(event, LocalContext(function_name="ingress"))["statusCode"])
 
 
-def test_manifest_commands_are_exactly_the_registered_ones(handler: SlackRequestHandler) -> None:
+def test_manifest_commands_are_exactly_the_registered_ones(handler: BoltLambdaHandler) -> None:
     declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
     assert declared == {COMMAND}
     for command in declared:
@@ -64,7 +88,7 @@ def test_manifest_commands_are_exactly_the_registered_ones(handler: SlackRequest
     assert send(handler, unknown) == 404  # Bolt answers 404 for what nothing listens to
 
 
-def test_interactivity_matches_the_buttons_the_code_handles(handler: SlackRequestHandler) -> None:
+def test_interactivity_matches_the_buttons_the_code_handles(handler: BoltLambdaHandler) -> None:
     slack = SlackStandIn(token="xoxb-x")
     slack.start()
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is bool(ACTION_IDS)
@@ -113,4 +137,38 @@ def test_interactivity_matches_the_buttons_the_code_handles(handler: SlackReques
 
 def test_manifest_subscribes_to_no_events_the_code_does_not_handle() -> None:
     assert "event_subscriptions" not in MANIFEST.get("settings", {})
-    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == {"commands", "chat:write"}
+
+
+def web_api_methods_called() -> dict[str, list[str]]:
+    """Every ``<x>.<web_api_method>(...)`` call in bot/ → where it is made."""
+    found: dict[str, list[str]] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            name = node.func.attr
+            if name in CLIENT_HELPERS or not callable(getattr(WebClient, name, None)):
+                continue
+            where = f"{path.relative_to(ROOT)}:{node.lineno}"
+            found.setdefault(name.replace("_", "."), []).append(where)
+    return found
+
+
+def test_every_web_api_call_has_its_scopes_mapped() -> None:
+    called = web_api_methods_called()
+    assert "chat.postMessage" in called  # the scan sees the notifier's calls
+    unmapped = {m: where for m, where in called.items() if m not in METHOD_SCOPES}
+    assert unmapped == {}, "add each method's bot scopes (from its Slack page) to METHOD_SCOPES"
+    assert set(METHOD_SCOPES) == set(called), "METHOD_SCOPES names a method nothing calls"
+
+
+def test_manifest_scopes_are_exactly_what_the_calls_and_features_need() -> None:
+    needed = {scope for _, scopes in METHOD_SCOPES.values() for scope in scopes}
+    needed |= {
+        scope for feature, scope in FEATURE_SCOPES.items() if MANIFEST["features"].get(feature)
+    }
+    granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
+
+    assert needed - granted == set(), "the manifest lacks scopes the bot's calls need"
+    assert granted - needed == set(), "the manifest grants scopes no call needs"
+    assert "chat:write.public" not in granted  # the bot posts only where it was invited

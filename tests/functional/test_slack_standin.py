@@ -137,6 +137,104 @@ def test_configured_channels_refuse_others() -> None:
     assert refused.value.response["error"] == "channel_not_found"
 
 
+def _error(call: Any) -> dict[str, Any]:
+    with pytest.raises(SlackApiError) as refused:
+        call()
+    return dict(refused.value.response.data)  # type: ignore[arg-type]
+
+
+def test_conversations_info_answers_membership_as_slack_documents() -> None:
+    """https://docs.slack.dev/reference/methods/conversations.info"""
+    with SlackStandIn(TOKEN, channels={}) as standin:
+        standin.add_channel("C0IN", "platform")
+        standin.add_channel("C0OUT", "general", bot_member=False)
+        standin.add_channel("C0PRIV", "ops", private=True, bot_member=False)
+        web = WebClient(token=TOKEN, base_url=standin.url)
+
+        member = web.conversations_info(channel="C0IN")["channel"]
+        outsider = web.conversations_info(channel="C0OUT")["channel"]
+        hidden = _error(lambda: web.conversations_info(channel="C0PRIV"))
+        unknown = _error(lambda: web.conversations_info(channel="C0NONE"))
+        standin.invite_bot("C0PRIV")
+        private = web.conversations_info(channel="C0PRIV")["channel"]
+
+    assert (member["id"], member["name"], member["is_member"], member["is_private"]) == (
+        "C0IN",
+        "platform",
+        True,
+        False,
+    )
+    assert member["is_channel"] and not member["is_im"] and not member["is_archived"]
+    assert (outsider["is_member"], outsider["is_private"]) == (False, False)
+    assert hidden["error"] == unknown["error"] == "channel_not_found"
+    assert (private["is_member"], private["is_private"]) == (True, True)
+
+
+def test_conversations_info_needs_the_read_scope_of_the_channel_type() -> None:
+    with SlackStandIn(TOKEN, channels={}, scopes={"chat:write", "channels:read"}) as standin:
+        standin.add_channel("C0PUB", "general")
+        standin.add_channel("C0PRIV", "ops", private=True)
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        assert web.conversations_info(channel="C0PUB")["channel"]["is_member"] is True
+        refused = _error(lambda: web.conversations_info(channel="C0PRIV"))
+    assert (refused["error"], refused["needed"]) == ("missing_scope", "groups:read")
+    assert refused["provided"] == "channels:read,chat:write"
+
+
+def test_post_message_needs_the_bot_in_the_channel_as_on_slack() -> None:
+    """chat.postMessage: not_in_channel (public), channel_not_found (private), unless invited."""
+    with SlackStandIn(TOKEN, channels={}, scopes={"chat:write"}) as standin:
+        standin.add_channel("C0OUT", "general", bot_member=False)
+        standin.add_channel("C0PRIV", "ops", private=True, bot_member=False)
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        public = _error(lambda: web.chat_postMessage(channel="C0OUT", text="hi"))
+        private = _error(lambda: web.chat_postMessage(channel="C0PRIV", text="hi"))
+        ephemeral = _error(
+            lambda: web.chat_postEphemeral(channel="C0OUT", user="U0ALICE", text="hi")
+        )
+        assert standin.channel("C0OUT").messages == []
+        standin.invite_bot("C0OUT")
+        posted = web.chat_postMessage(channel="C0OUT", text="hi")
+        assert standin.channel("C0OUT").message(posted["ts"]).text == "hi"
+    assert public["error"] == ephemeral["error"] == "not_in_channel"
+    assert private["error"] == "channel_not_found"
+
+
+def test_chat_write_public_lets_the_bot_post_in_public_channels_only() -> None:
+    """https://docs.slack.dev/reference/scopes/chat.write.public"""
+    with SlackStandIn(TOKEN, channels={}, scopes={"chat:write", "chat:write.public"}) as standin:
+        standin.add_channel("C0OUT", "general", bot_member=False)
+        standin.add_channel("C0PRIV", "ops", private=True, bot_member=False)
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        assert web.chat_postMessage(channel="C0OUT", text="hi")["ok"] is True
+        private = _error(lambda: web.chat_postMessage(channel="C0PRIV", text="hi"))
+    assert private["error"] == "channel_not_found"
+
+
+def test_a_method_without_its_scope_is_refused_with_missing_scope() -> None:
+    with SlackStandIn(TOKEN, scopes={"commands"}) as standin:
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        refused = _error(lambda: web.chat_postMessage(channel=CHANNEL, text="hi"))
+    assert (refused["error"], refused["needed"], refused["provided"]) == (
+        "missing_scope",
+        "chat:write",
+        "commands",
+    )
+
+
+def test_a_response_url_answers_where_the_bot_is_not_a_member() -> None:
+    """Slack lets an app answer a command through its response_url in any channel."""
+    with SlackStandIn(TOKEN, channels={}) as standin:
+        standin.add_channel("C0OUT", "general", bot_member=False)
+        url = standin.new_response_url("C0OUT", user_id="U0ALICE")
+        sent = WebhookClient(url).send(text="only you can see this")
+        in_channel = WebhookClient(url).send(text="for all", response_type="in_channel")
+        channel = standin.channel("C0OUT")
+    assert (sent.status_code, in_channel.status_code) == (200, 200)
+    assert [m.text for m in channel.ephemerals] == ["only you can see this"]
+    assert [m.text for m in channel.messages] == ["for all"]
+
+
 def test_invalid_token_surfaces_as_slack_api_error(standin: SlackStandIn) -> None:
     wrong = WebClient(token="xoxb-wrong", base_url=standin.url)
     with pytest.raises(SlackApiError) as error:

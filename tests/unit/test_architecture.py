@@ -70,3 +70,45 @@ def test_the_product_never_imports_the_emulator() -> None:
         if name == "sandbox" or name.startswith(("sandbox.", "moto", "tests", "benchmarks"))
     ]
     assert product and offenders == []
+
+
+#: What a cold ``/migrate help`` imports (tests/functional/test_bolt_lambda.py runs it).
+COLD_PATH = (
+    "handlers/slack_ingress.py",
+    "bot/bootstrap.py",
+    "bot/adapters/bolt_lambda.py",
+    "bot/slack/app.py",
+    "bot/slack/commands.py",
+    "bot/slack/replies.py",
+)
+HEAVY = (
+    "boto3",
+    "botocore",
+    "pydantic",
+    "slack_bolt.adapter",
+    "bot.domain",
+    "bot.events",
+    "bot.services",
+    "bot.ports",
+    "bot.adapters.",  # bolt_lambda is imported lazily by bootstrap, like every adapter
+    "bot.slack.blocks",
+    "bot.slack.listeners",
+)
+
+
+def module_level_imports(path: Path) -> set[str]:
+    """Imports run when the module loads: top level, outside ``if TYPE_CHECKING:``."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("relative", COLD_PATH)
+def test_the_cold_help_path_imports_nothing_heavy_at_load(relative: str) -> None:
+    found = module_level_imports(ROOT / relative)
+    assert found, relative
+    assert sorted(n for n in found if n.startswith(HEAVY)) == []

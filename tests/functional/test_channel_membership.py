@@ -1,0 +1,128 @@
+"""`/migrate <target>` where the bot cannot post: an ephemeral "invite me", nothing written.
+
+Through the real Bolt app and the ingress's Lambda translation, against the Slack stand-in
+granted exactly the manifest's scopes (so a missing scope would fail here as on Slack).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+from slack_sdk import WebClient
+
+from bot.adapters.bolt_lambda import BoltLambdaHandler
+from bot.slack.app import ChannelAccess, IngressDeps, build_app
+from bot.slack.replies import NOT_IN_CHANNEL
+from sandbox.lambda_runtime import LocalContext
+from sandbox.slack_client import slash_command
+from sandbox.slack_standin import SlackStandIn
+from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
+
+MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifest.yml").read_text())
+SCOPES = MANIFEST["oauth_config"]["scopes"]["bot"]
+TOKEN = "xoxb-membership"
+SECRET = "membership-secret"
+INSTANCE = "i-0abc1234def567890"
+
+
+@dataclass
+class Ingress:
+    """The ingress wired to fakes, with the stand-in as Slack."""
+
+    slack: SlackStandIn
+    store: FakeStore
+    publisher: RecordingPublisher
+    handler: BoltLambdaHandler
+    now: list[float]
+
+    def migrate(self, text: str, channel_id: str) -> str:
+        """The ack's text: plain text, or JSON with ``text`` (both ephemeral unless told)."""
+        event = slash_command(
+            "/migrate",
+            text,
+            user_id="U0ALICE",
+            channel_id=channel_id,
+            response_url=self.slack.new_response_url(channel_id, user_id="U0ALICE"),
+            signing_secret=SECRET,
+        )
+        answer = self.handler.handle(event, LocalContext(function_name="ingress"))
+        assert answer["statusCode"] == 200
+        body = str(answer["body"])
+        if not body.startswith("{"):
+            return body
+        payload = json.loads(body)
+        assert payload.get("response_type", "ephemeral") == "ephemeral"
+        return str(payload["text"])
+
+    def methods(self) -> list[str]:
+        return [call.method for call in self.slack.calls]
+
+
+@pytest.fixture
+def ingress() -> Iterator[Ingress]:
+    with SlackStandIn(TOKEN, channels={}, scopes=SCOPES) as slack:
+        slack.add_channel("C0MEMBER", "platform")
+        slack.add_channel("C0PUBLIC", "general", bot_member=False)
+        slack.add_channel("C0SECRET", "ops-private", private=True, bot_member=False)
+        store, publisher, now = FakeStore(), RecordingPublisher(), [0.0]
+        app = build_app(
+            IngressDeps(store, publisher, FakeClock(), FakeDiscovery()),
+            token=TOKEN,
+            signing_secret=SECRET,
+            client=WebClient(token=TOKEN, base_url=slack.url),
+            channels=ChannelAccess(ttl=300.0, clock=lambda: now[0]),
+        )
+        yield Ingress(slack, store, publisher, BoltLambdaHandler(app), now)
+
+
+@pytest.mark.parametrize("channel_id", ["C0PUBLIC", "C0SECRET"])
+def test_a_channel_without_the_bot_gets_an_invite_hint_and_nothing_is_written(
+    ingress: Ingress, channel_id: str
+) -> None:
+    answer = ingress.migrate(INSTANCE, channel_id)
+
+    assert answer == NOT_IN_CHANNEL
+    assert "`/invite @migrate-bot`" in answer
+    assert ingress.store.migrations == {} and ingress.store.locks == {}
+    assert ingress.store.audit == []
+    assert ingress.publisher.events == []
+    assert ingress.methods() == ["conversations.info"]  # one Slack call, no post
+
+
+def test_after_invite_the_same_command_starts_the_migration(ingress: Ingress) -> None:
+    assert ingress.migrate(INSTANCE, "C0PUBLIC") == NOT_IN_CHANNEL
+
+    ingress.slack.invite_bot("C0PUBLIC")  # a refusal is not remembered
+    answer = ingress.migrate(INSTANCE, "C0PUBLIC")
+
+    assert "started" in answer
+    assert [m.channel_id for m in ingress.store.migrations.values()] == ["C0PUBLIC"]
+    assert ingress.publisher.types() == ["MigrationRequested"]
+
+
+def test_a_channel_known_good_is_asked_once_per_warm_container(ingress: Ingress) -> None:
+    ingress.migrate(INSTANCE, "C0MEMBER")
+    ingress.migrate("secure-blog", "C0MEMBER")  # refused as busy, after the channel check
+    assert ingress.methods() == ["conversations.info"]
+
+    ingress.now[0] = 301.0  # past the TTL: asked again
+    ingress.migrate("secure-blog", "C0MEMBER")
+    assert ingress.methods() == ["conversations.info", "conversations.info"]
+
+
+def test_a_direct_message_is_refused_without_asking_slack(ingress: Ingress) -> None:
+    assert ingress.migrate(INSTANCE, "D0ALICE") == NOT_IN_CHANNEL
+    assert ingress.methods() == []
+    assert ingress.store.migrations == {} and ingress.publisher.events == []
+
+
+def test_help_list_and_status_need_no_membership(ingress: Ingress) -> None:
+    assert "Usage" in ingress.migrate("help", "C0SECRET")
+    assert "No migrations" in ingress.migrate("list", "C0SECRET")
+    assert "No migration" in ingress.migrate("status", "C0SECRET")
+    assert ingress.methods() == []
