@@ -1,10 +1,13 @@
 """A legacy account to migrate: "secure-blog", a Node app on EC2 behind an ALB.
 
-Seeded into the AWS stand-in: a VPC with public and private subnets, an EC2
-instance with an instance profile and user data that runs a Node app on port
-3000, an ALB with listener and target group (health check ``/health``), the
-DynamoDB table and S3 bucket the app uses, and a Route 53 hosted zone whose
-``blog.example.com`` record aliases the ALB.
+Seeded into the AWS stand-in as a real account holds it: a VPC whose public subnets route to
+an internet gateway and whose private subnets route out through a NAT gateway; the EC2
+instance in a private subnet (instance profile, user data that runs a Node app on port 3000),
+its security group admitting only the ALB's security group on that port; a shared
+internet-facing ALB whose listener answers 404 by default and forwards ``blog.example.com``
+by a host-header rule to the app's target group (health check ``/health``); the DynamoDB
+table and S3 bucket the app uses; and a public Route 53 zone whose ``blog.example.com``
+record aliases the ALB.
 """
 
 from __future__ import annotations
@@ -69,12 +72,24 @@ def seed_legacy(
         )["Subnet"]["SubnetId"]
         ec2.create_tags(Resources=[subnet], Tags=[{"Key": "Name", "Value": f"{APP}-{kind}-{zone}"}])
         subnets[f"{kind}-{zone}"] = subnet
+    _route_tables(ec2, vpc, igw, subnets)
     alb_sg = ec2.create_security_group(GroupName=f"{APP}-alb", Description="ALB", VpcId=vpc)[
         "GroupId"
     ]
     app_sg = ec2.create_security_group(GroupName=f"{APP}-app", Description="app", VpcId=vpc)[
         "GroupId"
     ]
+    ec2.authorize_security_group_ingress(
+        GroupId=alb_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 80,
+                "ToPort": 80,
+                "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+            }
+        ],
+    )
     ec2.authorize_security_group_ingress(
         GroupId=app_sg,
         IpPermissions=[
@@ -159,11 +174,22 @@ def seed_legacy(
     elbv2.register_targets(
         TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": instance, "Port": PORT}]
     )
-    elbv2.create_listener(
+    listener = elbv2.create_listener(
         LoadBalancerArn=balancer["LoadBalancerArn"],
         Protocol="HTTP",
         Port=80,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+        DefaultActions=[
+            {
+                "Type": "fixed-response",
+                "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+            }
+        ],
+    )["Listeners"][0]
+    elbv2.create_rule(
+        ListenerArn=listener["ListenerArn"],
+        Priority=10,
+        Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [RECORD]}}],
+        Actions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
     )
     clients("dynamodb").create_table(
         TableName=f"{APP}-posts",
@@ -203,6 +229,23 @@ def seed_legacy(
         record_name=f"{RECORD}.",
         target_group_arn=group["TargetGroupArn"],
     )
+
+
+def _route_tables(ec2: Any, vpc: str, igw: str, subnets: dict[str, str]) -> None:
+    """Public subnets route to the internet gateway; private ones out through a NAT gateway."""
+    public = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnets["public-a"], AllocationId=address)
+    private = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(
+        RouteTableId=private,
+        DestinationCidrBlock="0.0.0.0/0",
+        NatGatewayId=nat["NatGateway"]["NatGatewayId"],
+    )
+    for name, subnet in subnets.items():
+        table = public if name.startswith("public") else private
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
 
 
 def _image(ec2: Any, architecture: str) -> str:

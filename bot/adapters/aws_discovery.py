@@ -1,14 +1,28 @@
-"""EC2, ELBv2 and Route 53 reads behind the ``DiscoveryAws`` port."""
+"""EC2, ELBv2 and Route 53 reads behind the ``DiscoveryAws`` port.
+
+The path from the instance to its load balancer, rule and DNS name is ``aws_routing``'s; this
+module reads the instance and its VPC's subnets. A subnet is public when its route table (its
+explicit association, else the VPC's main route table) has a route to an internet gateway:
+https://docs.aws.amazon.com/vpc/latest/userguide/configure-subnets.html#subnet-types and
+https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html
+"""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
 
-from bot.adapters.route53_traffic import LEGACY_ID
-from bot.domain.facts import INSTANCE_ID, DnsRecordFacts, InstanceFacts, LoadBalancingFacts
+from bot.adapters.aws_routing import LoadBalancerPath, normalise, points_at
+from bot.domain.facts import (
+    INSTANCE_ID,
+    DnsRecordFacts,
+    InstanceFacts,
+    LoadBalancingFacts,
+    SubnetFacts,
+)
 from bot.ports import InstanceNotFoundError
 
 _LIVE_STATES = ["pending", "running", "stopping", "stopped"]
@@ -17,10 +31,19 @@ _LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 class AwsDiscovery:
     """Finds an instance by id, Name tag or load balancer name, and what routes to it."""
 
-    def __init__(self, ec2: Any, elbv2: Any, route53: Any) -> None:
+    def __init__(
+        self, ec2: Any, elbv2: Any, route53: Any, hosted_zone_id: str | None = None
+    ) -> None:
+        """Read with these clients; ``hosted_zone_id`` (TrafficHostedZoneId) limits DNS to it.
+
+        ``None``, empty or ``*`` (the template parameter's "any zone") means every public zone.
+        """
         self._ec2 = ec2
         self._elbv2 = elbv2
         self._route53 = route53
+        zone = (hosted_zone_id or "").removeprefix("/hostedzone/")
+        self._zone_id = zone if zone not in ("", "*") else None
+        self._path = LoadBalancerPath(ec2, elbv2, route53, self._zone_id)
 
     def find_instance(self, target: str) -> InstanceFacts:
         """Describe the instance ``target`` names; raise ``InstanceNotFoundError`` if none."""
@@ -52,35 +75,48 @@ class AwsDiscovery:
         return live[0]
 
     def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
-        """The target group (and its ALB and listener) the instance is registered in."""
-        paginator = self._elbv2.get_paginator("describe_target_groups")
-        for page in paginator.paginate():
-            for group in page["TargetGroups"]:
-                if group.get("VpcId") != instance.vpc_id or group.get("TargetType") != "instance":
-                    continue
-                health = self._elbv2.describe_target_health(TargetGroupArn=group["TargetGroupArn"])
-                for target in health["TargetHealthDescriptions"]:
-                    if target["Target"]["Id"] == instance.instance_id and group["LoadBalancerArns"]:
-                        port = int(target["Target"].get("Port") or group["Port"])
-                        return self._load_balancing(group, port)
-        return None
+        """The target group, ALB, listener rule (and the rule's DNS record) leading to it."""
+        return self._path.find(instance)
 
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
-        """The Route 53 record (alias or CNAME) that points at the load balancer."""
-        wanted = _normalise(load_balancer_dns)
-        for page in self._route53.get_paginator("list_hosted_zones").paginate():
-            for zone in page["HostedZones"]:
-                records = self._route53.get_paginator("list_resource_record_sets")
-                for records_page in records.paginate(HostedZoneId=zone["Id"]):
-                    for record in records_page["ResourceRecordSets"]:
-                        apex = _normalise(record["Name"]) == _normalise(zone["Name"])
-                        # A zone apex cannot hold the weighted CNAMEs a cutover writes.
-                        if not apex and _points_at(record, wanted):
-                            return DnsRecordFacts(
-                                hosted_zone_id=zone["Id"].removeprefix("/hostedzone/"),
-                                record_name=record["Name"],
-                            )
+        """A Route 53 record (alias or CNAME) that points at the load balancer.
+
+        Used only when no listener rule names the app's host: it reads every record of the
+        configured zone, else of every public zone, so its cost grows with them. Zones are
+        listed with ``ListHostedZonesByName`` (no name: every zone, in name order) and a
+        zone's apex is its SOA record's name, so the role needs no other Route 53 read.
+        """
+        wanted = normalise(load_balancer_dns)
+        for zone_id in self._zone_ids():
+            apex = None
+            records = self._route53.get_paginator("list_resource_record_sets")
+            for records_page in records.paginate(HostedZoneId=zone_id):
+                for record in records_page["ResourceRecordSets"]:
+                    if record["Type"] == "SOA":
+                        apex = normalise(record["Name"])
+                    # A zone apex cannot hold the weighted CNAMEs a cutover writes.
+                    if normalise(record["Name"]) != apex and points_at(record, wanted):
+                        return DnsRecordFacts(hosted_zone_id=zone_id, record_name=record["Name"])
         return None
+
+    def _zone_ids(self) -> Iterator[str]:
+        """The configured zone, else every public zone."""
+        if self._zone_id:
+            yield self._zone_id
+            return
+        request: dict[str, Any] = {"MaxItems": "100"}
+        while True:
+            page = self._route53.list_hosted_zones_by_name(**request)
+            for zone in page["HostedZones"]:
+                if not zone.get("Config", {}).get("PrivateZone"):
+                    yield zone["Id"].removeprefix("/hostedzone/")
+            if not page.get("IsTruncated"):
+                return
+            request = {
+                "MaxItems": "100",
+                "DNSName": page["NextDNSName"],
+                "HostedZoneId": page["NextHostedZoneId"],
+            }
 
     def _describe(self, **kwargs: Any) -> list[dict[str, Any]]:
         try:
@@ -130,46 +166,40 @@ class AwsDiscovery:
             instance_profile_arn=instance.get("IamInstanceProfile", {}).get("Arn"),
             user_data=user_data,
             tags=tags,
+            subnets=self._subnets(instance["VpcId"]),
         )
 
-    def _load_balancing(self, group: dict[str, Any], port: int) -> LoadBalancingFacts:
-        balancer_arn = group["LoadBalancerArns"][0]
-        balancer = self._elbv2.describe_load_balancers(LoadBalancerArns=[balancer_arn])[
-            "LoadBalancers"
-        ][0]
-        listeners = self._elbv2.describe_listeners(LoadBalancerArn=balancer_arn)["Listeners"]
-        listener = next(
-            (
-                item["ListenerArn"]
-                for item in listeners
-                for action in item.get("DefaultActions", [])
-                if action.get("TargetGroupArn") == group["TargetGroupArn"]
-            ),
-            None,
+    def _subnets(self, vpc_id: str) -> list[SubnetFacts]:
+        """Every subnet of the VPC, public when its route table routes to an internet gateway."""
+        in_vpc = [{"Name": "vpc-id", "Values": [vpc_id]}]
+        subnets = [
+            subnet
+            for page in self._ec2.get_paginator("describe_subnets").paginate(Filters=in_vpc)
+            for subnet in page["Subnets"]
+        ]
+        tables = [
+            table
+            for page in self._ec2.get_paginator("describe_route_tables").paginate(Filters=in_vpc)
+            for table in page["RouteTables"]
+        ]
+        main = next(
+            (t for t in tables if any(a.get("Main") for a in t.get("Associations", []))), None
         )
-        return LoadBalancingFacts(
-            target_group_arn=group["TargetGroupArn"],
-            port=port,
-            health_check_path=group.get("HealthCheckPath") or "/",
-            load_balancer_arn=balancer_arn,
-            load_balancer_name=balancer["LoadBalancerName"],
-            load_balancer_dns=balancer["DNSName"],
-            load_balancer_zone_id=balancer["CanonicalHostedZoneId"],
-            listener_arn=listener,
-            subnet_ids=[zone["SubnetId"] for zone in balancer.get("AvailabilityZones", [])],
-        )
+        explicit = {
+            a["SubnetId"]: t for t in tables for a in t.get("Associations", []) if a.get("SubnetId")
+        }
+        return [
+            SubnetFacts(
+                subnet_id=s["SubnetId"],
+                availability_zone=s["AvailabilityZone"],
+                public=_to_internet_gateway(explicit.get(s["SubnetId"], main)),
+            )
+            for s in subnets
+        ]
 
 
-def _normalise(name: str) -> str:
-    return name.lower().rstrip(".").removeprefix("dualstack.")
-
-
-def _points_at(record: dict[str, Any], wanted: str) -> bool:
-    alias = record.get("AliasTarget", {}).get("DNSName")
-    if alias and _normalise(alias) == wanted:
-        return True
-    # A plain CNAME, or the bot's own weighted record for the EC2 side (left by a
-    # rollback), so the instance can be migrated again.
-    if record.get("Type") == "CNAME" and record.get("SetIdentifier") in (None, LEGACY_ID):
-        return any(_normalise(r["Value"]) == wanted for r in record.get("ResourceRecords", []))
-    return False
+def _to_internet_gateway(table: dict[str, Any] | None) -> bool:
+    return table is not None and any(
+        str(route.get("GatewayId", "")).startswith("igw-") and route.get("State") != "blackhole"
+        for route in table.get("Routes", [])
+    )

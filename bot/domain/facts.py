@@ -10,6 +10,16 @@ from pydantic import BaseModel, Field
 INSTANCE_ID = re.compile(r"^i-[0-9a-f]{8}([0-9a-f]{9})?$")
 
 
+class SubnetFacts(BaseModel):
+    """One subnet of the instance's VPC, as its route table makes it."""
+
+    subnet_id: str
+    availability_zone: str
+    public: bool = Field(
+        description="Its route table (explicit, else the VPC's main one) routes to an internet gateway."
+    )
+
+
 class InstanceFacts(BaseModel):
     """An EC2 instance and what surrounds it."""
 
@@ -25,6 +35,16 @@ class InstanceFacts(BaseModel):
     instance_profile_arn: str | None = None
     user_data: str = ""
     tags: dict[str, str] = Field(default_factory=dict)
+    subnets: list[SubnetFacts] = Field(
+        default_factory=list, description="Every subnet of the instance's VPC (empty: not read)."
+    )
+
+
+class DnsRecordFacts(BaseModel):
+    """The Route 53 record users reach the legacy ALB by."""
+
+    hosted_zone_id: str
+    record_name: str
 
 
 class LoadBalancingFacts(BaseModel):
@@ -39,13 +59,19 @@ class LoadBalancingFacts(BaseModel):
     load_balancer_zone_id: str
     listener_arn: str | None = None
     subnet_ids: list[str] = Field(default_factory=list)
-
-
-class DnsRecordFacts(BaseModel):
-    """The Route 53 record users reach the legacy ALB by."""
-
-    hosted_zone_id: str
-    record_name: str
+    scheme: str | None = Field(default=None, description="internet-facing or internal.")
+    availability_zones: list[str] = Field(default_factory=list, description="The ALB's zones.")
+    rule_arn: str | None = Field(default=None, description="Listener rule forwarding to the group.")
+    host_names: list[str] = Field(
+        default_factory=list, description="The rule's host-header values (empty: any host)."
+    )
+    path_patterns: list[str] = Field(default_factory=list, description="The rule's path patterns.")
+    dns_record: DnsRecordFacts | None = Field(
+        default=None, description="The record of the rule's host, when discovery looked it up."
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="How discovery found this, where a person should check."
+    )
 
 
 class ServiceSpec(BaseModel):

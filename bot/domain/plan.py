@@ -11,9 +11,20 @@ class Plan(BaseModel):
     instance_id: str = Field(description="The EC2 instance being migrated.")
     instance_type: str = Field(description="Its EC2 instance type, e.g. t3.small.")
     architecture: str = Field(description="AMI architecture: x86_64 or arm64.")
+    cpu_architecture: str = Field(
+        default="X86_64", description="Express cpuArchitecture the tasks run on: X86_64 or ARM64."
+    )
+    runs_on: str | None = Field(
+        default=None,
+        description="How the image is built and where tasks run, as the plan states it.",
+    )
     name: str = Field(description="The application's name (Name tag or instance id).")
     vpc_id: str = Field(description="VPC the instance runs in.")
     subnet_ids: list[str] = Field(description="Subnets the ECS tasks will use.")
+    placement: str | None = Field(
+        default=None,
+        description="Where tasks run and how that differs from the instance, as the plan states it.",
+    )
     security_group_ids: list[str] = Field(description="Security groups for the ECS tasks.")
     port: int = Field(description="Port the application listens on.")
     health_check_path: str = Field(description="HTTP path the target group checks.")
@@ -28,6 +39,12 @@ class Plan(BaseModel):
         description="Legacy ALB scheme: internet-facing or internal (the app's visibility).",
     )
     listener_arn: str | None = Field(default=None, description="Legacy ALB listener.")
+    listener_rule_arn: str | None = Field(
+        default=None, description="Legacy listener rule that forwards to the target group."
+    )
+    host_names: list[str] = Field(
+        default_factory=list, description="Host-header values of that rule (empty: any host)."
+    )
     hosted_zone_id: str | None = Field(default=None, description="Route 53 zone of the record.")
     record_name: str | None = Field(default=None, description="DNS name users reach the app by.")
     cpu: str = Field(description="Fargate CPU units, e.g. '1024'.")

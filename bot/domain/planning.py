@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 import shlex
 
+from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
+from bot.domain.placement import choose_subnets
 from bot.domain.plan import Plan
-from bot.domain.sizing import fargate_size
+from bot.domain.sizing import TaskSize, express_size
 
 # (runtime, pattern over user data) in order of precedence; first match wins.
 _RUNTIME_HINTS: list[tuple[str, re.Pattern[str]]] = [
@@ -48,6 +50,34 @@ def detect_port(user_data: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def describe_architecture(architecture: str) -> tuple[str, str | None]:
+    """Return (Express cpuArchitecture, the plan's sentence) for an EC2 architecture.
+
+    The sentence is ``None`` when Fargate has no counterpart (i386, Mac instances).
+    """
+    try:
+        target = target_for(architecture)
+    except UnsupportedArchitectureError:
+        return "X86_64", None
+    return target.cpu_architecture, (
+        f"{target.label}: the image is built for {target.platform} "
+        f"and tasks run on {target.cpu_architecture}"
+    )
+
+
+def _mib(value: int) -> str:
+    return f"{value // 1024} GiB" if value % 1024 == 0 else f"{value} MiB"
+
+
+def _capped_warning(instance_type: str, size: TaskSize) -> str:
+    return (
+        f"{instance_type} has {size.instance_vcpus} vCPU and {_mib(size.instance_memory)}; "
+        f"Express Mode accepts at most {size.cpu // 1024} vCPU and {_mib(size.memory)} per task, "
+        f"so each task gets {size.cpu // 1024} vCPU / {_mib(size.memory)}. Check the app's "
+        "memory use; scaling out adds tasks, not memory."
+    )
+
+
 def make_plan(
     instance: InstanceFacts,
     load_balancing: LoadBalancingFacts | None,
@@ -57,26 +87,39 @@ def make_plan(
     warnings: list[str] = []
     runtime = detect_runtime(instance.user_data)
     port = load_balancing.port if load_balancing else (detect_port(instance.user_data) or 80)
-    cpu, memory = fargate_size(instance.instance_type)
-    if instance.architecture != "x86_64":
+    size = express_size(instance.instance_type)
+    if size.capped:
+        warnings.append(_capped_warning(instance.instance_type, size))
+    cpu_architecture, runs_on = describe_architecture(instance.architecture)
+    if runs_on is None:
         warnings.append(
-            f"The instance is {instance.architecture}; Express Mode runs x86_64 only, "
-            "so the image is built for linux/amd64 — check native dependencies."
+            f"The instance is {instance.architecture}; Fargate runs x86_64 and arm64 Linux only. "
+            "Build an image yourself and use --image."
         )
     if load_balancing is None:
-        warnings.append("No load balancer sends traffic to this instance; cutover needs one.")
-    elif dns is None:
-        warnings.append("No Route 53 record points at the load balancer; cutover needs one.")
+        warnings.append(
+            "No load balancer was found sending traffic to this instance (discovery follows its "
+            "security groups' rules to the load balancers they admit, else looks through a "
+            "bounded number of the VPC's target groups); cutover needs one."
+        )
+    else:
+        warnings.extend(load_balancing.notes)
+        if dns is None:
+            warnings.append("No Route 53 record points at the load balancer; cutover needs one.")
     if runtime == "unknown":
         warnings.append("Could not tell the runtime from user data; edit the plan.")
-    subnets = (load_balancing.subnet_ids if load_balancing else []) or [instance.subnet_id]
+    placement = choose_subnets(instance, load_balancing)
+    warnings.extend(placement.warnings)
     return Plan(
         instance_id=instance.instance_id,
         instance_type=instance.instance_type,
         architecture=instance.architecture,
+        cpu_architecture=cpu_architecture,
+        runs_on=runs_on,
         name=instance.name or instance.instance_id,
         vpc_id=instance.vpc_id,
-        subnet_ids=subnets,
+        subnet_ids=placement.subnet_ids,
+        placement=placement.description,
         security_group_ids=instance.security_group_ids,
         port=port,
         health_check_path=load_balancing.health_check_path if load_balancing else "/",
@@ -84,11 +127,15 @@ def make_plan(
         load_balancer_arn=load_balancing.load_balancer_arn if load_balancing else None,
         load_balancer_dns=load_balancing.load_balancer_dns if load_balancing else None,
         load_balancer_zone_id=load_balancing.load_balancer_zone_id if load_balancing else None,
+        load_balancer_scheme=(load_balancing.scheme if load_balancing else None)
+        or placement.scheme,
         listener_arn=load_balancing.listener_arn if load_balancing else None,
+        listener_rule_arn=load_balancing.rule_arn if load_balancing else None,
+        host_names=load_balancing.host_names if load_balancing else [],
         hosted_zone_id=dns.hosted_zone_id if dns else None,
         record_name=dns.record_name if dns else None,
-        cpu=cpu,
-        memory=memory,
+        cpu=str(size.cpu),
+        memory=str(size.memory),
         runtime=runtime,
         start_command=detect_start_command(instance.user_data, runtime),
         instance_profile_arn=instance.instance_profile_arn,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.domain.facts import DnsRecordFacts, LoadBalancingFacts
 from bot.domain.migration import Migration, advance
 from bot.domain.planning import make_plan
 from bot.domain.sizing import UnknownInstanceTypeError
@@ -33,6 +34,21 @@ def _discovered(migration: Migration) -> DiscoveryCompleted:
     )
 
 
+def _dns_record(
+    aws: DiscoveryAws, load_balancing: LoadBalancingFacts | None
+) -> DnsRecordFacts | None:
+    """The record users reach the app by: the rule's host when it names one, else a search.
+
+    A rule with a host-header condition serves only that name, so on a shared ALB another
+    record aliasing the same load balancer belongs to another app: no search then.
+    """
+    if load_balancing is None:
+        return None
+    if load_balancing.host_names:
+        return load_balancing.dns_record
+    return aws.find_dns_record(load_balancing.load_balancer_dns)
+
+
 def run(
     event: MigrationRequested,
     *,
@@ -59,7 +75,7 @@ def run(
     try:
         instance = aws.find_instance(event.target)
         load_balancing = aws.find_load_balancing(instance)
-        dns = aws.find_dns_record(load_balancing.load_balancer_dns) if load_balancing else None
+        dns = _dns_record(aws, load_balancing)
         plan = make_plan(instance, load_balancing, dns)
     except (InstanceNotFoundError, DiscoveryError, UnknownInstanceTypeError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.DISCOVERING, str(error))

@@ -1,0 +1,82 @@
+"""AWS calls one discovery makes, in accounts with 10, 100 and 1,000 other target groups.
+
+Each account is the sandbox's seeded legacy account (secure-blog behind a shared ALB, routed
+by a host-header rule) plus that many other apps (``sandbox.neighbours``): a target group, a
+host-header rule on a shared ALB and a Route 53 record each. moto runs in process. Calls are
+counted per operation with botocore's ``before-call`` event on the discovery's own clients,
+for one ``find_instance`` + ``find_load_balancing`` (+ the DNS record) as the discovery
+service makes them. The last line is the figure to compare: the goal is the same count at
+every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZES = (10, 100, 1000)
+
+
+def calls_for(others: int) -> collections.Counter[str]:
+    """Seed an account with ``others`` other apps; count one discovery's calls by operation."""
+    import boto3
+    from moto import mock_aws
+
+    from bot.adapters.aws_discovery import AwsDiscovery
+    from bot.domain.planning import make_plan
+    from sandbox.legacy import seed_legacy
+    from sandbox.neighbours import seed_neighbours
+
+    with mock_aws():
+
+        def clients(service: str) -> Any:
+            return boto3.client(service, region_name="us-east-1")
+
+        legacy = seed_legacy(clients)
+        seed_neighbours(clients, legacy, others)
+        counts: collections.Counter[str] = collections.Counter()
+        own = {name: clients(name) for name in ("ec2", "elbv2", "route53")}
+        for client in own.values():
+            client.meta.events.register(
+                "before-call", lambda model, **_: counts.update([model.name])
+            )
+        discovery = AwsDiscovery(own["ec2"], own["elbv2"], own["route53"])
+        instance = discovery.find_instance(legacy.instance_id)
+        path = discovery.find_load_balancing(instance)
+        if path is None or path.target_group_arn != legacy.target_group_arn:
+            raise SystemExit(f"discovery missed the app's target group with {others} others")
+        dns = (
+            path.dns_record
+            if path.host_names
+            else discovery.find_dns_record(path.load_balancer_dns)
+        )
+        if dns is None or dns.record_name != legacy.record_name:
+            raise SystemExit(f"discovery missed the app's record with {others} others")
+        make_plan(instance, path, dns)
+        return counts
+
+
+def main() -> None:
+    """Print the calls per operation at each size, then the totals line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    args = parser.parse_args()
+    totals = []
+    for size in args.sizes:
+        counts = calls_for(size)
+        totals.append(sum(counts.values()))
+        print(f"{size} other target groups (+ {size} records):")
+        for operation, count in sorted(counts.items()):
+            print(f"  {operation:28} {count}")
+    sizes = "/".join(str(s) for s in args.sizes)
+    print(f"discovery calls at {sizes} target groups: {'/'.join(str(t) for t in totals)}")
+
+
+if __name__ == "__main__":
+    main()
