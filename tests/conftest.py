@@ -1,4 +1,11 @@
-"""Shared fixtures: fake AWS credentials so nothing can reach a real account."""
+"""Shared fixtures: fake AWS credentials, and a session-wide record of the bot's AWS calls.
+
+Every AWS call a Lambda handler makes during the session is recorded with the function
+it was made for (``tests/iam/recording.py``). ``driven_calls`` drives the migrations the
+IAM and request-model tests check; at the end of the session every call recorded by any
+test is checked against the roles in ``template.yaml`` and the pinned service models, and
+what a real account (or a newer SDK) would refuse is reported and fails the run.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +13,80 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox.template import Template
+from tests.iam.checks import invalid_requests, missing_permissions
+from tests.iam.recording import Call, Recorder, recording
+from tests.iam.scenarios import run_cutover_and_rollback
+
+_FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+_RECORDER = pytest.StashKey[Recorder]()
+
+
+def _fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in _FAKE_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
 
 @pytest.fixture(autouse=True)
 def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Point boto3 at fake credentials and one region for every test."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_SECURITY_TOKEN", "testing")
-    monkeypatch.setenv("AWS_SESSION_TOKEN", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    _fake_credentials(monkeypatch)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def aws_calls(request: pytest.FixtureRequest) -> Iterator[Recorder]:
+    """Record, for the whole session, every AWS call a handler makes."""
+    with recording(Template.load()) as recorder:
+        request.config.stash[_RECORDER] = recorder
+        yield recorder
+
+
+@pytest.fixture(scope="session")
+def driven_calls(aws_calls: Recorder) -> tuple[list[Call], list[str]]:
+    """The calls of a migration to cutover and one to rollback, and the stage each reached."""
+    with pytest.MonkeyPatch.context() as monkeypatch, aws_calls.window() as calls:
+        _fake_credentials(monkeypatch)
+        ends = run_cutover_and_rollback()
+    return calls, ends
+
+
+_PROBLEMS = pytest.StashKey[list[str]]()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Check every call recorded in the session; fail the run on what AWS would refuse."""
+    recorder = session.config.stash.get(_RECORDER, None)
+    if recorder is None or not recorder.calls:
+        return
+    problems = missing_permissions(recorder.calls, Template.load())
+    problems += invalid_requests(recorder.calls)
+    session.config.stash[_PROBLEMS] = problems
+    if problems and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say what the session-end check of the recorded calls found."""
+    recorder = terminalreporter.config.stash.get(_RECORDER, None)
+    problems = terminalreporter.config.stash.get(_PROBLEMS, None)
+    if recorder is None or problems is None:
+        return
+    functions = len({c.function for c in recorder.calls})
+    if not problems:
+        terminalreporter.write_line(
+            f"AWS calls: {len(recorder.calls)} by {functions} functions recorded; each one "
+            "allowed by its role in template.yaml and valid for the pinned service models"
+        )
+        return
+    terminalreporter.section("AWS calls a real account or the pinned models would refuse")
+    for problem in problems:
+        terminalreporter.write_line(problem, red=True)

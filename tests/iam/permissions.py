@@ -1,0 +1,214 @@
+"""What IAM authorises for one AWS call: the action, its dependent actions, the resources.
+
+The default is ``<prefix>:<OperationName>`` on the resource the request names. The tables
+below hold only the exceptions, each from the page cited beside it. "SAR" is AWS's
+Service Authorization Reference ("Actions, resources, and condition keys for …", column
+"Dependent actions"; read here from its machine-readable copy in iann0036/iam-dataset,
+aws/iam_definition.json, which mirrors those pages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.iam.recording import Call
+from tests.iam.template_policies import ACCOUNT, PARTITION, REGION
+
+#: botocore service name → IAM service prefix, where they differ.
+#: SAR, "Actions, resources, and condition keys for Elastic Load Balancing V2" (prefix
+#: elasticloadbalancing).
+PREFIXES = {"elbv2": "elasticloadbalancing"}
+
+#: Calls that need no permission. STS API Reference, GetCallerIdentity: "No permissions
+#: are required to perform this operation."
+NO_PERMISSION = {("sts", "GetCallerIdentity")}
+
+#: TransactWriteItems has no action of its own: "Permissions for Put, Update, Delete, and
+#: Get actions are governed by the permissions used for the underlying PutItem,
+#: UpdateItem, DeleteItem, and GetItem operations. For the ConditionCheck action, you can
+#: use the dynamodb:ConditionCheckItem permission" (DynamoDB Developer Guide, "Using IAM
+#: with DynamoDB transactions").
+TRANSACT_ITEM_ACTIONS = {
+    "Put": "dynamodb:PutItem",
+    "Update": "dynamodb:UpdateItem",
+    "Delete": "dynamodb:DeleteItem",
+    "ConditionCheck": "dynamodb:ConditionCheckItem",
+}
+
+#: iam:PassRole's iam:PassedToService for each role a request passes: the service
+#: principal the role's trust policy names (template.yaml: CodeBuildServiceRole trusts
+#: codebuild.amazonaws.com, EcsTaskExecutionRole ecs-tasks.amazonaws.com,
+#: EcsInfrastructureRole ecs.amazonaws.com; a task role is assumed by ecs-tasks).
+PASSED_ROLES: dict[tuple[str, str], dict[str, str]] = {
+    ("codebuild", "CreateProject"): {"serviceRole": "codebuild.amazonaws.com"},
+    ("codebuild", "UpdateProject"): {"serviceRole": "codebuild.amazonaws.com"},
+    ("ecs", "CreateExpressGatewayService"): {
+        "executionRoleArn": "ecs-tasks.amazonaws.com",
+        "taskRoleArn": "ecs-tasks.amazonaws.com",
+        "infrastructureRoleArn": "ecs.amazonaws.com",
+    },
+    ("ecs", "UpdateExpressGatewayService"): {
+        "executionRoleArn": "ecs-tasks.amazonaws.com",
+        "taskRoleArn": "ecs-tasks.amazonaws.com",
+        "infrastructureRoleArn": "ecs.amazonaws.com",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One action on one resource that a call needs."""
+
+    action: str
+    resource: str
+    why: str
+    context: dict[str, str] = field(default_factory=dict)
+
+
+def _arn(service: str, rest: str, region: str = REGION, account: str = ACCOUNT) -> str:
+    return f"arn:{PARTITION}:{service}:{region}:{account}:{rest}"
+
+
+def _ecs_service(params: dict[str, Any]) -> str:
+    if "serviceArn" in params:
+        return str(params["serviceArn"])
+    cluster = str(params.get("cluster") or "default").rsplit("/", 1)[-1]
+    return _arn("ecs", f"service/{cluster}/{params['serviceName']}")
+
+
+def _bus(name: str) -> str:
+    return name if name.startswith("arn:") else _arn("events", f"event-bus/{name}")
+
+
+def _zone(zone_id: str) -> str:
+    return f"arn:{PARTITION}:route53:::hostedzone/{zone_id.rsplit('/', 1)[-1]}"
+
+
+def _queue(url: str) -> str:
+    return _arn("sqs", url.rstrip("/").rsplit("/", 1)[-1])
+
+
+#: Where the resource of a call comes from, per service (then per operation); "*" for the
+#: calls the SAR lists without a resource type (Describe/List calls of EC2, ELBv2, Route 53).
+_RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
+    "dynamodb": lambda op, p: [
+        _arn("dynamodb", f"table/{p['TableName']}")
+        + (f"/index/{p['IndexName']}" if p.get("IndexName") else "")
+    ],
+    "events": lambda op, p: sorted(
+        {_bus(e.get("EventBusName") or "default") for e in p.get("Entries", [])}
+    ),
+    "ec2": lambda op, p: (
+        [_arn("ec2", f"instance/{p['InstanceId']}")] if op == "DescribeInstanceAttribute" else ["*"]
+    ),
+    "elbv2": lambda op, p: ["*"],
+    "route53": lambda op, p: [_zone(p["HostedZoneId"])] if "HostedZoneId" in p else ["*"],
+    "ecr": lambda op, p: [
+        _arn("ecr", f"repository/{name}")
+        for name in (p.get("repositoryNames") or [p["repositoryName"]])
+    ],
+    "s3": lambda op, p: [f"arn:{PARTITION}:s3:::{p['Bucket']}/{p['Key']}"],
+    "codebuild": lambda op, p: sorted(
+        {
+            _arn("codebuild", f"project/{name}")
+            for name in (
+                [str(i).split(":", 1)[0] for i in p["ids"]]
+                if "ids" in p
+                else [p.get("projectName") or p["name"]]
+            )
+        }
+    ),
+    "ecs": lambda op, p: [_ecs_service(p)],
+    "secretsmanager": lambda op, p: [str(p["SecretId"])],
+    "sqs": lambda op, p: [_queue(p["QueueUrl"])],
+}
+
+
+class UnmappedCallError(LookupError):
+    """A call whose resource this module cannot name: add a rule to ``_RESOURCES``."""
+
+
+def resources(call: Call) -> list[str]:
+    """The resource ARNs a call touches, computed from its request."""
+    try:
+        rule = _RESOURCES[call.service]
+    except KeyError:
+        raise UnmappedCallError(
+            f"{call}: no resource rule for service {call.service!r} in tests/iam/permissions.py"
+        ) from None
+    try:
+        return rule(call.operation, call.params)
+    except KeyError as missing:
+        raise UnmappedCallError(
+            f"{call}: the request lacks {missing} that its resource rule reads"
+        ) from None
+
+
+def _dependent(call: Call, resource: str) -> list[Need]:
+    """The dependent actions a call needs (SAR), with the resource each one applies to."""
+    p, key, out = call.params, (call.service, call.operation), []
+    label = f"{call.service}.{call.operation}"
+    if key == ("ecr", "CreateRepository") and p.get("tags"):
+        # SAR, Amazon ECR: CreateRepository → dependent ecr:TagResource (tags on create).
+        out.append(Need("ecr:TagResource", resource, f"{label} with tags"))
+    if key == ("ecs", "CreateExpressGatewayService"):
+        # SAR, Amazon ECS: CreateExpressGatewayService → dependent ecs:CreateCluster,
+        # ecs:RegisterTaskDefinition, ecs:TagResource, iam:PassRole. Express creates the
+        # cluster when it is missing and registers the service's task definition (its
+        # family is Express's choice, so any family of this account is the resource).
+        cluster = str(p.get("cluster") or "default").rsplit("/", 1)[-1]
+        out.append(Need("ecs:CreateCluster", _arn("ecs", f"cluster/{cluster}"), label))
+        out.append(
+            Need(
+                "ecs:RegisterTaskDefinition",
+                _arn("ecs", "task-definition/express-managed-family:1"),
+                label,
+            )
+        )
+        if p.get("tags"):
+            out.append(Need("ecs:TagResource", resource, f"{label} with tags"))
+    if key == ("ecs", "UpdateExpressGatewayService"):
+        # SAR, Amazon ECS: UpdateExpressGatewayService → ecs:RegisterTaskDefinition, iam:PassRole.
+        out.append(
+            Need(
+                "ecs:RegisterTaskDefinition",
+                _arn("ecs", "task-definition/express-managed-family:2"),
+                label,
+            )
+        )
+    # SAR, AWS CodeBuild: CreateProject (and UpdateProject) → dependent iam:PassRole; SAR,
+    # Amazon ECS: the Express calls above → iam:PassRole. One PassRole per role passed.
+    for member, service in PASSED_ROLES.get(key, {}).items():
+        if p.get(member):
+            out.append(
+                Need(
+                    "iam:PassRole",
+                    str(p[member]),
+                    f"{label} passes {member}",
+                    {"iam:PassedToService": service},
+                )
+            )
+    return out
+
+
+def needs(call: Call) -> list[Need]:
+    """Every action on every resource that AWS authorises for this call."""
+    key = (call.service, call.operation)
+    if key in NO_PERMISSION:
+        return []
+    label = f"{call.service}.{call.operation}"
+    if key == ("dynamodb", "TransactWriteItems"):
+        return [
+            Need(action, _arn("dynamodb", f"table/{body['TableName']}"), label)
+            for item in call.params["TransactItems"]
+            for kind, body in item.items()
+            for action in [TRANSACT_ITEM_ACTIONS[kind]]
+        ]
+    prefix = PREFIXES.get(call.service, call.service)
+    out = []
+    for resource in resources(call):
+        out.append(Need(f"{prefix}:{call.operation}", resource, label))
+        out += _dependent(call, resource)
+    return out
