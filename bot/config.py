@@ -4,15 +4,18 @@ Each Lambda function has one settings model; ``template.yaml`` sets the same
 variable names. Locally, Slack credentials come from ``SLACK_BOT_TOKEN`` and
 ``SLACK_SIGNING_SECRET``; in AWS from the Secrets Manager secret named by
 ``SLACK_CREDENTIALS_SECRET_ARN`` (JSON with ``bot_token`` and ``signing_secret``).
+
+Frozen stdlib dataclasses rather than pydantic models: every setting is a string, required
+(non-empty) or defaulted, and the ingress reads these on a cold ``/migrate help``, which
+must not pay for pydantic before any model is needed.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import ClassVar, Self
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, Self
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
 
@@ -21,77 +24,61 @@ class ConfigError(RuntimeError):
     """The function's environment is missing or has a malformed setting."""
 
 
-class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+def _env(variable: str, default: str | None | Any = MISSING) -> Any:
+    """A setting read from ``variable``; required (non-empty) unless it has a default."""
+    return field(default=default, metadata={"env": variable})
 
-    #: Environment variable → field name.
-    ENV: ClassVar[dict[str, str]] = {}
 
+@dataclass(frozen=True, kw_only=True)
+class _Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         """Build the settings from environment variables, failing with every problem named."""
         environ = os.environ if environ is None else environ
-        names: dict[str, str] = {}
-        for klass in reversed(cls.__mro__):
-            names.update(vars(klass).get("ENV", {}))
-        values = {field: environ[var] for var, field in names.items() if environ.get(var)}
-        try:
-            return cls.model_validate(values)
-        except ValidationError as error:
-            bad = {str(e["loc"][0]) for e in error.errors()}
-            missing = [var for var, field in names.items() if field in bad]
-            raise ConfigError(f"bad or missing settings: {', '.join(missing)}") from error
+        values: dict[str, str] = {}
+        missing: list[str] = []
+        for setting in fields(cls):
+            variable = setting.metadata["env"]
+            value = environ.get(variable)  # empty counts as unset
+            if value:
+                values[setting.name] = value
+            elif setting.default is MISSING:
+                missing.append(variable)
+        if missing:
+            raise ConfigError(f"bad or missing settings: {', '.join(missing)}")
+        return cls(**values)
 
 
+@dataclass(frozen=True, kw_only=True)
 class StoreSettings(_Settings):
     """Every consumer: the migrations table and the bus."""
 
-    ENV: ClassVar[dict[str, str]] = {
-        "MIGRATIONS_TABLE": "migrations_table",
-        "IDEMPOTENCY_TABLE": "idempotency_table",
-        "EVENT_BUS_NAME": "event_bus_name",
-    }
-
-    migrations_table: str = Field(min_length=1)
-    idempotency_table: str = Field(min_length=1)
-    event_bus_name: str = Field(min_length=1)
+    migrations_table: str = _env("MIGRATIONS_TABLE")
+    idempotency_table: str = _env("IDEMPOTENCY_TABLE")
+    event_bus_name: str = _env("EVENT_BUS_NAME")
 
 
+@dataclass(frozen=True, kw_only=True)
 class SlackSettings(StoreSettings):
     """Functions that talk to Slack: ingress and notifier."""
 
-    ENV: ClassVar[dict[str, str]] = {
-        "SLACK_API_URL": "slack_api_url",
-        "SLACK_CREDENTIALS_SECRET_ARN": "slack_secret_arn",
-        "SLACK_BOT_TOKEN": "slack_bot_token",
-        "SLACK_SIGNING_SECRET": "slack_signing_secret",
-    }
-
-    slack_api_url: str = SLACK_DEFAULT_API_URL
-    slack_secret_arn: str | None = None
-    slack_bot_token: str | None = None
-    slack_signing_secret: str | None = None
+    slack_api_url: str = _env("SLACK_API_URL", SLACK_DEFAULT_API_URL)
+    slack_secret_arn: str | None = _env("SLACK_CREDENTIALS_SECRET_ARN", None)
+    slack_bot_token: str | None = _env("SLACK_BOT_TOKEN", None)
+    slack_signing_secret: str | None = _env("SLACK_SIGNING_SECRET", None)
 
 
+@dataclass(frozen=True, kw_only=True)
 class BuildSettings(StoreSettings):
     """The build consumer: where sources go and which role CodeBuild uses."""
 
-    ENV: ClassVar[dict[str, str]] = {
-        "ARTIFACTS_BUCKET": "artifacts_bucket",
-        "CODEBUILD_ROLE_ARN": "codebuild_role_arn",
-    }
-
-    artifacts_bucket: str = Field(min_length=1)
-    codebuild_role_arn: str = Field(min_length=1)
+    artifacts_bucket: str = _env("ARTIFACTS_BUCKET")
+    codebuild_role_arn: str = _env("CODEBUILD_ROLE_ARN")
 
 
+@dataclass(frozen=True, kw_only=True)
 class DeploySettings(StoreSettings):
     """The deploy consumer: roles Express Mode needs."""
 
-    ENV: ClassVar[dict[str, str]] = {
-        "ECS_EXECUTION_ROLE_ARN": "execution_role_arn",
-        "ECS_INFRASTRUCTURE_ROLE_ARN": "infrastructure_role_arn",
-    }
-
-    execution_role_arn: str = Field(min_length=1)
-    infrastructure_role_arn: str = Field(min_length=1)
+    execution_role_arn: str = _env("ECS_EXECUTION_ROLE_ARN")
+    infrastructure_role_arn: str = _env("ECS_INFRASTRUCTURE_ROLE_ARN")

@@ -185,7 +185,7 @@ print(json.dumps({"status": answer["statusCode"], "body": answer["body"],
 
 
 def test_a_cold_help_loads_no_aws_sdk_no_service_and_no_model() -> None:
-    """The cold-start levers hold: help is answered before boto3, the services or the models."""
+    """The cold-start levers hold: help is answered before boto3, pydantic, services, models."""
     event = command("help")
     env = {
         "PATH": "/usr/bin:/bin",
@@ -215,6 +215,7 @@ def test_a_cold_help_loads_no_aws_sdk_no_service_and_no_model() -> None:
     assert result["status"] == 200 and "Usage" in result["body"]
     heavy = {
         "boto3",
+        "pydantic",
         "botocore.client",
         "botocore.session",
         "bot.slack.listeners",

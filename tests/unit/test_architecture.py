@@ -76,6 +76,8 @@ def test_the_product_never_imports_the_emulator() -> None:
 COLD_PATH = (
     "handlers/slack_ingress.py",
     "bot/bootstrap.py",
+    "bot/config.py",
+    "bot/observability.py",
     "bot/adapters/bolt_lambda.py",
     "bot/slack/app.py",
     "bot/slack/commands.py",
