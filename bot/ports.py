@@ -16,6 +16,8 @@ from bot.domain.facts import (
     ServiceSpec,
 )
 from bot.domain.migration import Migration
+from bot.domain.tasks import TaskRecord as TaskRecord  # re-exported: the Store speaks in it
+from bot.domain.tasks import TaskSummary
 from bot.events.models import DomainEvent
 
 
@@ -57,14 +59,6 @@ class AuditRecord(BaseModel):
     action: str = Field(description="e.g. approve_plan, cutover_50, rollback.")
     decision: str = Field(description="accepted, refused or failed, with a reason.")
     at: datetime
-
-
-class TaskRecord(BaseModel):
-    """The newest state seen for one ECS task."""
-
-    task_arn: str
-    last_status: str
-    ecs_version: int
 
 
 class Clock(Protocol):
@@ -113,6 +107,10 @@ class Store(Protocol):
         """Store a task state only if newer (by ECS version) than the stored one."""
         ...
 
+    def tasks(self, migration_id: str) -> list[TaskRecord]:
+        """The newest stored state of every task of the migration's service."""
+        ...
+
     def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
         """Store a deployment status unless the stored one is already terminal or equal."""
         ...
@@ -129,8 +127,9 @@ class Store(Protocol):
         """Record the status card's ts once, without bumping the version."""
         ...
 
-    def mark_card(self, migration_id: str, version: int) -> None:
-        """Record that the card now shows ``version`` (never lowered; no version bump)."""
+    def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
+        """Record that the card now shows ``version`` and ``tasks_key`` (never an older
+        version; no version bump)."""
         ...
 
 
@@ -143,11 +142,11 @@ class Publisher(Protocol):
 class SlackPort(Protocol):
     """What the notifier shows in Slack: the status card and milestone replies."""
 
-    def post_card(self, migration: Migration) -> str:
-        """Post the status card as a new thread root; return its ts."""
+    def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
+        """Post the status card (with the service's tasks, once known) as a thread root; return its ts."""
         ...
 
-    def update_card(self, migration: Migration) -> None:
+    def update_card(self, migration: Migration, tasks: TaskSummary | None = None) -> None:
         """Edit the status card (``migration.slack_ts``) in place."""
         ...
 

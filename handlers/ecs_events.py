@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bot import bootstrap
 from bot.adapters.envelopes import envelope
-from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
 from bot.observability import logger
 from bot.services import ecs_events
+
+
+@cache
+def warm_cache(core: bootstrap.Core) -> ecs_events.WarmCache:
+    """One cache per cold start (and per set of adapters, which tests and the sandbox reset)."""
+    return ecs_events.WarmCache()
 
 
 @logger.inject_lambda_context
@@ -18,20 +24,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Dispatch one ECS event by its detail-type."""
     parsed = envelope(event)
     core = bootstrap.core()
-    store, publisher, clock = core.store, core.publisher, core.clock
-    match parsed.detail_type:
-        case "ECS Deployment State Change":
-            detail = EcsDeploymentStateChange.model_validate(parsed.detail)
-            ecs_events.on_deployment(
-                parsed.resources[0], detail, store=store, publisher=publisher, clock=clock
-            )
-        case "ECS Service Action":
-            action = EcsServiceAction.model_validate(parsed.detail)
-            ecs_events.on_service_action(
-                parsed.resources[0], action, store=store, publisher=publisher, clock=clock
-            )
-        case "ECS Task State Change":
-            task = EcsTaskStateChange.model_validate(parsed.detail)
-            ecs_events.on_task(task, store=store, publisher=publisher)
-        case other:
-            logger.warning("ignoring unexpected detail-type", extra={"detail_type": other})
+    handled = ecs_events.on_event(
+        parsed.detail_type,
+        parsed.resources,
+        parsed.detail,
+        ports=ecs_events.EcsPorts(core.store, core.publisher, core.clock, warm_cache(core)),
+    )
+    if not handled:
+        logger.warning("ignoring unexpected detail-type", extra={"detail_type": parsed.detail_type})

@@ -23,8 +23,9 @@ from bot.ports import (
     MigrationNotFoundError,
     StaleVersionError,
     TaskRecord,
+    TaskSummary,
 )
-from bot.slack.blocks import render_milestone
+from bot.slack.blocks import render_milestone, render_status_card
 
 
 class FakeClock:
@@ -45,11 +46,14 @@ class FakeStore:
     migrations: dict[str, Migration] = field(default_factory=dict)
     audit: list[AuditRecord] = field(default_factory=list)
     claims: set[str] = field(default_factory=set)
-    tasks: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
+    task_states: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
     deployments: dict[tuple[str, str], str] = field(default_factory=dict)
     slack_ts: dict[str, str] = field(default_factory=dict)
     locks: dict[str, str] = field(default_factory=dict)
     card_versions: dict[str, int] = field(default_factory=dict)
+    card_tasks: dict[str, str] = field(default_factory=dict)
+    service_lookups: int = 0  # find_by_service_arn calls (a DynamoDB query each)
+    task_writes: int = 0  # record_task calls (a conditional put each, even when refused)
 
     def create(self, migration: Migration, replaces: str | None = None) -> Migration:
         if migration.migration_id in self.migrations:
@@ -69,8 +73,9 @@ class FakeStore:
             raise MigrationNotFoundError(migration_id)
         ts = self.slack_ts.get(migration_id)
         card = self.card_versions.get(migration_id)
+        shown = self.card_tasks.get(migration_id)
         return self.migrations[migration_id].model_copy(
-            update={"slack_ts": ts, "card_version": card}
+            update={"slack_ts": ts, "card_version": card, "card_tasks": shown}
         )
 
     def save(self, migration: Migration) -> Migration:
@@ -85,10 +90,13 @@ class FakeStore:
             raise StaleVersionError(previous.migration_id)
         self.migrations[previous.migration_id] = previous
         self.card_versions.pop(previous.migration_id, None)
+        self.card_tasks.pop(previous.migration_id, None)
 
-    def mark_card(self, migration_id: str, version: int) -> None:
-        if self.card_versions.get(migration_id, -1) < version:
+    def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
+        if self.card_versions.get(migration_id, -1) <= version:
             self.card_versions[migration_id] = version
+            if tasks_key is not None:
+                self.card_tasks[migration_id] = tasks_key
 
     def set_slack_ts(self, migration_id: str, ts: str) -> bool:
         if migration_id in self.slack_ts:
@@ -97,6 +105,7 @@ class FakeStore:
         return True
 
     def find_by_service_arn(self, service_arn: str) -> Migration | None:
+        self.service_lookups += 1
         return next((m for m in self.migrations.values() if m.service_arn == service_arn), None)
 
     def list_by_channel(self, channel_id: str) -> list[Migration]:
@@ -118,11 +127,15 @@ class FakeStore:
         self.claims.discard(key)
 
     def record_task(self, migration_id: str, task: TaskRecord) -> bool:
+        self.task_writes += 1
         key = (migration_id, task.task_arn)
-        if key in self.tasks and self.tasks[key].ecs_version >= task.ecs_version:
+        if key in self.task_states and self.task_states[key].ecs_version >= task.ecs_version:
             return False
-        self.tasks[key] = task
+        self.task_states[key] = task
         return True
+
+    def tasks(self, migration_id: str) -> list[TaskRecord]:
+        return [t for (m, _), t in self.task_states.items() if m == migration_id]
 
     def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
         key = (migration_id, deployment_id)
@@ -153,20 +166,29 @@ class FakeSlack:
     """Cards and replies, rendered with the real builders."""
 
     cards: dict[str, Migration] = field(default_factory=dict)
+    card_tasks: dict[str, TaskSummary | None] = field(default_factory=dict)
     replies: list[str] = field(default_factory=list)
     posted_cards: int = 0
     card_updates: int = 0
 
-    def post_card(self, migration: Migration) -> str:
+    def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
         self.posted_cards += 1
         ts = f"1700000000.{self.posted_cards:06d}"
         self.cards[ts] = migration
+        self.card_tasks[ts] = tasks
+        render_status_card(migration, tasks)  # what Slack would be sent must render
         return ts
 
-    def update_card(self, migration: Migration) -> None:
+    def update_card(self, migration: Migration, tasks: TaskSummary | None = None) -> None:
         assert migration.slack_ts in self.cards
         self.cards[migration.slack_ts] = migration
+        self.card_tasks[migration.slack_ts] = tasks
+        render_status_card(migration, tasks)
         self.card_updates += 1
+
+    def writes(self) -> int:
+        """Web API writes made: chat.postMessage (cards and replies) and chat.update."""
+        return self.posted_cards + self.card_updates + len(self.replies)
 
     def is_milestone(self, event: DomainEvent) -> bool:
         return render_milestone(event) is not None

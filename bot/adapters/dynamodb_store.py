@@ -28,6 +28,7 @@ from bot.ports import (
 )
 
 STATE = "STATE"
+TASK = "TASK#"
 CLAIM_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -142,7 +143,7 @@ class DynamoStore:
             expression += ", service_arn = :arn"
             values[":arn"] = {"S": saved.service_arn}
         if forget_card:
-            expression += " REMOVE card_version"
+            expression += " REMOVE card_version, card_tasks"
         try:
             self._db.update_item(
                 TableName=self._table,
@@ -175,18 +176,24 @@ class DynamoStore:
             raise
         return True
 
-    def mark_card(self, migration_id: str, version: int) -> None:
-        """Record the version the card shows, unless a newer one is recorded already."""
+    def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
+        """Record the version (and task summary) the card shows, unless a newer version is
+        recorded already."""
+        expression = "SET card_version = :v"
+        values: dict[str, Any] = {":v": {"N": str(version)}}
+        if tasks_key is not None:
+            expression += ", card_tasks = :t"
+            values[":t"] = {"S": tasks_key}
         try:
             self._db.update_item(
                 TableName=self._table,
                 Key={"pk": {"S": _pk(migration_id)}, "sk": {"S": STATE}},
-                UpdateExpression="SET card_version = :v",
+                UpdateExpression=expression,
                 ConditionExpression=(
                     "attribute_exists(pk) AND "
-                    "(attribute_not_exists(card_version) OR card_version < :v)"
+                    "(attribute_not_exists(card_version) OR card_version <= :v)"
                 ),
-                ExpressionAttributeValues={":v": {"N": str(version)}},
+                ExpressionAttributeValues=values,
             )
         except ClientError as error:
             if not _conditional_failed(error):
@@ -272,16 +279,50 @@ class DynamoStore:
 
     def record_task(self, migration_id: str, task: TaskRecord) -> bool:
         """Store a task state only if its ECS version is newer than the stored one."""
+        item: dict[str, Any] = {
+            "pk": {"S": _pk(migration_id)},
+            "sk": {"S": f"{TASK}{task.task_arn}"},
+            "last_status": {"S": task.last_status},
+            "ecs_version": {"N": str(task.ecs_version)},
+        }
+        for name, value in (
+            ("stop_code", task.stop_code),
+            ("stopped_reason", task.stopped_reason),
+            ("stopped_at", task.stopped_at),
+        ):
+            if value is not None:
+                item[name] = {"S": value}
         return self._conditional_put(
-            {
-                "pk": {"S": _pk(migration_id)},
-                "sk": {"S": f"TASK#{task.task_arn}"},
-                "last_status": {"S": task.last_status},
-                "ecs_version": {"N": str(task.ecs_version)},
-            },
+            item,
             "attribute_not_exists(pk) OR ecs_version < :v",
             {":v": {"N": str(task.ecs_version)}},
         )
+
+    def tasks(self, migration_id: str) -> list[TaskRecord]:
+        """The newest stored state of every task of the migration (all pages)."""
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :t)",
+            "ExpressionAttributeValues": {":pk": {"S": _pk(migration_id)}, ":t": {"S": TASK}},
+            "ConsistentRead": True,
+        }
+        records: list[TaskRecord] = []
+        while True:
+            response = self._db.query(**query)
+            records += [
+                TaskRecord(
+                    task_arn=item["sk"]["S"].removeprefix(TASK),
+                    last_status=item["last_status"]["S"],
+                    ecs_version=int(item["ecs_version"]["N"]),
+                    stop_code=item.get("stop_code", {}).get("S"),
+                    stopped_reason=item.get("stopped_reason", {}).get("S"),
+                    stopped_at=item.get("stopped_at", {}).get("S"),
+                )
+                for item in response.get("Items", [])
+            ]
+            if "LastEvaluatedKey" not in response:
+                return records
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def record_deployment(self, migration_id: str, deployment_id: str, status: str) -> bool:
         """Store a deployment status unless a terminal or the same status is stored."""
@@ -333,7 +374,9 @@ class DynamoStore:
 
     @staticmethod
     def _data(migration: Migration) -> str:
-        return migration.model_dump_json(exclude={"version", "slack_ts", "card_version"})
+        return migration.model_dump_json(
+            exclude={"version", "slack_ts", "card_version", "card_tasks"}
+        )
 
     def _state_item(self, migration: Migration) -> dict[str, Any]:
         item: dict[str, Any] = {
@@ -357,4 +400,6 @@ class DynamoStore:
             data["slack_ts"] = item["slack_ts"]["S"]
         if "card_version" in item:
             data["card_version"] = int(item["card_version"]["N"])
+        if "card_tasks" in item:
+            data["card_tasks"] = item["card_tasks"]["S"]
         return Migration.model_validate(data)

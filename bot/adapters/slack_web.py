@@ -6,6 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.domain.migration import Migration
+from bot.domain.tasks import TaskSummary
 from bot.events.models import DomainEvent
 from bot.slack.blocks import render_milestone, render_status_card
 
@@ -23,17 +24,17 @@ class SlackWebNotifier:
     def __init__(self, client: WebClient) -> None:
         self._client = client
 
-    def post_card(self, migration: Migration) -> str:
+    def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
         """Post the status card as a new thread root; return its ts."""
-        text, blocks = render_status_card(migration)
+        text, blocks = render_status_card(migration, tasks)
         response = self._client.chat_postMessage(
             channel=migration.channel_id, text=text, blocks=blocks
         )
         return str(response["ts"])
 
-    def update_card(self, migration: Migration) -> None:
+    def update_card(self, migration: Migration, tasks: TaskSummary | None = None) -> None:
         """Edit the status card in place."""
-        text, blocks = render_status_card(migration)
+        text, blocks = render_status_card(migration, tasks)
         self._client.chat_update(
             channel=migration.channel_id, ts=str(migration.slack_ts), text=text, blocks=blocks
         )

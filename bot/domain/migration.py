@@ -48,6 +48,9 @@ class Migration(BaseModel):
     card_version: int | None = Field(
         default=None, description="The version the status card last showed."
     )
+    card_tasks: str | None = Field(
+        default=None, description="Fingerprint of the task summary the card last showed."
+    )
 
     @property
     def frees_instance(self) -> bool:

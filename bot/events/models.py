@@ -85,7 +85,10 @@ class DeploymentStarted(DomainEvent):
 
 
 class TaskStateChanged(DomainEvent):
-    """An ECS task of the service changed state (newer than any seen before)."""
+    """An ECS task of the service reached RUNNING or STOPPED (newer than any state seen before).
+
+    Other task states are recorded but not announced: the card shows only what these change.
+    """
 
     task_arn: str = Field(description="ECS task ARN.")
     last_status: str = Field(description="PROVISIONING, PENDING, RUNNING, STOPPED, ...")

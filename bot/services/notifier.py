@@ -2,30 +2,41 @@
 
 from __future__ import annotations
 
-from bot.events.models import DomainEvent
+from bot.domain.migration import Migration
+from bot.domain.tasks import RUNNING, STOPPED, TaskSummary, stop_digest, summarize
+from bot.events.models import DomainEvent, TaskStateChanged
 from bot.ports import MigrationNotFoundError, SlackPort, Store
+from bot.services.deploy import service_spec
 
 
 def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
-    """Post or edit the status card from the stored migration, then reply for milestones."""
+    """Post or edit the status card from the stored migration, then reply for milestones.
+
+    The card is edited only when what it would show differs from what it shows: a newer
+    stored version, or another task summary. The summary is read from the store when the
+    notifier runs, not taken from the event, so a burst of task events queued behind the
+    notifier (it runs one at a time) costs one edit for the state they add up to.
+    """
     try:
         migration = store.get(event.migration_id)
     except MigrationNotFoundError:
         return  # an event for a migration this installation never stored
+    tasks = task_summary(store, migration)
+    tasks_key = tasks.key() if tasks is not None else None
     if migration.slack_ts is None:
-        ts = slack.post_card(migration)
+        ts = slack.post_card(migration, tasks)
         if not store.set_slack_ts(migration.migration_id, ts):
             # Another delivery posted a card first; thread under the recorded one.
             ts = store.get(migration.migration_id).slack_ts or ts
         migration = migration.model_copy(update={"slack_ts": ts})
-        store.mark_card(migration.migration_id, migration.version)
-    elif (migration.card_version or 0) < migration.version:
-        slack.update_card(migration)
-        store.mark_card(migration.migration_id, migration.version)
-    # else: the card already shows this version; bursts and duplicates cost no chat.update
-    if not slack.is_milestone(event):
+        store.mark_card(migration.migration_id, migration.version, tasks_key)
+    elif (migration.card_version or 0) < migration.version or tasks_key != migration.card_tasks:
+        slack.update_card(migration, tasks)
+        store.mark_card(migration.migration_id, migration.version, tasks_key)
+    # else: the card already shows this; duplicates and settled bursts cost no chat.update
+    key = reply_key(event)
+    if key is None or not slack.is_milestone(event):
         return
-    key = f"reply:{event.idempotency_key}"
     if not store.claim(key):
         return  # this milestone was already posted
     try:
@@ -33,3 +44,34 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
     except Exception:
         store.release(key)  # let the retry post it
         raise
+
+
+def reply_key(event: DomainEvent) -> str | None:
+    """The claim that makes a milestone reply appear once; None when the event gets none.
+
+    A task's events are milestones only twice over: the migration's first running task
+    (once), and each distinct stop reason (once per reason). Every other task change is
+    shown on the card only.
+    """
+    if isinstance(event, TaskStateChanged):
+        if event.last_status == RUNNING:
+            return f"reply:{event.migration_id}:first-task-running"
+        if event.last_status == STOPPED:
+            digest = stop_digest(event.stop_code, event.stopped_reason)
+            return f"reply:{event.migration_id}:task-stopped:{digest}"
+        return None
+    return f"reply:{event.idempotency_key}"
+
+
+def task_summary(store: Store, migration: Migration) -> TaskSummary | None:
+    """The service's tasks as the card shows them; None until the service exists.
+
+    ECS Task State Change events do not carry the service's desired count, so the desired
+    count shown is the minimum task count of the scaling target the bot gave the Express
+    service (``ServiceSpec.min_tasks``, as ``deploy.service_spec`` builds it from the
+    plan): what the service runs when it is not scaled out.
+    """
+    if migration.service_arn is None or migration.plan is None:
+        return None
+    desired = service_spec(migration.migration_id, migration.plan, migration.image_uri or "")
+    return summarize(store.tasks(migration.migration_id), desired.min_tasks)

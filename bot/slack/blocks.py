@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.domain.migration import CUTOVER_STEPS, Migration
 from bot.domain.state import Stage
+from bot.domain.tasks import RUNNING, STOPPED, TaskSummary
 from bot.events.models import (
     BuildStarted,
     CutoverRequested,
@@ -149,8 +150,14 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
     return buttons
 
 
-def render_status_card(migration: Migration) -> tuple[str, Blocks]:
-    """The thread root: fallback text and blocks for the migration's current state."""
+def render_status_card(
+    migration: Migration, tasks: TaskSummary | None = None
+) -> tuple[str, Blocks]:
+    """The thread root: fallback text and blocks for the migration's current state.
+
+    ``tasks`` folds the service's ECS tasks into the card (running n of desired, the last
+    stop reason) once the service exists; task events get no thread reply of their own.
+    """
     label = STAGE_LABELS[migration.stage]
     if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
         label += f" — {migration.weight}% on ECS"
@@ -177,6 +184,8 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
             fields.append(f"*DNS*\n`{escape(plan.record_name)}`")
     if migration.endpoint:
         fields.append(f"*Express endpoint*\n{escape(migration.endpoint)}")
+    if tasks is not None:
+        fields.append(f"*Tasks*\n{tasks.running} of {tasks.desired} running")
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {
@@ -191,6 +200,13 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
                 "elements": [
                     {"type": "mrkdwn", "text": ":warning: " + escape(w)} for w in plan.warnings[:10]
                 ],
+            }
+        )
+    if tasks is not None and tasks.stopped:
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip(_last_stop(tasks), 3000)}],
             }
         )
     if migration.failure:
@@ -220,8 +236,18 @@ def render_status_card(migration: Migration) -> tuple[str, Blocks]:
     return f"{title} — {STAGE_LABELS[migration.stage]}", blocks
 
 
+def _last_stop(tasks: TaskSummary) -> str:
+    code = escape(tasks.last_stop_code or "unknown")
+    why = escape(tasks.last_stop_reason or "no reason given")
+    return f":stop_sign: Last task stop ({code}): {why}"
+
+
 def render_milestone(event: DomainEvent) -> str | None:
-    """The thread reply for an event, or None when the event is not a milestone."""
+    """The thread reply for an event, or None when the event is not a milestone.
+
+    Task events are milestones only as "the first task is running" and as a stop reason
+    (the notifier posts each once per migration, and once per distinct reason).
+    """
     match event:
         case DiscoveryCompleted():
             return (
@@ -238,15 +264,22 @@ def render_milestone(event: DomainEvent) -> str | None:
             return f":package: Image pushed: `{escape(event.image_uri)}`"
         case DeploymentStarted():
             return f":rocket: Express Mode service created: `{escape(event.service_arn)}`"
-        case TaskStateChanged() if event.last_status in ("RUNNING", "STOPPED"):
+        case TaskStateChanged() if event.last_status == RUNNING:
             task = escape(event.task_arn.rsplit("/", 1)[-1])
-            if event.last_status == "RUNNING":
-                return f":arrow_forward: Task `{task}` is running."
+            return f":arrow_forward: The first task is running (`{task}`)."
+        case TaskStateChanged() if event.last_status == STOPPED:
             why = escape(event.stopped_reason or "no reason given")
             code = escape(event.stop_code or "unknown")
-            return f":stop_sign: Task `{task}` stopped ({code}): {why}"
+            return clip(
+                f":stop_sign: A task stopped ({code}): {why}\n"
+                "Further stops show on the status card.",
+                3000,
+            )
         case ServiceHealthy():
-            return ":large_green_circle: Service is healthy and steady. Cutover buttons are on the card."
+            return (
+                ":large_green_circle: Deployment completed; the service is healthy and steady. "
+                "Cutover buttons are on the card."
+            )
         case CutoverRequested():
             return f":twisted_rightwards_arrows: <@{escape(event.requested_by)}> asked for {event.weight}% on ECS."
         case TrafficShifted():

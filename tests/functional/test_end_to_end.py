@@ -316,3 +316,62 @@ def test_an_undelivered_notice_to_the_notifier_does_not_fail_the_migration(
     unreported = sqs.get_queue_url(QueueName="UnreportedFailuresQueue")["QueueUrl"]
     held = sqs.receive_message(QueueUrl=unreported, MaxNumberOfMessages=10).get("Messages", [])
     assert [json.loads(m["Body"])["detail-type"] for m in held] == ["ServiceHealthy"]
+
+
+def _ecs_events_for(service_name: str) -> list[dict[str, object]]:
+    """A task event and a deployment event of ``service_name``, as ECS puts them on the bus."""
+    from datetime import UTC, datetime
+
+    from sandbox import aws_events
+
+    prefix = "arn:aws:ecs:us-east-1:123456789012"
+    service_arn = f"{prefix}:service/default/{service_name}"
+    task_arn = f"{prefix}:task/default/0123456789abcdef0123456789abcdef"
+    now = datetime.now(UTC)
+    task = aws_events.ecs_task_state_change(
+        account="123456789012",
+        region="us-east-1",
+        task_arn=task_arn,
+        cluster_arn=f"{prefix}:cluster/default",
+        service_name=service_name,
+        task_definition_arn=f"{prefix}:task-definition/{service_name}:1",
+        last_status="RUNNING",
+        desired_status="RUNNING",
+        version=3,
+        containers=[
+            aws_events.ecs_task_container(
+                task_arn=task_arn, name=service_name, image="app:1", last_status="RUNNING"
+            )
+        ],
+        started_by="ecs-svc/1",
+        created_at=now,
+        cpu="256",
+        memory="512",
+        availability_zone="us-east-1a",
+        started_at=now,
+    )
+    deployment = aws_events.ecs_deployment_state_change(
+        account="123456789012",
+        region="us-east-1",
+        service_arn=service_arn,
+        deployment_id="ecs-svc/1",
+        event_name="SERVICE_DEPLOYMENT_COMPLETED",
+    )
+    return [task, deployment]
+
+
+def test_the_aws_ecs_rule_lets_only_the_bots_services_through(sandbox: Sandbox) -> None:
+    assert sandbox.runtime is not None
+    # A foreign service's events, on the real default bus with the template's rules: no
+    # consumer is invoked at all.
+    sandbox.redeliver(_ecs_events_for("orders-api"))
+    assert sandbox.settle() == 0
+    assert sandbox.runtime.invocations == []
+    # The same events for a service the bot names (migrate-bot-...) reach ecs_events.
+    sandbox.redeliver(_ecs_events_for("migrate-bot-orders-api-mig-0000beef"))
+    assert sandbox.settle() == 2
+    reached = [(i.function, i.detail_type, i.error) for i in sandbox.runtime.invocations]
+    assert sorted(reached) == [
+        ("EcsEventsFunction", "ECS Deployment State Change", None),
+        ("EcsEventsFunction", "ECS Task State Change", None),
+    ]

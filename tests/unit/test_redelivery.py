@@ -13,7 +13,7 @@ from collections import deque
 import pytest
 
 from bot.domain.state import Stage
-from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction
+from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
 from bot.events.models import (
     BuildStarted,
     CutoverRequested,
@@ -102,7 +102,18 @@ class Bus:
                 build.finished(f"migrate-bot-{m.migration_id}", event.build_id, "SUCCEEDED", **kw)  # type: ignore[arg-type]
             case ImageBuilt():
                 deploy.run(event, aws=self.deploy, **kw)  # type: ignore[arg-type]
-            case DeploymentStarted():  # ECS deploys and reports, steady state first
+            case DeploymentStarted():  # ECS deploys and reports, task and steady state first
+                prefix, _, name = event.service_arn.partition(":service/default/")
+                running = EcsTaskStateChange.model_validate(
+                    {
+                        "taskArn": f"{prefix}:task/default/0123abcd",
+                        "clusterArn": f"{prefix}:cluster/default",
+                        "group": f"service:{name}",
+                        "lastStatus": "RUNNING",
+                        "version": 3,
+                    }
+                )
+                ecs_events.on_task(running, store=self.store, publisher=self.publisher)
                 steady = EcsServiceAction.model_validate(
                     {"eventType": "INFO", "eventName": "SERVICE_STEADY_STATE"}
                 )
@@ -209,6 +220,9 @@ def check_converged(bus: Bus, mid: str, rollback: bool) -> None:
     assert bus.slack.posted_cards == 1
     assert len(bus.slack.replies) == len(set(bus.slack.replies))
     assert bus.slack.cards[migration.slack_ts or ""].stage == migration.stage
+    # The task folds into the card from the store, so even a lost task notice shows there.
+    tasks = bus.slack.card_tasks[migration.slack_ts or ""]
+    assert tasks is not None and (tasks.running, tasks.desired) == (1, 1)
 
 
 def test_an_unqueued_click_is_undone_so_the_same_card_still_works() -> None:
