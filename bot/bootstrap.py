@@ -169,7 +169,7 @@ def slack_notifier() -> SlackWebNotifier:
     return SlackWebNotifier(slack_client())
 
 
-class IngressPorts:
+class LazyIngressPorts:
     """The ingress's ports, each built on first read (``/migrate list`` builds the store only)."""
 
     @property
@@ -200,7 +200,7 @@ def ingress_app() -> App:
 
     token, signing_secret = slack_credentials()
     return build_app(
-        IngressPorts(), token=token, signing_secret=signing_secret, client=slack_client()
+        LazyIngressPorts(), token=token, signing_secret=signing_secret, client=slack_client()
     )
 
 
