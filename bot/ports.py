@@ -128,8 +128,7 @@ class Store(Protocol):
         ...
 
     def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
-        """Record that the card now shows ``version`` and ``tasks_key`` (never an older
-        version; no version bump)."""
+        """Record the ``version`` and ``tasks_key`` the card shows (never older; no bump)."""
         ...
 
 
@@ -143,7 +142,7 @@ class SlackPort(Protocol):
     """What the notifier shows in Slack: the status card and milestone replies."""
 
     def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
-        """Post the status card (with the service's tasks, once known) as a thread root; return its ts."""
+        """Post the status card as a new thread root; return its ts."""
         ...
 
     def update_card(self, migration: Migration, tasks: TaskSummary | None = None) -> None:

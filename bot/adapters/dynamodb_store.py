@@ -177,8 +177,7 @@ class DynamoStore:
         return True
 
     def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
-        """Record the version (and task summary) the card shows, unless a newer version is
-        recorded already."""
+        """Record the version (and task summary) the card shows, unless a newer one is recorded."""
         expression = "SET card_version = :v"
         values: dict[str, Any] = {":v": {"N": str(version)}}
         if tasks_key is not None:

@@ -26,12 +26,12 @@ class ServiceNotRecordedError(LookupError):
 
 @dataclass
 class WarmCache:
-    """What a warm consumer remembers between events: built once per cold start by the
-    handler and passed in, so a burst costs one lookup per service and no write for a
-    duplicate.
+    """What a warm ECS-events consumer remembers between events (one per cold start).
 
-    The conditional writes stay the source of truth across instances: the cache only
-    skips work whose outcome it already knows (an owner found, a task version stored).
+    The handler builds it and passes it in, so a burst costs one store lookup per service
+    ARN and no write for a duplicate or older task state. The conditional writes stay the
+    source of truth across instances: the cache only skips work whose outcome it already
+    knows (an owner found, a task version stored).
     """
 
     max_tasks: int = 10_000
