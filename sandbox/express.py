@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from moto.core.responses import ActionResult
+from moto.ec2.exceptions import InvalidSubnetIdError
+from moto.ec2.models import ec2_backends
 from moto.ecs.exceptions import (
     ClusterNotFoundException,
     ECSException,
@@ -172,6 +174,7 @@ class ExpressBackend:
         now = datetime.now(UTC)
         endpoint = _endpoint_host(name, self.region)
         network = params.get("networkConfiguration") or {}
+        scheme = access_type(self.account, self.region, list(network.get("subnets") or ()))
         resources = provision(
             self.gateways,
             account=self.account,
@@ -182,6 +185,7 @@ class ExpressBackend:
             subnets=network.get("subnets") or (),
             now=now,
             time_scale=_settings.time_scale,
+            access_type=scheme,
         )
         service = ExpressService(
             account=self.account,
@@ -261,6 +265,43 @@ def _backend(account: str, region: str) -> ExpressBackend:
         return store
 
 
+def access_type(account: str, region: str, subnets: list[str]) -> str:
+    """PUBLIC when every subnet routes to an internet gateway, else PRIVATE.
+
+    How the subnets decide an Express service's load balancer scheme: public subnets give
+    an internet-facing ALB (``accessType`` PUBLIC), private subnets an internal one
+    (PRIVATE); with no subnets, Express uses the default VPC's, which are public. AWS's
+    Express pages say only that the network configuration defaults to the default VPC
+    (API Reference, ExpressGatewayServiceNetworkConfiguration); the subnet rule is reported
+    by dev.classmethod.jp ("ECS Express Mode ALB creation timing") and is a known limit in the
+    README. A subnet is public when its route table (its explicit association, else the
+    VPC's main table) routes to an ``igw-`` (VPC User Guide, "Subnet types").
+    """
+    if not subnets:
+        return "PUBLIC"
+    ec2 = ec2_backends[account][region]
+    tables = list(ec2.route_tables.values())
+
+    def public(subnet_id: str) -> bool:
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except InvalidSubnetIdError:
+            # ECS refuses a network configuration naming a subnet that does not exist.
+            raise InvalidParameterException(
+                f"Error retrieving subnet information for [{subnet_id}]: "
+                f"The subnet ID '{subnet_id}' does not exist"
+            ) from None
+        explicit = [t for t in tables if subnet_id in t._associations.values()]
+        main = [t for t in tables if t.vpc_id == subnet.vpc_id and t.main_association_id]
+        table = (explicit or main or [None])[0]
+        return table is not None and any(
+            route.gateway is not None and str(route.gateway.id).startswith("igw-")
+            for route in table.routes
+        )
+
+    return "PUBLIC" if all(public(s) for s in subnets) else "PRIVATE"
+
+
 def _endpoint_host(name: str, region: str) -> str:
     prefix = re.sub(r"[^a-z0-9]", "x", name[:2].lower()).ljust(2, "x")
     return f"{prefix}-{uuid.uuid4().hex}.ecs.{region}.on.aws"
@@ -278,7 +319,8 @@ def _configuration(
         f"arn:aws:ecs:{service.region}:{service.account}:service-revision/"
         f"{service.cluster}/{service.name}/{revision}"
     )
-    config["ingressPaths"] = [{"accessType": "PUBLIC", "endpoint": service.endpoint}]
+    scheme = service.resources.gateway.access_type
+    config["ingressPaths"] = [{"accessType": scheme, "endpoint": service.endpoint}]
     config["createdAt"] = datetime.now(UTC)
     return config
 

@@ -70,12 +70,17 @@ class Clock:
 
 @dataclass
 class Gateway:
-    """An internet-facing ALB with its HTTPS listener and security group, shared by services."""
+    """An ALB with its HTTPS listener and security group, shared by services of one network.
+
+    Internet-facing (ingress ``accessType`` PUBLIC) in public subnets, internal (PRIVATE)
+    in private ones; see ``sandbox.express.access_type``.
+    """
 
     account: str
     region: str
     subnets: tuple[str, ...]
     clock: Clock
+    access_type: str = "PUBLIC"
     name: str = field(default_factory=lambda: f"ecs-express-gateway-alb-{_hex(8)}")
     lb_id: str = field(default_factory=lambda: _hex(16))
     listener_id: str = field(default_factory=lambda: _hex(16))
@@ -171,7 +176,7 @@ class Managed:
 
         load_balancer = shared(
             self.gateway.arn,
-            scheme="internet-facing",
+            scheme="internet-facing" if self.gateway.access_type == "PUBLIC" else "internal",
             securityGroupIds=[self.gateway.security_group_id],
         )
         if self.gateway.subnets:
@@ -186,7 +191,7 @@ class Managed:
         return {
             "ingressPaths": [
                 {
-                    "accessType": "PUBLIC",
+                    "accessType": self.gateway.access_type,
                     "endpoint": self.endpoint,
                     "loadBalancer": load_balancer,
                     "loadBalancerSecurityGroups": [
@@ -254,6 +259,7 @@ def provision(
     subnets: Iterable[str],
     now: datetime,
     time_scale: float,
+    access_type: str = "PUBLIC",
 ) -> Managed:
     """Create a service's resources, joining the live gateway of its network or making one."""
     network = tuple(sorted(subnets))
@@ -262,7 +268,7 @@ def provision(
         None,
     )
     if gateway is None:
-        gateway = Gateway(account, region, network, Clock.start(now, time_scale))
+        gateway = Gateway(account, region, network, Clock.start(now, time_scale), access_type)
         gateways.append(gateway)
     managed = Managed(gateway, cluster, service, endpoint, Clock.start(now, time_scale))
     gateway.users.append(managed)

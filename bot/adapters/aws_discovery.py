@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.adapters.aws_errors import translate_refusals
 from bot.adapters.aws_routing import LoadBalancerPath, normalise, points_at
 from bot.domain.facts import (
     INSTANCE_ID,
@@ -45,10 +46,12 @@ class AwsDiscovery:
         self._zone_id = zone if zone not in ("", "*") else None
         self._path = LoadBalancerPath(ec2, elbv2, route53, self._zone_id)
 
+    @translate_refusals
     def find_instance(self, target: str) -> InstanceFacts:
         """Describe the instance ``target`` names; raise ``InstanceNotFoundError`` if none."""
         return self._facts(self._matching(target))
 
+    @translate_refusals
     def resolve_instance(self, target: str) -> str:
         """The id of the instance ``target`` names (one Describe call, no user data)."""
         return str(self._matching(target)["InstanceId"])
@@ -74,10 +77,12 @@ class AwsDiscovery:
             raise InstanceNotFoundError(f"{target!r} matches several instances ({ids}); use an id")
         return live[0]
 
+    @translate_refusals
     def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
         """The target group, ALB, listener rule (and the rule's DNS record) leading to it."""
         return self._path.find(instance)
 
+    @translate_refusals
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
         """A Route 53 record (alias or CNAME) that points at the load balancer.
 

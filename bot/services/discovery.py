@@ -9,6 +9,7 @@ from bot.domain.sizing import UnknownInstanceTypeError
 from bot.domain.state import Stage
 from bot.events.models import DiscoveryCompleted, MigrationRequested
 from bot.ports import (
+    AwsRefusedError,
     Clock,
     DiscoveryAws,
     DiscoveryError,
@@ -77,7 +78,12 @@ def run(
         load_balancing = aws.find_load_balancing(instance)
         dns = _dns_record(aws, load_balancing)
         plan = make_plan(instance, load_balancing, dns)
-    except (InstanceNotFoundError, DiscoveryError, UnknownInstanceTypeError) as error:
+    except (
+        InstanceNotFoundError,
+        DiscoveryError,
+        UnknownInstanceTypeError,
+        AwsRefusedError,
+    ) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.DISCOVERING, str(error))
         return
     transition_and_emit(

@@ -54,6 +54,7 @@ from sandbox.cloud import BotStack
 from sandbox.codebuild import install_operations
 from sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
 from sandbox.template import Template
+from tests.functional.network import two_subnets
 
 REGION = "us-east-1"
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -198,8 +199,8 @@ def stored_item(clients: Clients, migration_id: str, sk: str) -> dict[str, Any]:
 def test_create_then_get_round_trips_every_field(store: DynamoStore) -> None:
     migration = full_migration()
     unset = [name for name in Migration.model_fields if getattr(migration, name) is None]
-    # The round trip covers every other field; these two belong to the notifier's own writes.
-    assert unset == ["slack_ts", "card_version"]
+    # The round trip covers every other field; these belong to the notifier's own writes.
+    assert unset == ["slack_ts", "card_version", "card_tasks"]
 
     created = store.create(migration)
 
@@ -967,7 +968,7 @@ def test_create_service_returns_the_active_service_and_is_idempotent(
         health_check_path="/health",
         cpu="1024",
         memory="2048",
-        subnet_ids=["subnet-a", "subnet-b"],
+        subnet_ids=two_subnets(clients("ec2"), public=True),
         security_group_ids=["sg-1"],
         environment={"PORT": "3000", "NODE_ENV": "production"},
         command=["node", "server.js"],

@@ -19,6 +19,7 @@ from bot.ports import AwsRefusedError
 from sandbox import codebuild, express
 from sandbox.cloud import BotStack
 from sandbox.template import Template
+from tests.functional.network import two_subnets
 
 REGION = "us-east-1"
 Clients = Callable[[str], Any]
@@ -137,7 +138,9 @@ def _express(clients: Clients, stack: BotStack) -> AwsExpress:
 def test_a_graviton_app_runs_on_arm64_and_the_endpoint_is_read_back(
     clients: Clients, stack: BotStack
 ) -> None:
-    facts = _express(clients, stack).create_service(_spec(stack, cpu_architecture="ARM64"))
+    facts = _express(clients, stack).create_service(
+        _spec(stack, cpu_architecture="ARM64", subnet_ids=two_subnets(clients("ec2"), public=True))
+    )
 
     described = clients("ecs").describe_express_gateway_service(serviceArn=facts.service_arn)[
         "service"
@@ -190,3 +193,16 @@ def test_architectures_map_to_platform_and_express_cpu() -> None:
     assert target_for("x86_64").cpu_architecture == "X86_64"
     with pytest.raises(UnsupportedArchitectureError, match="i386"):
         target_for("i386")
+
+
+def test_an_internal_app_gets_the_private_endpoint(clients: Clients, stack: BotStack) -> None:
+    private = two_subnets(clients("ec2"), public=False)
+    facts = _express(clients, stack).create_service(
+        _spec(stack, subnet_ids=private, access_type="PRIVATE")
+    )
+
+    paths = clients("ecs").describe_express_gateway_service(serviceArn=facts.service_arn)[
+        "service"
+    ]["activeConfigurations"][0]["ingressPaths"]
+    assert [p["accessType"] for p in paths] == ["PRIVATE"]
+    assert facts.endpoint == f"https://{paths[0]['endpoint']}"

@@ -72,6 +72,46 @@ def ecs(events: list[dict[str, Any]]) -> Iterator[Any]:
         yield boto3.client("ecs", region_name=REGION)
 
 
+def subnet(number: str, client: Any = None) -> str:
+    """A public subnet of the test network ("1", "2" or "9"), made once per moto account.
+
+    Express reads the subnets' route tables (public subnets → an internet-facing load
+    balancer) and refuses subnets that do not exist, so the tests use real ones.
+    """
+    region = client.meta.region_name if client is not None else REGION
+    endpoint = client.meta.endpoint_url if client is not None else None
+    local = endpoint if endpoint and "amazonaws.com" not in endpoint else None
+    ec2 = boto3.client("ec2", region_name=region, endpoint_url=local)
+    tagged = ec2.describe_subnets(Filters=[{"Name": "tag-key", "Values": ["express-test"]}])
+    found = {
+        t["Value"]: s["SubnetId"]
+        for s in tagged["Subnets"]
+        for t in s.get("Tags", [])
+        if t["Key"] == "express-test"
+    }
+    if not found:
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        main = ec2.describe_route_tables(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc]},
+                {"Name": "association.main", "Values": ["true"]},
+            ]
+        )["RouteTables"][0]["RouteTableId"]
+        ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        for index, name in enumerate(("1", "2", "9")):
+            found[name] = ec2.create_subnet(
+                VpcId=vpc,
+                CidrBlock=f"10.9.{index}.0/24",
+                AvailabilityZone=f"{region}{'abc'[index]}",
+                TagSpecifications=[
+                    {"ResourceType": "subnet", "Tags": [{"Key": "express-test", "Value": name}]}
+                ],
+            )["Subnet"]["SubnetId"]
+    return found[number]
+
+
 def create(client: Any, **overrides: Any) -> dict[str, Any]:
     request = {
         "executionRoleArn": EXEC_ROLE,
@@ -85,7 +125,10 @@ def create(client: Any, **overrides: Any) -> dict[str, Any]:
         "healthCheckPath": "/health",
         "cpu": "512",
         "memory": "1024",
-        "networkConfiguration": {"subnets": ["subnet-1", "subnet-2"], "securityGroups": ["sg-1"]},
+        "networkConfiguration": {
+            "subnets": [subnet("1", client), subnet("2", client)],
+            "securityGroups": ["sg-1"],
+        },
         "scalingTarget": {"minTaskCount": 1, "maxTaskCount": 4},
         "tags": [{"key": "migration_id", "value": "m-1"}],
     }
@@ -134,7 +177,7 @@ def test_create_then_describe_returns_the_active_service_with_its_endpoint(ecs: 
         "/health",
     )
     assert config["executionRoleArn"] == EXEC_ROLE
-    assert config["networkConfiguration"]["subnets"] == ["subnet-1", "subnet-2"]
+    assert config["networkConfiguration"]["subnets"] == [subnet("1"), subnet("2")]
     assert config["scalingTarget"]["maxTaskCount"] == 4
     assert re.fullmatch(
         rf"arn:aws:ecs:{REGION}:{ACCOUNT}:service-revision/default/secure-blog/"
@@ -513,8 +556,8 @@ def test_describe_service_revisions_reports_what_express_provisions(ecs: Any) ->
     assert revision["containerImages"] == [{"containerName": "secure-blog", "image": IMAGE}]
     assert revision["createdAt"] == config["createdAt"]
     assert revision["networkConfiguration"]["awsvpcConfiguration"]["subnets"] == [
-        "subnet-1",
-        "subnet-2",
+        subnet("1"),
+        subnet("2"),
     ]
 
     managed = revision["ecsManagedResources"]
@@ -529,7 +572,7 @@ def test_describe_service_revisions_reports_what_express_provisions(ecs: Any) ->
     )
     assert lb, balancer["arn"]
     assert balancer["scheme"] == "internet-facing"
-    assert balancer["subnetIds"] == ["subnet-1", "subnet-2"]
+    assert balancer["subnetIds"] == sorted([subnet("1"), subnet("2")])
     (lb_group,) = ingress["loadBalancerSecurityGroups"]
     assert lb_group["arn"] == (
         f"arn:aws:ec2:{REGION}:{ACCOUNT}:security-group/{balancer['securityGroupIds'][0]}"
@@ -664,7 +707,7 @@ def test_services_of_one_network_share_the_load_balancer(ecs: Any) -> None:
 
     blog, shop = balancer(create(ecs)), balancer(create(ecs, serviceName="shop"))
     other = balancer(
-        create(ecs, serviceName="other", networkConfiguration={"subnets": ["subnet-9"]})
+        create(ecs, serviceName="other", networkConfiguration={"subnets": [subnet("9")]})
     )
     assert blog["loadBalancer"] == shop["loadBalancer"] and blog["listener"] == shop["listener"]
     assert blog["loadBalancer"]["arn"] != other["loadBalancer"]["arn"]
@@ -921,3 +964,30 @@ def test_codebuild_builder_tracks_completion_and_rejects_unknown_statuses() -> N
             deployment_id="d",
             event_name="SERVICE_DEPLOYMENT_DONE",
         )
+
+
+def test_private_subnets_get_an_internal_load_balancer_and_a_private_path(ecs: Any) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]  # no internet gateway
+    private = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.20.{i}.0/24", AvailabilityZone=f"{REGION}{z}")[
+            "Subnet"
+        ]["SubnetId"]
+        for i, z in enumerate("ab")
+    ]
+    created = create(ecs, serviceName="internal-app", networkConfiguration={"subnets": private})
+
+    (path,) = created["activeConfigurations"][0]["ingressPaths"]
+    assert path["accessType"] == "PRIVATE"
+    (revision,) = ecs.describe_service_revisions(serviceRevisionArns=[revision_arn(created)])[
+        "serviceRevisions"
+    ]
+    balancer = revision["ecsManagedResources"]["ingressPaths"][0]["loadBalancer"]
+    assert balancer["scheme"] == "internal"
+    public = create(ecs, serviceName="public-app")["activeConfigurations"][0]["ingressPaths"]
+    assert [p["accessType"] for p in public] == ["PUBLIC"]
+
+
+def test_a_subnet_that_does_not_exist_is_refused(ecs: Any) -> None:
+    with pytest.raises(ecs.exceptions.InvalidParameterException, match="subnet-0000dead"):
+        create(ecs, networkConfiguration={"subnets": ["subnet-0000dead"]})
