@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from bot.config import BuildSettings, ConfigError, DeploySettings, SlackSettings, StoreSettings
+from bot.config import (
+    BuildSettings,
+    ConfigError,
+    DeploySettings,
+    DiscoverySettings,
+    SlackSettings,
+    StoreSettings,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import App
@@ -90,7 +97,8 @@ def discovery_aws() -> AwsDiscovery:
     """EC2, ELBv2 and Route 53 reads."""
     from bot.adapters.aws_discovery import AwsDiscovery
 
-    return AwsDiscovery(client("ec2"), client("elbv2"), client("route53"))
+    zone = DiscoverySettings.from_env().traffic_hosted_zone_id
+    return AwsDiscovery(client("ec2"), client("elbv2"), client("route53"), hosted_zone_id=zone)
 
 
 @cache

@@ -82,3 +82,10 @@ class DeploySettings(StoreSettings):
 
     execution_role_arn: str = _env("ECS_EXECUTION_ROLE_ARN")
     infrastructure_role_arn: str = _env("ECS_INFRASTRUCTURE_ROLE_ARN")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DiscoverySettings(_Settings):
+    """Discovery: the one hosted zone DNS records are looked up in, if the stack pins one."""
+
+    traffic_hosted_zone_id: str | None = _env("TRAFFIC_HOSTED_ZONE_ID", None)

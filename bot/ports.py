@@ -70,8 +70,14 @@ class Clock(Protocol):
 class Store(Protocol):
     """Migrations, audit records and idempotency claims."""
 
-    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
-        """Store a new migration and take its instance's lock (held by ``replaces``, or free).
+    def create(
+        self,
+        migration: Migration,
+        replaces: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> Migration:
+        """Store a new migration, take its instance's lock (held by ``replaces``, or free)
+        and append ``audit``, atomically.
 
         Raises ``InstanceBusyError`` when another migration took the lock meanwhile.
         """

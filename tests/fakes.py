@@ -55,7 +55,12 @@ class FakeStore:
     service_lookups: int = 0  # find_by_service_arn calls (a DynamoDB query each)
     task_writes: int = 0  # record_task calls (a conditional put each, even when refused)
 
-    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
+    def create(
+        self,
+        migration: Migration,
+        replaces: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> Migration:
         if migration.migration_id in self.migrations:
             raise AssertionError("the adapter refuses to overwrite a migration")
         if self.locks.get(migration.target) not in (None, replaces):
@@ -63,6 +68,8 @@ class FakeStore:
         stored = migration.model_copy(update={"version": 1})
         self.migrations[migration.migration_id] = stored
         self.locks[migration.target] = migration.migration_id
+        if audit is not None:
+            self.audit.append(audit)
         return stored
 
     def lock_holder(self, instance_id: str) -> str | None:

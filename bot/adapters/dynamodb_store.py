@@ -52,8 +52,14 @@ class DynamoStore:
         self._table = table
         self._claims = idempotency_table
 
-    def create(self, migration: Migration, replaces: str | None = None) -> Migration:
-        """Store a new migration at version 1 and take its instance's lock, atomically."""
+    def create(
+        self,
+        migration: Migration,
+        replaces: str | None = None,
+        audit: AuditRecord | None = None,
+    ) -> Migration:
+        """Store a new migration at version 1, take its instance's lock and append ``audit``,
+        in one transaction (one call)."""
         stored = migration.model_copy(update={"version": 1})
         lock_condition = "attribute_not_exists(pk)"
         values: dict[str, Any] = {}
@@ -82,6 +88,7 @@ class DynamoStore:
                         }
                     },
                     {"Put": lock},
+                    *([{"Put": self._audit_put(audit)}] if audit is not None else []),
                 ]
             )
         except ClientError as error:
@@ -222,10 +229,14 @@ class DynamoStore:
 
     def append_audit(self, record: AuditRecord) -> None:
         """Append an audit item; never overwrites one."""
+        self._db.put_item(**self._audit_put(record))
+
+    def _audit_put(self, record: AuditRecord) -> dict[str, Any]:
+        """The PutItem request of an audit item (alone, or inside a transaction)."""
         sort_key = f"AUDIT#{record.at.isoformat()}#{secrets.token_hex(4)}"
-        self._db.put_item(
-            TableName=self._table,
-            Item={
+        return {
+            "TableName": self._table,
+            "Item": {
                 "pk": {"S": _pk(record.migration_id)},
                 "sk": {"S": sort_key},
                 "actor": {"S": record.actor},
@@ -233,8 +244,8 @@ class DynamoStore:
                 "decision": {"S": record.decision},
                 "at": {"S": record.at.isoformat()},
             },
-            ConditionExpression="attribute_not_exists(sk)",
-        )
+            "ConditionExpression": "attribute_not_exists(sk)",
+        }
 
     def audit_trail(self, migration_id: str) -> list[AuditRecord]:
         """Every audit item of a migration, oldest first."""

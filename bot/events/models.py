@@ -68,6 +68,10 @@ class BuildStarted(DomainEvent):
 
     build_id: str = Field(description="CodeBuild build id.")
     repository_uri: str = Field(description="ECR repository the image is pushed to.")
+    platform: str = Field(
+        default="linux/amd64",
+        description="Platform the image is built for: linux/amd64 or linux/arm64.",
+    )
 
 
 class ImageBuilt(DomainEvent):

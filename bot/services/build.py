@@ -28,6 +28,9 @@ def _started(migration: Migration) -> BuildStarted:
         idempotency_key=f"{migration.migration_id}:build:{migration.build_id}",
         build_id=migration.build_id,
         repository_uri=migration.repository_uri,
+        platform=target_for(migration.plan.architecture).platform
+        if migration.plan
+        else "linux/amd64",
     )
 
 

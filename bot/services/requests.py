@@ -47,9 +47,11 @@ def request_migration(
                 f"({previous.stage.value}); finish, cancel or roll that one back first"
             )
     now = clock.now()
+    migration_id = new_migration_id()
+    # The migration, the instance lock and the audit record: one transaction, one call.
     migration = store.create(
         Migration(
-            migration_id=new_migration_id(),
+            migration_id=migration_id,
             stage=Stage.REQUESTED,
             target=instance_id,
             channel_id=channel_id,
@@ -58,15 +60,13 @@ def request_migration(
             updated_at=now,
         ),
         replaces=holder,
-    )
-    store.append_audit(
-        AuditRecord(
-            migration_id=migration.migration_id,
+        audit=AuditRecord(
+            migration_id=migration_id,
             actor=user_id,
             action="request",
             decision=f"accepted: {target}",
             at=now,
-        )
+        ),
     )
     try:
         publisher.publish(

@@ -193,6 +193,15 @@ def render_status_card(
             "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:10]],
         },
     ]
+    if plan is not None and (plan.placement or plan.runs_on):
+        lines = []
+        if plan.placement:
+            lines.append(f"*Where tasks run:* {escape(plan.placement)}")
+        if plan.runs_on:
+            lines.append(f"*Architecture:* {escape(plan.runs_on)}")
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(lines), 3000)}}
+        )
     if plan is not None and plan.warnings:
         blocks.append(
             {
@@ -259,7 +268,10 @@ def render_milestone(event: DomainEvent) -> str | None:
         case MigrationCancelled():
             return f":no_entry_sign: <@{escape(event.cancelled_by)}> cancelled the migration."
         case BuildStarted():
-            return f":hammer_and_wrench: Build `{escape(event.build_id)}` started (linux/amd64)."
+            return (
+                f":hammer_and_wrench: Build `{escape(event.build_id)}` started "
+                f"({escape(event.platform)})."
+            )
         case ImageBuilt():
             return f":package: Image pushed: `{escape(event.image_uri)}`"
         case DeploymentStarted():

@@ -13,7 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from bot.domain.migration import Migration
 from bot.domain.state import IllegalTransitionError
-from bot.ports import InstanceBusyError, InstanceNotFoundError, MigrationNotFoundError
+from bot.ports import (
+    AwsRefusedError,
+    InstanceBusyError,
+    InstanceNotFoundError,
+    MigrationNotFoundError,
+)
 from bot.services import actions, requests
 from bot.slack import replies
 from bot.slack.blocks import render_error, render_list, render_started, render_status_card
@@ -79,6 +84,7 @@ def answer_command(
             except (
                 InstanceNotFoundError,
                 InstanceBusyError,
+                AwsRefusedError,
                 requests.RequestNotQueuedError,
             ) as error:
                 ack(text=render_error(str(error)))

@@ -1,0 +1,53 @@
+"""The /migrate ack's AWS calls, counted at botocore through the real ingress handler."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from botocore.client import BaseClient
+from moto import mock_aws
+
+from bot import bootstrap
+from sandbox.harness import Sandbox
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with mock_aws(), Sandbox() as box:
+        yield box
+
+
+def _calls_of(send: Any) -> tuple[Any, list[str]]:
+    original = BaseClient._make_api_call
+    calls: list[str] = []
+
+    def counted(client: Any, operation: str, params: Any) -> Any:
+        calls.append(f"{client.meta.service_model.service_name}:{operation}")
+        return original(client, operation, params)
+
+    BaseClient._make_api_call = counted  # type: ignore[method-assign]
+    try:
+        return send(), calls
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def test_a_started_migration_costs_at_most_four_aws_calls_with_its_audit_record(
+    sandbox: Sandbox,
+) -> None:
+    assert sandbox.legacy is not None
+    instance = sandbox.legacy.instance_id
+    response, calls = _calls_of(lambda: sandbox.slash(instance, user="U0ALICE"))
+
+    assert "started" in response["json"]["text"]
+    assert calls == [
+        "ec2:DescribeInstances",  # the target exists
+        "dynamodb:GetItem",  # who holds the instance's lock (nobody)
+        "dynamodb:TransactWriteItems",  # migration, lock and audit record together
+        "events:PutEvents",  # MigrationRequested
+    ]
+    migration = sandbox.migration()
+    (audit,) = bootstrap.core().store.audit_trail(migration.migration_id)
+    assert (audit.actor, audit.action) == ("U0ALICE", "request")
