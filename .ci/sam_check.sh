@@ -89,7 +89,7 @@ sam validate --lint --template-file template.yaml || die "sam validate --lint (e
 log "sam build"
 rm -rf "$BUILD_DIR"
 start=$SECONDS
-env "${BUILD_ENV[@]}" sam build --template-file template.yaml --build-dir "$BUILD_DIR" \
+env "${BUILD_ENV[@]}" sam build --build-in-source --template-file template.yaml --build-dir "$BUILD_DIR" \
     || die "sam build"
 log "sam build took $((SECONDS - start)) s"
 
