@@ -68,21 +68,9 @@ def measure(
 
 def aws_calls(send: Callable[[], dict[str, Any]]) -> list[str]:
     """The AWS operations one request makes (one untimed request, counted at botocore)."""
-    from botocore.client import BaseClient
+    from sandbox.aws_calls import counting_calls
 
-    original = BaseClient._make_api_call
-    calls: list[str] = []
-
-    def counted(client: Any, operation: str, params: Any) -> Any:
-        calls.append(f"{client.meta.service_model.service_name}:{operation}")
-        return original(client, operation, params)
-
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
-    try:
-        send()
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
-    return calls
+    return counting_calls(send)[1]
 
 
 def check(response: dict[str, Any], expect: str) -> None:

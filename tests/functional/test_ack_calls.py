@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from botocore.client import BaseClient
 from moto import mock_aws
 
 from bot import bootstrap
+from sandbox.aws_calls import counting_calls
 from sandbox.harness import Sandbox
 
 
@@ -19,27 +18,12 @@ def sandbox() -> Iterator[Sandbox]:
         yield box
 
 
-def _calls_of(send: Any) -> tuple[Any, list[str]]:
-    original = BaseClient._make_api_call
-    calls: list[str] = []
-
-    def counted(client: Any, operation: str, params: Any) -> Any:
-        calls.append(f"{client.meta.service_model.service_name}:{operation}")
-        return original(client, operation, params)
-
-    BaseClient._make_api_call = counted  # type: ignore[method-assign]
-    try:
-        return send(), calls
-    finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
-
-
 def test_a_started_migration_costs_at_most_four_aws_calls_with_its_audit_record(
     sandbox: Sandbox,
 ) -> None:
     assert sandbox.legacy is not None
     instance = sandbox.legacy.instance_id
-    response, calls = _calls_of(lambda: sandbox.slash(instance, user="U0ALICE"))
+    response, calls = counting_calls(lambda: sandbox.slash(instance, user="U0ALICE"))
 
     assert "started" in response["json"]["text"]
     assert calls == [

@@ -21,6 +21,7 @@ from moto.core.responses import ActionResult
 from moto.server import ThreadedMotoServer
 
 from sandbox import aws_events, express, express_resources
+from tests.functional.network import vpc_with_internet_gateway
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 EXEC_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ecsTaskExecutionRole"
@@ -90,16 +91,7 @@ def subnet(number: str, client: Any = None) -> str:
         if t["Key"] == "express-test"
     }
     if not found:
-        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
-        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-        main = ec2.describe_route_tables(
-            Filters=[
-                {"Name": "vpc-id", "Values": [vpc]},
-                {"Name": "association.main", "Values": ["true"]},
-            ]
-        )["RouteTables"][0]["RouteTableId"]
-        ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        vpc = vpc_with_internet_gateway(ec2, "10.9.0.0/16")
         for index, name in enumerate(("1", "2", "9")):
             found[name] = ec2.create_subnet(
                 VpcId=vpc,
