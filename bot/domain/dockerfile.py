@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.domain.plan import Plan
+from bot.domain.runtimes.model import UnsupportedRuntimeError  # one error for both generators
 
 # Pinned base images (by tag; the build pins the digest it resolves into the image's
 # labels). Each is a multi-architecture image: the build's ``docker build --platform``
@@ -12,8 +13,7 @@ from bot.domain.plan import Plan
 NODE_BASE = "public.ecr.aws/docker/library/node:20.18.1-alpine3.20"
 
 
-class UnsupportedRuntimeError(ValueError):
-    """The detected runtime has no Dockerfile template yet."""
+__all__ = ["NODE_BASE", "UnsupportedRuntimeError", "render_dockerfile"]
 
 
 def render_dockerfile(plan: Plan) -> str:
