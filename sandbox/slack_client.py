@@ -138,6 +138,7 @@ def slash_command(
     team_id: str = TEAM_ID,
     trigger_id: str | None = None,
     timestamp: int | None = None,
+    channel_name: str = "platform-migrations",
 ) -> dict:
     """A signed slash-command request, as the API Gateway event the ingress receives."""
     form = slash_command_form(
@@ -145,6 +146,7 @@ def slash_command(
         text,
         user_id=user_id,
         channel_id=channel_id,
+        channel_name=channel_name,
         response_url=response_url,
         team_id=team_id,
         trigger_id=trigger_id,

@@ -12,6 +12,10 @@ from bot.domain.facts import ServiceFacts, ServiceSpec
 from bot.ports import DeployError
 
 
+class EndpointNotReadyError(RuntimeError):
+    """The service exists but reports no endpoint yet (retried: the next read may have it)."""
+
+
 class AwsExpress:
     """Creates Express gateway services (idempotently, by name)."""
 
@@ -105,8 +109,19 @@ def _facts(service: dict[str, Any], access_type: str) -> ServiceFacts:
     """The service's ARN, status and the endpoint of its ``access_type`` ingress path."""
     configurations = service.get("activeConfigurations") or [{}]
     paths = configurations[0].get("ingressPaths") or []
-    matching = [p for p in paths if p.get("accessType") == access_type]
-    endpoint = (matching[0] if matching else {}).get("endpoint")
+    matching = [p for p in paths if p.get("accessType") == access_type and p.get("endpoint")]
+    if not any(p.get("endpoint") for p in paths):
+        # Whether Express fills the ingress paths in before CreateExpressGatewayService
+        # returns is not documented: raise so the step is retried, and read them again.
+        raise EndpointNotReadyError(f"{service['serviceArn']} reports no ingress endpoint yet")
+    if not matching:
+        found = ", ".join(str(p.get("accessType")) for p in paths) or "none"
+        raise DeployError(
+            f"the Express service {service.get('serviceName', service['serviceArn'])} has no "
+            f"{access_type} ingress path with an endpoint (it has: {found}); its subnets decide "
+            "whether its load balancer is internet-facing or internal: check the plan's subnets"
+        )
+    endpoint = matching[0]["endpoint"]
     # Express returns the endpoint's host name; the bot keeps it as an HTTPS URL.
     if endpoint and "://" not in endpoint:
         endpoint = f"https://{endpoint}"

@@ -38,6 +38,14 @@ class Plan(BaseModel):
         default=None,
         description="Legacy ALB scheme: internet-facing or internal (the app's visibility).",
     )
+    express_scheme: str | None = Field(
+        default=None,
+        description=(
+            "Scheme the Express load balancer gets from the chosen subnets: internet-facing "
+            "(public subnets) or internal (private); differs from the legacy one only when the "
+            "VPC lacks subnets of the legacy kind (the plan warns)."
+        ),
+    )
     listener_arn: str | None = Field(default=None, description="Legacy ALB listener.")
     listener_rule_arn: str | None = Field(
         default=None, description="Legacy listener rule that forwards to the target group."

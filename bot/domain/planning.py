@@ -129,6 +129,7 @@ def make_plan(
         load_balancer_zone_id=load_balancing.load_balancer_zone_id if load_balancing else None,
         load_balancer_scheme=(load_balancing.scheme if load_balancing else None)
         or placement.scheme,
+        express_scheme=placement.scheme,
         listener_arn=load_balancing.listener_arn if load_balancing else None,
         listener_rule_arn=load_balancing.rule_arn if load_balancing else None,
         host_names=load_balancing.host_names if load_balancing else [],

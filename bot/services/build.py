@@ -16,6 +16,10 @@ from bot.services.ids import migration_id_from_project, project_name
 SUCCEEDED = "SUCCEEDED"
 
 
+class BuildNotRecordedError(LookupError):
+    """CodeBuild reported on a build the start step has not recorded yet (retried)."""
+
+
 def image_uri(repository_uri: str, migration_id: str) -> str:
     """The immutable tag a migration's image is pushed with."""
     return f"{repository_uri}:{migration_id}"
@@ -96,6 +100,10 @@ def finished(
         migration = store.get(migration_id)
     except MigrationNotFoundError:
         return
+    if migration.stage == Stage.BUILDING and migration.build_id is None:
+        # The build started but its start step has not recorded it yet (it crashed, and its
+        # retry will find this build): raise, so this event is retried rather than lost.
+        raise BuildNotRecordedError(f"build {build_id} of {migration_id} is not recorded yet")
     if migration.stage != Stage.BUILDING or not _same_build(migration.build_id, build_id):
         return  # a build of an earlier attempt, or a migration that moved on
     if migration.repository_uri is None:

@@ -38,8 +38,11 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
         environment=plan.environment,
         command=plan.start_command,
         cpu_architecture=target_for(plan.architecture).cpu_architecture,
-        # The service keeps the app's visibility: an internal legacy ALB → the PRIVATE path.
-        access_type="PRIVATE" if plan.load_balancer_scheme == "internal" else "PUBLIC",
+        # The endpoint is the ingress path the chosen subnets give Express: private subnets
+        # → an internal ALB and the PRIVATE path (the plan warns if that differs from EC2).
+        access_type="PRIVATE"
+        if (plan.express_scheme or plan.load_balancer_scheme) == "internal"
+        else "PUBLIC",
         tags={OWNER_TAG: migration_id, "migrate-bot:instance": plan.instance_id},
     )
 

@@ -91,9 +91,17 @@ class ChannelAccess:
         self._clock = clock
         self._postable_until: dict[str, float] = {}
 
-    def can_post(self, client: WebClient, channel_id: str) -> bool:
-        """True if the bot is a member of the (unarchived) channel."""
-        if channel_id.startswith("D"):
+    def can_post(self, client: WebClient, channel_id: str, channel_name: str = "") -> bool:
+        """True if the bot is a member of the (unarchived) channel.
+
+        Direct and group direct messages are refused without a call: a slash command names
+        them ``directmessage`` and ``mpdm-…`` (Slack, "Implementing slash commands", the
+        payload's ``channel_name``), and asking ``conversations.info`` about a group DM needs
+        ``mpim:read``, which the app does not ask for.
+        """
+        if channel_id.startswith("D") or channel_name == "directmessage":
+            return False
+        if channel_name.startswith("mpdm-"):
             return False
         if self._postable_until.get(channel_id, 0.0) > self._clock():
             return True

@@ -68,7 +68,7 @@ def answer_command(
             else:
                 _ack_status(ack, found, "")
         case Migrate(target=target):
-            if not channels.can_post(client, channel_id):
+            if not channels.can_post(client, channel_id, command.get("channel_name", "")):
                 ack(text=replies.NOT_IN_CHANNEL)  # before anything is read or written
                 return
             try:

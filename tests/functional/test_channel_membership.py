@@ -40,13 +40,14 @@ class Ingress:
     handler: BoltLambdaHandler
     now: list[float]
 
-    def migrate(self, text: str, channel_id: str) -> str:
+    def migrate(self, text: str, channel_id: str, channel_name: str = "platform-migrations") -> str:
         """The ack's text: plain text, or JSON with ``text`` (both ephemeral unless told)."""
         event = slash_command(
             "/migrate",
             text,
             user_id="U0ALICE",
             channel_id=channel_id,
+            channel_name=channel_name,
             response_url=self.slack.new_response_url(channel_id, user_id="U0ALICE"),
             signing_secret=SECRET,
         )
@@ -125,4 +126,13 @@ def test_help_list_and_status_need_no_membership(ingress: Ingress) -> None:
     assert "Usage" in ingress.migrate("help", "C0SECRET")
     assert "No migrations" in ingress.migrate("list", "C0SECRET")
     assert "No migration" in ingress.migrate("status", "C0SECRET")
+    assert ingress.methods() == []
+
+
+def test_a_group_direct_message_is_refused_without_asking_slack(ingress: Ingress) -> None:
+    # Slack names a group DM "mpdm-…" in the command payload; asking conversations.info about
+    # it would need mpim:read, which the app does not ask for.
+    answer = ingress.migrate(INSTANCE, "G0GROUPDM", channel_name="mpdm-alice--bob--carol-1")
+    assert answer == NOT_IN_CHANNEL
+    assert ingress.store.migrations == {} and ingress.publisher.events == []
     assert ingress.methods() == []

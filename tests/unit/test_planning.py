@@ -19,6 +19,7 @@ from bot.domain.sizing import (
     express_size,
     fargate_size,
 )
+from bot.services.deploy import service_spec
 from bot.slack.blocks import escape
 from sandbox.legacy import USER_DATA
 from tests.fakes import INSTANCE, LOAD_BALANCING
@@ -249,3 +250,18 @@ def test_a_huge_failure_reason_fits_slack_blocks() -> None:
     assert texts and all(len(t) <= 3000 for t in texts)
     fields = [f["text"] for b in blocks if b["type"] == "section" for f in b.get("fields", [])]
     assert all(len(f) <= 2000 for f in fields)
+
+
+def test_the_endpoint_follows_the_subnets_when_the_vpc_forces_another_visibility() -> None:
+    # An internal legacy ALB in a VPC that has only public subnets (a default VPC): the tasks
+    # go in public subnets, so Express's load balancer is internet-facing and its endpoint is
+    # the PUBLIC path. The plan keeps the legacy scheme and warns about the change.
+    internal = LB.model_copy(update={"scheme": "internal"})
+    public_only = [subnet("subnet-pub-a", "a", True), subnet("subnet-pub-b", "b", True)]
+    plan = make_plan(instance(subnets=public_only, subnet_id="subnet-pub-a"), internal, DNS)
+
+    assert (plan.load_balancer_scheme, plan.express_scheme) == ("internal", "internet-facing")
+    assert any("no private subnet" in w for w in plan.warnings)
+    assert service_spec("mig-0000abcd", plan, "img:1").access_type == "PUBLIC"
+    same = make_plan(instance(subnets=VPC), internal, DNS)
+    assert service_spec("mig-0000abcd", same, "img:1").access_type == "PRIVATE"

@@ -250,3 +250,22 @@ def test_notifier_posts_one_card_and_each_milestone_once() -> None:
     assert len(world.slack.replies) == len(set(world.slack.replies)) == 6
     # Every event came twice, but the card is edited only when it would show something new.
     assert world.slack.card_updates == 0  # all events were rendered after the last change
+
+
+def test_a_build_event_before_its_build_is_recorded_is_retried_not_lost() -> None:
+    world = World()
+    mid = world.request()
+    discovery.run(world.publisher.events[-1], aws=world.discovery, **world.kw())  # type: ignore[arg-type]
+    actions.approve_plan(world.click(mid), world.ports)
+    # The start step crashed after StartBuild: the build runs, nothing is recorded yet.
+    assert world.store.get(mid).build_id is None
+    with pytest.raises(build.BuildNotRecordedError):
+        build.finished(f"migrate-bot-{mid}", f"migrate-bot-{mid}:b-1", "SUCCEEDED", **world.kw())  # type: ignore[arg-type]
+    build.start(
+        PlanApproved(migration_id=mid, idempotency_key="a", approved_by="U2"),
+        aws=world.build,
+        **world.kw(),
+    )  # type: ignore[arg-type]
+    recorded = str(world.store.get(mid).build_id)
+    build.finished(f"migrate-bot-{mid}", recorded, "SUCCEEDED", **world.kw())  # type: ignore[arg-type]
+    assert type(world.publisher.events[-1]).__name__ == "ImageBuilt"
