@@ -7,6 +7,12 @@ counted per operation with botocore's ``before-call`` event on the discovery's o
 for one ``find_instance`` + ``find_load_balancing`` (+ the DNS record) as the discovery
 service makes them. The last line is the figure to compare: the goal is the same count at
 every size.
+
+The same accounts are measured with secure-blog routed by its listener's default action (no
+host rule, so nothing names its record and public zones are searched, within
+``SEARCH_CALLS`` Route 53 calls). Its record, blog.example.com, sorts after the others'
+app-N.example.com, so the search reads every other record before it: the worst case until
+the bound. That line comes first.
 """
 
 from __future__ import annotations
@@ -23,15 +29,18 @@ sys.path.insert(0, str(ROOT))
 SIZES = (10, 100, 1000)
 
 
-def calls_for(others: int) -> collections.Counter[str]:
-    """Seed an account with ``others`` other apps; count one discovery's calls by operation."""
+def calls_for(others: int, *, default_action: bool = False) -> collections.Counter[str]:
+    """Seed an account with ``others`` other apps; count one discovery's calls by operation.
+
+    ``default_action``: secure-blog's listener forwards to it by its default action instead.
+    """
     import boto3
     from moto import mock_aws
 
     from bot.adapters.aws_discovery import AwsDiscovery
     from bot.domain.planning import make_plan
     from sandbox.legacy import seed_legacy
-    from sandbox.neighbours import seed_neighbours
+    from sandbox.neighbours import route_by_default_action, seed_neighbours
 
     with mock_aws():
 
@@ -39,6 +48,8 @@ def calls_for(others: int) -> collections.Counter[str]:
             return boto3.client(service, region_name="us-east-1")
 
         legacy = seed_legacy(clients)
+        if default_action:
+            route_by_default_action(clients, legacy)
         seed_neighbours(clients, legacy, others)
         counts: collections.Counter[str] = collections.Counter()
         own = {name: clients(name) for name in ("ec2", "elbv2", "route53")}
@@ -51,6 +62,8 @@ def calls_for(others: int) -> collections.Counter[str]:
         path = discovery.find_load_balancing(instance)
         if path is None or path.target_group_arn != legacy.target_group_arn:
             raise SystemExit(f"discovery missed the app's target group with {others} others")
+        if bool(path.host_names) == default_action:
+            raise SystemExit(f"the app's rule names hosts {path.host_names}")
         dns = (
             path.dns_record
             if path.host_names
@@ -62,20 +75,36 @@ def calls_for(others: int) -> collections.Counter[str]:
         return counts
 
 
+def _measure(sizes: list[int], *, default_action: bool) -> tuple[str, str]:
+    """Print the calls per operation at each size; return the totals and Route 53's, ``a/b/c``."""
+    totals, route53 = [], []
+    for size in sizes:
+        counts = calls_for(size, default_action=default_action)
+        totals.append(sum(counts.values()))
+        route53.append(counts["ListHostedZonesByName"] + counts["ListResourceRecordSets"])
+        shape = "default-action app" if default_action else "host-rule app"
+        print(f"{shape}, {size} other target groups (+ {size} records):")
+        for operation, count in sorted(counts.items()):
+            print(f"  {operation:28} {count}")
+    return "/".join(str(t) for t in totals), "/".join(str(r) for r in route53)
+
+
 def main() -> None:
-    """Print the calls per operation at each size, then the totals line."""
+    """Print the calls per operation at each size, then the two totals lines."""
+    from bot.adapters.aws_discovery import SEARCH_CALLS
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     args = parser.parse_args()
-    totals = []
-    for size in args.sizes:
-        counts = calls_for(size)
-        totals.append(sum(counts.values()))
-        print(f"{size} other target groups (+ {size} records):")
-        for operation, count in sorted(counts.items()):
-            print(f"  {operation:28} {count}")
     sizes = "/".join(str(s) for s in args.sizes)
-    print(f"discovery calls at {sizes} target groups: {'/'.join(str(t) for t in totals)}")
+    default_action, searched = _measure(args.sizes, default_action=True)
+    host_rule, _ = _measure(args.sizes, default_action=False)
+    print(
+        f"(the default-action app's record search made {searched} Route 53 calls; "
+        f"it makes at most {SEARCH_CALLS} at any size)"
+    )
+    print(f"discovery calls (default-action app) at {sizes} records: {default_action}")
+    print(f"discovery calls at {sizes} target groups: {host_rule}")
 
 
 if __name__ == "__main__":

@@ -4,7 +4,9 @@ A busy account as it really looks: apps share Application Load Balancers by host
 (at most 100 rules per ALB by the default quota, so ``PER_BALANCER`` apps to each), every app
 has its own target group of instances on its own port, its ALB's security group, and a record
 in the public zone aliasing its ALB. Used by the discovery benchmark and tests to show that
-discovery's cost does not grow with them.
+discovery's cost does not grow with them. ``route_by_default_action`` turns secure-blog into
+the other common shape, a single-app ALB whose listener's default action forwards to it (no
+host rule), and ``seed_other_zones`` adds public zones of other domains full of records.
 """
 
 from __future__ import annotations
@@ -87,3 +89,49 @@ def seed_neighbours(
             HostedZoneId=legacy.hosted_zone_id,
             ChangeBatch={"Changes": changes[start : start + 500]},
         )
+
+
+def route_by_default_action(clients: Any, legacy: LegacyApp) -> str:
+    """Make secure-blog's listener forward to it by its default action, with no host rule."""
+    elbv2 = clients("elbv2")
+    balancer = elbv2.describe_load_balancers(Names=[f"{legacy.name}-alb"])["LoadBalancers"][0]
+    listener = elbv2.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"][0]
+    for rule in elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]:
+        if not rule["IsDefault"]:
+            elbv2.delete_rule(RuleArn=rule["RuleArn"])
+    elbv2.modify_listener(
+        ListenerArn=listener["ListenerArn"],
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": legacy.target_group_arn}],
+    )
+    return str(listener["ListenerArn"])
+
+
+def seed_other_zones(clients: Any, zones: int, records: int) -> list[str]:
+    """Add ``zones`` public zones (``other-N.biz``, listed before example.com) of ``records``.
+
+    Each record is a CNAME to some other load balancer. Returns the zone ids.
+    """
+    route53 = clients("route53")
+    ids = []
+    for index in range(zones):
+        name = f"other-{index}.biz"
+        zone = route53.create_hosted_zone(Name=name, CallerReference=f"other-{index}")
+        zone_id = str(zone["HostedZone"]["Id"]).removeprefix("/hostedzone/")
+        changes = [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": f"app-{n}.{name}.",
+                    "Type": "CNAME",
+                    "TTL": 300,
+                    "ResourceRecords": [{"Value": f"other-{n}.us-east-1.elb.amazonaws.com"}],
+                },
+            }
+            for n in range(records)
+        ]
+        for start in range(0, len(changes), 500):
+            route53.change_resource_record_sets(
+                HostedZoneId=zone_id, ChangeBatch={"Changes": changes[start : start + 500]}
+            )
+        ids.append(zone_id)
+    return ids

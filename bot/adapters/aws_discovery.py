@@ -28,6 +28,16 @@ from bot.ports import InstanceNotFoundError
 
 _LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 
+# Route 53 calls (zone listings and record pages) one search for an app with no host may make
+# when no zone is configured. Route 53 answers five API requests per second per account, shared
+# with every other tool there and the bot's own cutover writes
+# (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DNSLimitations.html#limits-api-requests):
+# 10 calls are two seconds of that, and read up to 9 pages of 300 records, 2,700 records, the
+# public zones of a small account. Past that, searching is the wrong tool and the plan says
+# what makes it exact (TrafficHostedZoneId, or a host-header rule).
+SEARCH_CALLS = 10
+_SEARCH_PAGE = "300"  # the most records one ListResourceRecordSets page holds
+
 
 class AwsDiscovery:
     """Finds an instance by id, Name tag or load balancer name, and what routes to it."""
@@ -45,6 +55,8 @@ class AwsDiscovery:
         zone = (hosted_zone_id or "").removeprefix("/hostedzone/")
         self._zone_id = zone if zone not in ("", "*") else None
         self._path = LoadBalancerPath(ec2, elbv2, route53, self._zone_id)
+        # The last search's (load balancer, record), kept for the find_dns_record that follows.
+        self._searched: tuple[str, DnsRecordFacts | None] | None = None
 
     @translate_refusals
     def find_instance(self, target: str) -> InstanceFacts:
@@ -79,38 +91,60 @@ class AwsDiscovery:
 
     @translate_refusals
     def find_load_balancing(self, instance: InstanceFacts) -> LoadBalancingFacts | None:
-        """The target group, ALB, listener rule (and the rule's DNS record) leading to it."""
-        return self._path.find(instance)
+        """The target group, ALB, listener rule (and its DNS record) leading to the instance.
+
+        When no rule names a host (the app takes the listener's default action), the record is
+        searched for here, within ``SEARCH_CALLS`` unless a zone is configured, and a note
+        says how it was found or why it was not.
+        """
+        self._searched = None
+        facts = self._path.find(instance)
+        if facts is None or facts.host_names:
+            return facts
+        wanted = normalise(facts.load_balancer_dns)
+        record, complete = self._search(wanted)
+        self._searched = (wanted, record)
+        note = _unnamed_host_note(record, complete, self._zone_id)
+        return facts.model_copy(update={"dns_record": record, "notes": [*facts.notes, note]})
 
     @translate_refusals
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
         """A Route 53 record (alias or CNAME) that points at the load balancer.
 
-        Used only when no listener rule names the app's host: it reads every record of the
-        configured zone, else of every public zone, so its cost grows with them. Zones are
-        listed with ``ListHostedZonesByName`` (no name: every zone, in name order) and a
-        zone's apex is its SOA record's name, so the role needs no other Route 53 read.
+        Discovery asks this right after ``find_load_balancing`` found a path with no host, so
+        the answer of that search is returned once without asking Route 53 again. Otherwise it
+        searches as that does: the configured zone, else public zones within ``SEARCH_CALLS``
+        (``None`` when the bound stops it).
         """
         wanted = normalise(load_balancer_dns)
-        for zone_id in self._zone_ids():
-            apex = None
-            records = self._route53.get_paginator("list_resource_record_sets")
-            for records_page in records.paginate(HostedZoneId=zone_id):
-                for record in records_page["ResourceRecordSets"]:
-                    if record["Type"] == "SOA":
-                        apex = normalise(record["Name"])
-                    # A zone apex cannot hold the weighted CNAMEs a cutover writes.
-                    if normalise(record["Name"]) != apex and points_at(record, wanted):
-                        return DnsRecordFacts(hosted_zone_id=zone_id, record_name=record["Name"])
-        return None
+        searched, self._searched = self._searched, None
+        if searched is not None and searched[0] == wanted:
+            return searched[1]
+        return self._search(wanted)[0]
 
-    def _zone_ids(self) -> Iterator[str]:
-        """The configured zone, else every public zone."""
-        if self._zone_id:
-            yield self._zone_id
-            return
+    def _search(self, wanted: str) -> tuple[DnsRecordFacts | None, bool]:
+        """The record aliasing ``wanted``, and whether every record it could be was read.
+
+        Zones are listed with ``ListHostedZonesByName`` (no name: every zone, in name order)
+        and a zone's apex is its SOA record's name, so the role needs no other Route 53 read.
+        """
+        budget = _Budget(None if self._zone_id else SEARCH_CALLS)
+        zones = iter([self._zone_id]) if self._zone_id else self._public_zones(budget)
+        try:
+            for zone_id in zones:
+                for record in self._records_below_apex(zone_id, budget):
+                    if points_at(record, wanted):
+                        return DnsRecordFacts(
+                            hosted_zone_id=zone_id, record_name=record["Name"]
+                        ), True
+        except _SearchStoppedError:
+            return None, False
+        return None, True
+
+    def _public_zones(self, budget: _Budget) -> Iterator[str]:
         request: dict[str, Any] = {"MaxItems": "100"}
         while True:
+            budget.spend()
             page = self._route53.list_hosted_zones_by_name(**request)
             for zone in page["HostedZones"]:
                 if not zone.get("Config", {}).get("PrivateZone"):
@@ -122,6 +156,34 @@ class AwsDiscovery:
                 "DNSName": page["NextDNSName"],
                 "HostedZoneId": page["NextHostedZoneId"],
             }
+
+    def _records_below_apex(self, zone_id: str, budget: _Budget) -> Iterator[dict[str, Any]]:
+        """The zone's records but its apex, which cannot hold the weighted CNAMEs of a cutover."""
+        request: dict[str, Any] = {"HostedZoneId": zone_id, "MaxItems": _SEARCH_PAGE}
+        apex = None
+        starts: set[tuple[str, str, str]] = set()
+        while True:
+            budget.spend()
+            page = self._route53.list_resource_record_sets(**request)
+            for record in page["ResourceRecordSets"]:
+                if record["Type"] == "SOA":
+                    apex = normalise(record["Name"])
+                elif normalise(record["Name"]) != apex:
+                    yield record
+            if not page.get("IsTruncated"):
+                return
+            start = (
+                page["NextRecordName"],
+                page["NextRecordType"],
+                page.get("NextRecordIdentifier", ""),
+            )
+            if start in starts:  # a service that ignores StartRecordIdentifier would loop
+                return
+            starts.add(start)
+            request["StartRecordName"], request["StartRecordType"] = start[:2]
+            request.pop("StartRecordIdentifier", None)
+            if start[2]:
+                request["StartRecordIdentifier"] = start[2]
 
     def _describe(self, **kwargs: Any) -> list[dict[str, Any]]:
         try:
@@ -208,3 +270,42 @@ def _to_internet_gateway(table: dict[str, Any] | None) -> bool:
         str(route.get("GatewayId", "")).startswith("igw-") and route.get("State") != "blackhole"
         for route in table.get("Routes", [])
     )
+
+
+class _SearchStoppedError(Exception):
+    """The search spent its Route 53 calls before reading every record it could be."""
+
+
+class _Budget:
+    """Route 53 calls a search may still make (``None``: as many as the zone needs)."""
+
+    def __init__(self, calls: int | None) -> None:
+        self._left = calls
+
+    def spend(self) -> None:
+        """Count one call; raise ``_SearchStoppedError`` when none is left."""
+        if self._left is None:
+            return
+        if self._left == 0:
+            raise _SearchStoppedError
+        self._left -= 1
+
+
+def _unnamed_host_note(record: DnsRecordFacts | None, complete: bool, zone_id: str | None) -> str:
+    """What the plan says about the DNS record of an app no listener rule names a host for."""
+    why = "No listener rule names a host for this app (its traffic comes by the default action)"
+    where = f"zone {zone_id}" if zone_id else "the public zones"
+    if record is not None:
+        return (
+            f"{why}, so its record {record.record_name} was found by searching {where} for one "
+            "aliasing its load balancer; check it is the app's."
+        )
+    if not complete:
+        return (
+            f"{why}, and the search of {where} for a record aliasing its load balancer stopped "
+            f"after {SEARCH_CALLS} Route 53 calls without finding one. To make it exact, set the "
+            "stack parameter TrafficHostedZoneId to the app's zone, or route the app by a "
+            "host-header rule."
+        )
+    hint = "" if zone_id else " (a private zone is searched only when TrafficHostedZoneId names it)"
+    return f"{why}, and no record in {where} aliases its load balancer{hint}."

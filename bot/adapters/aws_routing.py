@@ -24,7 +24,9 @@ listing everything:
    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListHostedZonesByName.html), then
    ``ListResourceRecordSets`` from ``StartRecordName``
    (https://docs.aws.amazon.com/Route53/latest/APIReference/API_ListResourceRecordSets.html).
-   Only public zones, or only the configured zone when there is one.
+   Only public zones, or only the configured zone when there is one. A rule with no host
+   (the default action) names nothing to look up: ``AwsDiscovery`` then searches the
+   configured zone, else public zones within ``SEARCH_CALLS`` calls, and the plan says so.
 
 Only when the instance's groups admit no load balancer's group does it look through the VPC's
 target groups, at most ``SCAN_LIMIT`` of them, and the plan says so.
@@ -220,12 +222,7 @@ class LoadBalancerPath:
             notes=notes,
         )
         if not hosts:
-            where = f"zone {self._zone_id}" if self._zone_id else "public zones"
-            facts.notes.append(
-                "No listener rule names a host for this app (its traffic comes by the default "
-                f"action), so its DNS record is looked for among every record of the {where}."
-            )
-            return facts
+            return facts  # AwsDiscovery searches for the record (bounded) and says how
         record, record_notes = self.find_record(hosts, balancer["DNSName"])
         return facts.model_copy(update={"dns_record": record, "notes": notes + record_notes})
 

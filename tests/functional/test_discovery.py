@@ -16,12 +16,13 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from bot.adapters.aws_discovery import AwsDiscovery
+from bot.adapters.aws_discovery import SEARCH_CALLS, AwsDiscovery
 from bot.adapters.aws_routing import SCAN_LIMIT
-from bot.domain.facts import DnsRecordFacts
+from bot.adapters.route53_traffic import Route53Traffic
+from bot.domain.facts import DnsRecordFacts, LoadBalancingFacts
 from bot.domain.planning import make_plan
 from sandbox.legacy import DOMAIN, LegacyApp, seed_legacy
-from sandbox.neighbours import seed_neighbours
+from sandbox.neighbours import route_by_default_action, seed_neighbours, seed_other_zones
 
 REGION = "us-east-1"
 NEIGHBOURS = 60
@@ -249,7 +250,7 @@ def _private_zone_with_blog(clients: Clients, legacy: LegacyApp) -> str:
 
 def test_private_zones_are_skipped_unless_configured(fresh: tuple[Clients, LegacyApp]) -> None:
     clients, legacy = fresh
-    private = _private_zone_with_blog(clients, legacy)
+    private = _private_zone_with_blog(clients, legacy)  # holds the only aliasing record
     ec2, elbv2, route53 = clients("ec2"), clients("elbv2"), clients("route53")
     instance_id = legacy.instance_id
 
@@ -268,29 +269,154 @@ def test_private_zones_are_skipped_unless_configured(fresh: tuple[Clients, Legac
         assert record == DnsRecordFacts(hosted_zone_id=zone, record_name=legacy.record_name)
 
 
-def test_a_default_action_path_has_no_host_and_says_how_dns_is_found(
+def _route53_calls(route53: Any) -> tuple[collections.Counter[str], list[str]]:
+    """Count ``route53``'s calls by operation, and list the zones whose records it reads."""
+    calls: collections.Counter[str] = collections.Counter()
+    read: list[str] = []
+    route53.meta.events.register("before-call", lambda model, **_: calls.update([model.name]))
+    route53.meta.events.register(
+        "provide-client-params.route53.ListResourceRecordSets",
+        lambda params, **_: read.append(params["HostedZoneId"]),
+    )
+    return calls, read
+
+
+def test_a_default_action_path_has_no_host_and_its_record_is_searched_for(
     fresh: tuple[Clients, LegacyApp],
 ) -> None:
     clients, legacy = fresh
-    elbv2 = clients("elbv2")
-    _, listener_arn = _shared_alb(clients)
-    for rule in elbv2.describe_rules(ListenerArn=listener_arn)["Rules"]:
-        if not rule["IsDefault"]:
-            elbv2.delete_rule(RuleArn=rule["RuleArn"])
-    elbv2.modify_listener(
-        ListenerArn=listener_arn,
-        DefaultActions=[{"Type": "forward", "TargetGroupArn": legacy.target_group_arn}],
+    listener_arn = route_by_default_action(clients, legacy)
+    route53 = clients("route53")
+    calls, _ = _route53_calls(route53)
+    discovery = AwsDiscovery(clients("ec2"), clients("elbv2"), route53)
+
+    facts = discovery.find_load_balancing(discovery.find_instance(legacy.instance_id))
+
+    blog = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name=legacy.record_name)
+    assert facts is not None and facts.listener_arn == listener_arn
+    assert (facts.host_names, facts.dns_record) == ([], blog)
+    assert any("default action" in note and legacy.record_name in note for note in facts.notes)
+    searched = sum(calls.values())
+    # Discovery asks for the record next: the search's answer, without asking Route 53 again.
+    assert discovery.find_dns_record(facts.load_balancer_dns) == blog
+    assert sum(calls.values()) == searched
+    # Asked again on its own, it searches again and finds the same.
+    assert discovery.find_dns_record(facts.load_balancer_dns) == blog
+    assert sum(calls.values()) == 2 * searched
+
+
+def test_the_record_a_rollback_left_is_found_for_a_default_action_app(
+    fresh: tuple[Clients, LegacyApp],
+) -> None:
+    clients, legacy = fresh
+    route_by_default_action(clients, legacy)
+    blog = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name=legacy.record_name)
+    Route53Traffic(clients("route53")).set_weights(
+        blog, legacy.load_balancer_dns, "blog.ecs.us-east-1.on.aws", 0
     )
     discovery = AwsDiscovery(clients("ec2"), clients("elbv2"), clients("route53"))
 
     facts = discovery.find_load_balancing(discovery.find_instance(legacy.instance_id))
 
-    assert facts is not None and facts.listener_arn == listener_arn
-    assert (facts.host_names, facts.dns_record) == ([], None)
-    assert any("default action" in note for note in facts.notes)
-    assert discovery.find_dns_record(facts.load_balancer_dns) == DnsRecordFacts(
-        hosted_zone_id=legacy.hosted_zone_id, record_name=legacy.record_name
+    assert facts is not None and facts.dns_record == blog
+
+
+def test_a_private_zone_is_never_searched_for_a_default_action_app(
+    fresh: tuple[Clients, LegacyApp],
+) -> None:
+    clients, legacy = fresh
+    route_by_default_action(clients, legacy)
+    private = _private_zone_with_blog(clients, legacy)  # holds the only aliasing record
+    route53 = clients("route53")
+    public = route53.list_resource_record_sets(
+        HostedZoneId=legacy.hosted_zone_id, StartRecordName=legacy.record_name, MaxItems="1"
+    )["ResourceRecordSets"][0]
+    route53.change_resource_record_sets(
+        HostedZoneId=legacy.hosted_zone_id,
+        ChangeBatch={"Changes": [{"Action": "DELETE", "ResourceRecordSet": public}]},
     )
+    _, read = _route53_calls(route53)
+    discovery = AwsDiscovery(clients("ec2"), clients("elbv2"), route53)
+
+    facts = discovery.find_load_balancing(discovery.find_instance(legacy.instance_id))
+
+    assert facts is not None and facts.dns_record is None
+    assert read == [legacy.hosted_zone_id] and private not in read
+    assert any("TrafficHostedZoneId" in note for note in facts.notes)
+
+
+@dataclass(frozen=True)
+class Crowded:
+    """secure-blog routed by its listener's default action, behind zones of other records."""
+
+    clients: Clients
+    legacy: LegacyApp
+    other_zones: list[str]
+
+
+@pytest.fixture(scope="class")
+def crowded() -> Iterator[Crowded]:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("AWS_PROFILE", raising=False)
+        patch.delenv("AWS_ENDPOINT_URL", raising=False)
+        with mock_aws():
+
+            def clients(service: str) -> Any:
+                return boto3.client(service, region_name=REGION)
+
+            legacy = seed_legacy(clients)
+            route_by_default_action(clients, legacy)
+            # Three zones of 1,000 records listed before example.com: more than the bound reads.
+            others = seed_other_zones(clients, 3, 1000)
+            _private_zone_with_blog(clients, legacy)
+            yield Crowded(clients, legacy, others)
+
+
+class TestADefaultActionAppAmongManyRecords:
+    def _discover(
+        self, crowded: Crowded, zone: str | None = None
+    ) -> tuple[LoadBalancingFacts, collections.Counter[str], list[str]]:
+        route53 = crowded.clients("route53")
+        calls, read = _route53_calls(route53)
+        discovery = AwsDiscovery(
+            crowded.clients("ec2"), crowded.clients("elbv2"), route53, hosted_zone_id=zone
+        )
+        facts = discovery.find_load_balancing(discovery.find_instance(crowded.legacy.instance_id))
+        assert facts is not None and facts.host_names == []
+        assert discovery.find_dns_record(facts.load_balancer_dns) == facts.dns_record
+        return facts, calls, read
+
+    def test_the_search_of_public_zones_stops_at_its_bound_and_says_how_to_be_exact(
+        self, crowded: Crowded
+    ) -> None:
+        facts, calls, read = self._discover(crowded)
+
+        assert facts.dns_record is None
+        assert sum(calls.values()) == SEARCH_CALLS
+        assert set(read) <= set(crowded.other_zones)  # stopped before example.com
+        plan = make_plan(
+            AwsDiscovery(crowded.clients("ec2"), None, None).find_instance(
+                crowded.legacy.instance_id
+            ),
+            facts,
+            None,
+        )
+        stopped = [w for w in plan.warnings if f"stopped after {SEARCH_CALLS}" in w]
+        assert len(stopped) == 1
+        assert "TrafficHostedZoneId" in stopped[0] and "host-header rule" in stopped[0]
+
+    def test_the_configured_zone_is_searched_alone_and_the_record_found(
+        self, crowded: Crowded
+    ) -> None:
+        zone = crowded.legacy.hosted_zone_id
+
+        facts, calls, read = self._discover(crowded, zone=f"/hostedzone/{zone}")
+
+        assert facts.dns_record == DnsRecordFacts(
+            hosted_zone_id=zone, record_name=crowded.legacy.record_name
+        )
+        assert set(read) == {zone}
+        assert calls["ListHostedZonesByName"] == 0
 
 
 def test_a_wildcard_host_is_not_looked_up_and_says_so(fresh: tuple[Clients, LegacyApp]) -> None:
