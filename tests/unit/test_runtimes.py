@@ -280,3 +280,9 @@ def test_choosing_a_python_line(requested: str | None, expected: str) -> None:
         requested, ["3.11", "3.12", "3.13", "3.14"], default="3.13", name="Python", minor=True
     )
     assert choice.line == expected
+
+
+def test_a_process_that_contradicts_the_files_is_warned_about() -> None:
+    detection = detect(PYTHON, ["/usr/bin/node", "server.js"])
+    assert detection.runtime == "python"
+    assert any("node" in warning for warning in detection.warnings)

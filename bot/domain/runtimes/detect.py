@@ -93,14 +93,12 @@ def detect(
         why = "its manifest takes precedence over " if len(found) > 1 else ""
         why += ", ".join(r for r in found if found[r] is not chosen)
     others = [r for r in found if found[r] is not chosen]
-    if not others:
-        return chosen
-    reasons = [
-        *chosen.reasons,
-        f"also found {', '.join(others)}; chose {chosen.runtime or 'none'}: {why}",
-    ]
+    reasons, warnings = list(chosen.reasons), list(chosen.warnings)
+    if others:
+        reasons.append(f"also found {', '.join(others)}; chose {chosen.runtime or 'none'}: {why}")
     if running and running not in found:
-        reasons.append(
-            f"the running process ({command[0]}) names {running}, whose files are missing"
+        warnings.append(
+            f"The running process ({command[0]}) looks like {running}, but no {running} files "
+            f"were captured; the plan uses {chosen.runtime or 'none'}. Check before approving."
         )
-    return chosen.model_copy(update={"reasons": reasons})
+    return chosen.model_copy(update={"reasons": reasons, "warnings": warnings})
