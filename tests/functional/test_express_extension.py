@@ -74,7 +74,8 @@ def ecs(events: list[dict[str, Any]]) -> Iterator[Any]:
 
 
 def subnet(number: str, client: Any = None) -> str:
-    """A public subnet of the test network ("1", "2" or "9"), made once per moto account.
+    """A public subnet of the test network ("1", "2", "9" or "4": zones a, b, c, d), made once
+    per moto account.
 
     Express reads the subnets' route tables (public subnets → an internet-facing load
     balancer) and refuses subnets that do not exist, so the tests use real ones.
@@ -92,11 +93,11 @@ def subnet(number: str, client: Any = None) -> str:
     }
     if not found:
         vpc = vpc_with_internet_gateway(ec2, "10.9.0.0/16")
-        for index, name in enumerate(("1", "2", "9")):
+        for index, name in enumerate(("1", "2", "9", "4")):
             found[name] = ec2.create_subnet(
                 VpcId=vpc,
                 CidrBlock=f"10.9.{index}.0/24",
-                AvailabilityZone=f"{region}{'abc'[index]}",
+                AvailabilityZone=f"{region}{'abcd'[index]}",
                 TagSpecifications=[
                     {"ResourceType": "subnet", "Tags": [{"Key": "express-test", "Value": name}]}
                 ],
@@ -699,7 +700,9 @@ def test_services_of_one_network_share_the_load_balancer(ecs: Any) -> None:
 
     blog, shop = balancer(create(ecs)), balancer(create(ecs, serviceName="shop"))
     other = balancer(
-        create(ecs, serviceName="other", networkConfiguration={"subnets": [subnet("9")]})
+        create(
+            ecs, serviceName="other", networkConfiguration={"subnets": [subnet("9"), subnet("4")]}
+        )
     )
     assert blog["loadBalancer"] == shop["loadBalancer"] and blog["listener"] == shop["listener"]
     assert blog["loadBalancer"]["arn"] != other["loadBalancer"]["arn"]
@@ -983,3 +986,94 @@ def test_private_subnets_get_an_internal_load_balancer_and_a_private_path(ecs: A
 def test_a_subnet_that_does_not_exist_is_refused(ecs: Any) -> None:
     with pytest.raises(ecs.exceptions.InvalidParameterException, match="subnet-0000dead"):
         create(ecs, networkConfiguration={"subnets": ["subnet-0000dead"]})
+
+
+# --- what Express refuses -----------------------------------------------------------------
+
+
+def _refusal(error: pytest.ExceptionInfo[ClientError]) -> str:
+    """The message of an InvalidParameterException answered with HTTP 400."""
+    assert error.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    return str(error.value.response["Error"]["Message"])
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory"),
+    [
+        ("4096", "16384"),  # a Fargate size, above Express's 8 GiB
+        ("8192", "16384"),  # a Fargate size, above Express's 4 vCPU
+        ("256", "8192"),  # within Express's range, not a Fargate pairing
+        ("1024", "1024"),  # below 1024 cpu's smallest memory
+        ("3", "5"),
+        ("1 vCPU", "2 GB"),  # task-definition forms, not documented for Express
+    ],
+)
+def test_create_refuses_a_size_that_is_not_an_express_fargate_size(
+    ecs: Any, cpu: str, memory: str
+) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(ecs, cpu=cpu, memory=memory)
+    assert _refusal(refused).startswith("No Fargate configuration exists for given values")
+    assert f"{cpu} CPU, {memory} memory" in _refusal(refused)
+    assert ecs.list_services(resourceManagementType="ECS")["serviceArns"] == []
+
+
+def test_create_accepts_the_edges_of_expresss_sizes(ecs: Any) -> None:
+    sizes = [("256", "512"), ("256", "2048"), ("512", "4096"), ("2048", "8192"), ("4096", "8192")]
+    for index, (cpu, memory) in enumerate(sizes):
+        created = create(ecs, serviceName=f"size-{index}", cpu=cpu, memory=memory)
+        config = created["activeConfigurations"][0]
+        assert (config["cpu"], config["memory"]) == (cpu, memory)
+
+
+def test_create_refuses_an_architecture_outside_the_models_enum(ecs: Any) -> None:
+    with pytest.raises(ClientError) as refused:
+        create(ecs, cpuArchitecture="AMD64")
+    assert "Value 'AMD64' at 'cpuArchitecture'" in _refusal(refused)
+    assert "[X86_64, ARM64]" in _refusal(refused)
+
+    arm = create(ecs, serviceName="arm", cpuArchitecture="ARM64")
+    assert arm["activeConfigurations"][0]["cpuArchitecture"] == "ARM64"
+
+
+def test_create_refuses_subnets_in_fewer_than_two_availability_zones(ecs: Any) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
+    same_zone = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.30.{i}.0/24", AvailabilityZone=f"{REGION}a")[
+            "Subnet"
+        ]["SubnetId"]
+        for i in range(2)
+    ]
+    for subnets in ([subnet("9")], same_zone):
+        with pytest.raises(ClientError) as refused:
+            create(ecs, networkConfiguration={"subnets": subnets, "securityGroups": ["sg-1"]})
+        assert "two different Availability Zones" in _refusal(refused)
+    assert ecs.list_services(resourceManagementType="ECS")["serviceArns"] == []
+
+    # Without a network configuration Express uses the default VPC.
+    default = create(ecs, networkConfiguration=None)["activeConfigurations"][0]
+    assert [p["accessType"] for p in default["ingressPaths"]] == ["PUBLIC"]
+
+
+def test_update_refuses_what_create_refuses_and_keeps_the_service(ecs: Any) -> None:
+    created = create(ecs)  # cpu 512, memory 1024
+    arn = created["serviceArn"]
+    refusals = [
+        ({"cpu": "4096"}, "4096 CPU, 1024 memory"),  # the new cpu with the kept memory
+        ({"cpu": "4096", "memory": "16384"}, "4096 CPU, 16384 memory"),
+        ({"cpuArchitecture": "AMD64"}, "'cpuArchitecture'"),
+        ({"networkConfiguration": {"subnets": [subnet("9")]}}, "Availability Zones"),
+        ({"networkConfiguration": {"subnets": ["subnet-0000dead"]}}, "subnet-0000dead"),
+    ]
+    for change, wording in refusals:
+        with pytest.raises(ClientError) as refused:
+            ecs.update_express_gateway_service(serviceArn=arn, **change)
+        assert wording in _refusal(refused), change
+    described = ecs.describe_express_gateway_service(serviceArn=arn)["service"]
+    assert described["currentDeployment"] == created["currentDeployment"]
+
+    updated = ecs.update_express_gateway_service(serviceArn=arn, cpu="4096", memory="8192")
+    target = updated["service"]["targetConfiguration"]
+    assert (target["cpu"], target["memory"]) == ("4096", "8192")
