@@ -11,7 +11,6 @@ import json
 import re
 from collections.abc import Sequence
 
-import dockerfile
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,6 +23,9 @@ from bot.domain.runtimes import (
     render_dockerignore,
 )
 from bot.domain.runtimes import images as base_images
+
+# The parser is a dev dependency with wheels for Linux x86_64, macOS and Windows only.
+dockerfile = pytest.importorskip("dockerfile")
 
 WORKDIR = "/opt/app"
 # (files captured from the instance, start command seen there, command the image must run,
