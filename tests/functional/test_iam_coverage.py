@@ -14,21 +14,41 @@ import copy
 from typing import Any
 
 from sandbox.template import Template
-from tests.iam.checks import missing_permissions, unused_grants
+from tests.iam.checks import missing_permissions, needs_by_function, unused_grants
+from tests.iam.matching import action_matches
 from tests.iam.recording import Call
+from tests.iam.template_policies import role_of, role_statements
 
 _RETRIED_BUILD = (
     "only when CreateProject finds the project already there: a retried build step looks "
     "for the build it started, or updates the project"
 )
 
-#: Grants that the driven migrations cannot reach, by (role or policy, action), with why.
+_REPUBLISH_FAILED = (
+    "a published-event marker is released only when republishing a redelivered step's "
+    "event fails (bot/services/changes.py republish_step); no test makes PutEvents fail there"
+)
+_FAILED_BUILD = (
+    "only when CodeBuild reports a build failed, stopped or timed out: the migration is "
+    "failed and MigrationFailed published (its marker claimed)"
+)
+_STEP_GAVE_UP = (
+    "the failure reporter works only when a step gave up or an event was undelivered (the "
+    "end-to-end failure tests reach it; the session-end check covers those runs)"
+)
+
+#: Grants that the driven migrations cannot reach, by (role, action), with why. Each role
+#: is checked on its own, whether the statement is inline or in a managed policy it attaches.
 NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
     ("SlackIngressRole", "secretsmanager:GetSecretValue"): (
         "read at cold start in AWS; locally the Slack credentials come from the environment"
     ),
     ("NotifierRole", "secretsmanager:GetSecretValue"): (
         "read at cold start in AWS; locally the Slack credentials come from the environment"
+    ),
+    ("SlackIngressRole", "dynamodb:Query"): (
+        "/migrate list and /migrate status read the by_channel index (the end-to-end "
+        "status-and-list test reaches it; the session-end check covers that run)"
     ),
     ("BuildRole", "ecr:DescribeRepositories"): (
         "only when CreateRepository finds the repository already there (a redelivered "
@@ -37,13 +57,36 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
     ("BuildRole", "codebuild:UpdateProject"): _RETRIED_BUILD,
     ("BuildRole", "codebuild:ListBuildsForProject"): _RETRIED_BUILD,
     ("BuildRole", "codebuild:BatchGetBuilds"): _RETRIED_BUILD,
-    ("StateAccessPolicy", "dynamodb:DeleteItem"): (
-        "a milestone claim is released only when its Slack post fails (the end-to-end "
-        "'Slack is down' test reaches it; the session-end check covers that run)"
+    ("BuildEventsRole", "dynamodb:UpdateItem"): _FAILED_BUILD,
+    ("BuildEventsRole", "dynamodb:PutItem"): _FAILED_BUILD,
+    ("NotifierRole", "dynamodb:DeleteItem"): (
+        "a milestone claim is released only when its Slack post fails after the claim; no "
+        "test reaches it (with Slack down, the card update fails first)"
     ),
-    ("FailureReporterRole", "events:PutEvents"): (
-        "MigrationFailed is published only when a step gave up (the end-to-end failure "
-        "tests reach it; the session-end check covers those runs)"
+    **{
+        (role, "dynamodb:DeleteItem"): _REPUBLISH_FAILED
+        for role in (
+            "DiscoveryRole",
+            "BuildRole",
+            "BuildEventsRole",
+            "DeployRole",
+            "EcsEventsRole",
+            "TrafficRole",
+            "FailureReporterRole",
+        )
+    },
+    **{
+        ("FailureReporterRole", action): _STEP_GAVE_UP
+        for action in (
+            "events:PutEvents",
+            "dynamodb:GetItem",
+            "dynamodb:UpdateItem",
+            "dynamodb:PutItem",
+        )
+    },
+    ("FailureReporterRole", "dynamodb:Query"): (
+        "a given-up ECS deployment or service event names its service ARN, found through "
+        "the by_service index; no test gives up on one"
     ),
 }
 
@@ -98,3 +141,47 @@ def test_the_check_names_function_call_action_and_resource_when_a_permission_is_
         and "its role BuildRole does not allow it" in p
         for p in problems
     ), problems
+
+
+def test_every_untested_grant_is_granted_and_really_unreached(
+    driven_calls: tuple[list[Call], list[str]],
+) -> None:
+    template = Template.load()
+    by_function = needs_by_function(_calls(driven_calls), template)
+    stale = []
+    for role, action in NEEDED_ONLY_UNTESTED:
+        granted = any(
+            action_matches(a, action) for s in role_statements(template, role) for a in s.actions
+        )
+        functions = [
+            f.logical_id for f in template.functions() if role_of(template, f.logical_id) == role
+        ]
+        reached = any(
+            action_matches(action, n.action) for f in functions for n in by_function.get(f, [])
+        )
+        if not granted or reached:
+            stale.append(f"{role} {action}: granted={granted}, reached={reached}")
+    assert stale == []
+
+
+def test_a_managed_policy_is_checked_on_each_role_that_attaches_it(
+    driven_calls: tuple[list[Call], list[str]],
+) -> None:
+    # Another role's table permissions, in a managed policy attached to DiscoveryRole too:
+    # the notifier's use of them does not excuse them on discovery.
+    document: dict[str, Any] = copy.deepcopy(Template.load().document)
+    resources = document["Resources"]
+    notifier = resources["NotifierRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    queries = [s for s in notifier["Statement"] if s["Sid"] == "TaskRecords"]
+    resources["SharedQueries"] = {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {"PolicyDocument": {"Version": "2012-10-17", "Statement": queries}},
+    }
+    for role in ("NotifierRole", "DiscoveryRole"):
+        resources[role]["Properties"]["ManagedPolicyArns"].append({"Ref": "SharedQueries"})
+    problems = unused_grants(_calls(driven_calls), Template(document), NEEDED_ONLY_UNTESTED)
+    assert problems == [
+        "DiscoveryRole (via SharedQueries/TaskRecords) grants dynamodb:Query on "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationsTable, which "
+        "DiscoveryFunction never needed"
+    ]

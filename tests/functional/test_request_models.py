@@ -14,8 +14,9 @@ import copy
 from pathlib import Path
 
 import botocore
+from botocore.validate import ParamValidator
 
-from tests.iam.checks import invalid_requests, request_errors
+from tests.iam.checks import invalid_requests, operation_model, request_errors
 from tests.iam.recording import Call
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
@@ -76,3 +77,53 @@ def test_a_renamed_member_fails_the_check_with_the_models_own_words(
     assert errors is not None
     assert 'Unknown parameter in input: "primaryContainers"' in errors
     assert request_errors(create) is None
+
+
+def test_an_enum_value_the_model_does_not_list_fails_the_check(
+    driven_calls: tuple[list[Call], list[str]],
+) -> None:
+    # botocore's ParamValidator accepts any string here; the enum walk does not.
+    create = next(c for c in _calls(driven_calls) if c.operation == "CreateExpressGatewayService")
+    params = copy.deepcopy(create.params)
+    params["cpuArchitecture"] = "AMD64"
+    bad = Call(create.function, create.service, create.operation, params, True)
+    assert (
+        not ParamValidator()
+        .validate(params, operation_model("ecs", "CreateExpressGatewayService").input_shape)
+        .has_errors()
+    )
+    assert request_errors(bad) == (
+        "Invalid enum value for parameter cpuArchitecture (ExpressCpuArchitecture): "
+        "'AMD64', valid values: X86_64, ARM64"
+    )
+    assert request_errors(create) is None
+
+
+def test_the_enum_walk_reaches_lists_maps_and_nested_structures() -> None:
+    # ECS RunTask: overrides.containerOverrides[].environmentFiles[].type is an enum
+    # inside a structure inside a list inside a structure.
+    params = {
+        "taskDefinition": "app",
+        "launchType": "FARGATE",
+        "overrides": {"containerOverrides": [{"environmentFiles": [{"value": "x", "type": "s4"}]}]},
+    }
+    errors = request_errors(Call("F", "ecs", "RunTask", params, True))
+    assert errors is not None
+    assert "overrides.containerOverrides[0].environmentFiles[0].type" in errors
+    assert "'s4', valid values: s3" in errors
+    # DynamoDB: a map of attribute name to a structure holding an enum.
+    table = {
+        "TableName": "t",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "X"}],
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+    errors = request_errors(Call("F", "dynamodb", "CreateTable", table, True))
+    assert errors is not None and "AttributeDefinitions[0].AttributeType" in errors
+    update = {
+        "TableName": "t",
+        "Key": {"pk": {"S": "a"}},
+        "AttributeUpdates": {"n": {"Action": "MULTIPLY"}},
+    }
+    errors = request_errors(Call("F", "dynamodb", "UpdateItem", update, True))
+    assert errors is not None and "AttributeUpdates.n.Action" in errors
