@@ -16,7 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.adapters.aws_errors import translate_refusals
-from bot.adapters.aws_routing import LoadBalancerPath, normalise, points_at
+from bot.adapters.aws_routing import LoadBalancerPath, next_records_request, normalise, points_at
 from bot.domain.facts import (
     INSTANCE_ID,
     DnsRecordFacts,
@@ -170,20 +170,8 @@ class AwsDiscovery:
                     apex = normalise(record["Name"])
                 elif normalise(record["Name"]) != apex:
                     yield record
-            if not page.get("IsTruncated"):
+            if not page.get("IsTruncated") or not next_records_request(page, request, starts):
                 return
-            start = (
-                page["NextRecordName"],
-                page["NextRecordType"],
-                page.get("NextRecordIdentifier", ""),
-            )
-            if start in starts:  # a service that ignores StartRecordIdentifier would loop
-                return
-            starts.add(start)
-            request["StartRecordName"], request["StartRecordType"] = start[:2]
-            request.pop("StartRecordIdentifier", None)
-            if start[2]:
-                request["StartRecordIdentifier"] = start[2]
 
     def _describe(self, **kwargs: Any) -> list[dict[str, Any]]:
         try:

@@ -287,17 +287,8 @@ class LoadBalancerPath:
                 yield record
             if not page.get("IsTruncated") or normalise(page.get("NextRecordName", "")) != name:
                 return
-            start = (
-                page["NextRecordName"],
-                page["NextRecordType"],
-                page.get("NextRecordIdentifier", ""),
-            )
-            if start in starts:  # a service that ignores StartRecordIdentifier would loop
+            if not next_records_request(page, request, starts):
                 return
-            starts.add(start)
-            request["StartRecordName"], request["StartRecordType"] = start[:2]
-            if start[2]:
-                request["StartRecordIdentifier"] = start[2]
 
     def _pages(self, call: Any, key: str, **kwargs: Any) -> Iterator[dict[str, Any]]:
         """Every item of a Marker-paginated ELBv2 Describe call, in pages of ``PAGE``."""
@@ -347,3 +338,27 @@ def points_at(record: dict[str, Any], wanted: str) -> bool:
     if record.get("Type") == "CNAME" and record.get("SetIdentifier") in (None, LEGACY_ID):
         return any(normalise(r["Value"]) == wanted for r in record.get("ResourceRecords", []))
     return False
+
+
+def next_records_request(
+    page: dict[str, Any], request: dict[str, Any], starts: set[tuple[str, str, str]]
+) -> bool:
+    """Point ``request`` at the next ListResourceRecordSets page; False when there is none.
+
+    Route 53 pages by (``NextRecordName``, ``NextRecordType``, ``NextRecordIdentifier``).
+    A start already seen ends the walk: a service that ignores ``StartRecordIdentifier``
+    would otherwise loop.
+    """
+    start = (
+        page["NextRecordName"],
+        page["NextRecordType"],
+        page.get("NextRecordIdentifier", ""),
+    )
+    if start in starts:
+        return False
+    starts.add(start)
+    request["StartRecordName"], request["StartRecordType"] = start[:2]
+    request.pop("StartRecordIdentifier", None)
+    if start[2]:
+        request["StartRecordIdentifier"] = start[2]
+    return True
