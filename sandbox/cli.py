@@ -1,4 +1,8 @@
-"""``migrate-bot``: the command line. ``migrate-bot sandbox`` runs the whole system locally."""
+"""``migrate-bot``: the command line.
+
+``migrate-bot sandbox`` runs the whole system locally; ``migrate-bot plan`` prints the plan for
+an instance of a real account, read-only, with your own AWS credentials.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,13 @@ import logging
 import sys
 import time
 
-from sandbox.scenarios import SCENARIOS
+from bot.plan_cli import run_plan, target_argument
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="migrate-bot", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="migrate-bot", description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     sandbox = commands.add_parser(
         "sandbox", help="run a scripted migration on local stand-ins for AWS and Slack"
@@ -35,12 +41,43 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use moto in-process instead of the moto server on a loopback port",
     )
+    plan = commands.add_parser(
+        "plan",
+        help="print the migration plan for an instance, read-only, without the bot deployed",
+        description=(
+            "Discover an instance with your own AWS credentials (Describe/List/Get calls only) "
+            "and print the plan card the bot would post."
+        ),
+    )
+    plan.add_argument(
+        "target",
+        type=target_argument,
+        metavar="instance-id | Name",
+        help="instance id, Name tag or load balancer name",
+    )
+    plan.add_argument("--region", help="AWS region (default: the profile's or AWS_REGION)")
+    plan.add_argument("--profile", help="named AWS profile (default: the credential chain)")
+    plan.add_argument(
+        "--hosted-zone-id",
+        help="search only this Route 53 zone for the app's record (as TrafficHostedZoneId)",
+    )
+    plan.add_argument("--json", action="store_true", help="print the plan as JSON")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``migrate-bot`` command."""
     args = _parser().parse_args(argv)
+    if args.command == "plan":
+        return run_plan(
+            args.target,
+            region=args.region,
+            profile=args.profile,
+            hosted_zone_id=args.hosted_zone_id,
+            as_json=args.json,
+        )
+    from sandbox.scenarios import SCENARIOS
+
     if args.list_scenarios:
         for name, run in SCENARIOS.items():
             print(f"{name:22} {(run.__doc__ or '').strip()}")
@@ -80,6 +117,7 @@ def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:
 
     from sandbox.aws_server import AwsServer, use_fake_credentials
     from sandbox.harness import Sandbox
+    from sandbox.scenarios import SCENARIOS
     from sandbox.transcript import print_transcript
 
     started = time.perf_counter()

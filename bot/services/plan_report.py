@@ -1,0 +1,30 @@
+"""A plan on its own: discovery's reads and ``make_plan``, with no migration, store or event.
+
+The ``migrate-bot plan`` command calls this with the user's own credentials; the steps and
+their order are those of ``discovery.run``.
+"""
+
+from __future__ import annotations
+
+from bot.domain.plan import Plan
+from bot.domain.planning import make_plan
+from bot.ports import DiscoveryAws
+
+
+def plan_for(target: str, aws: DiscoveryAws) -> Plan:
+    """Discover ``target`` (instance id, Name tag or load balancer name) and propose its plan.
+
+    Raises what discovery raises: ``InstanceNotFoundError``, ``DiscoveryError``,
+    ``UnknownInstanceTypeError`` and ``AwsRefusedError``.
+    """
+    instance = aws.find_instance(target)
+    load_balancing = aws.find_load_balancing(instance)
+    dns = None
+    if load_balancing is not None:
+        # A host-header rule serves only its name: no search then (as in discovery.run).
+        dns = (
+            load_balancing.dns_record
+            if load_balancing.host_names
+            else aws.find_dns_record(load_balancing.load_balancer_dns)
+        )
+    return make_plan(instance, load_balancing, dns)
