@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from bot.domain.facts import DnsRecordFacts, LoadBalancingFacts
 from bot.domain.migration import Migration, advance
-from bot.domain.planning import make_plan
 from bot.domain.sizing import UnknownInstanceTypeError
 from bot.domain.state import Stage
 from bot.events.models import DiscoveryCompleted, MigrationRequested
@@ -19,6 +17,7 @@ from bot.ports import (
 )
 from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
+from bot.services.plan_report import plan_for
 
 
 def _discovered(migration: Migration) -> DiscoveryCompleted:
@@ -33,21 +32,6 @@ def _discovered(migration: Migration) -> DiscoveryCompleted:
         cpu=plan.cpu,
         memory=plan.memory,
     )
-
-
-def _dns_record(
-    aws: DiscoveryAws, load_balancing: LoadBalancingFacts | None
-) -> DnsRecordFacts | None:
-    """The record users reach the app by: the rule's host when it names one, else a search.
-
-    A rule with a host-header condition serves only that name, so on a shared ALB another
-    record aliasing the same load balancer belongs to another app: no search then.
-    """
-    if load_balancing is None:
-        return None
-    if load_balancing.host_names:
-        return load_balancing.dns_record
-    return aws.find_dns_record(load_balancing.load_balancer_dns)
 
 
 def run(
@@ -74,10 +58,7 @@ def run(
     elif current.stage != Stage.DISCOVERING:
         return  # the migration moved on (cancelled, failed, or past planning)
     try:
-        instance = aws.find_instance(event.target)
-        load_balancing = aws.find_load_balancing(instance)
-        dns = _dns_record(aws, load_balancing)
-        plan = make_plan(instance, load_balancing, dns)
+        plan = plan_for(event.target, aws)
     except (
         InstanceNotFoundError,
         DiscoveryError,

@@ -1,7 +1,7 @@
 """A plan on its own: discovery's reads and ``make_plan``, with no migration, store or event.
 
-The ``migrate-bot plan`` command calls this with the user's own credentials; the steps and
-their order are those of ``discovery.run``.
+Discovery (``discovery.run``) and the ``migrate-bot plan`` command (with the user's own
+credentials) both plan through this one function.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def plan_for(target: str, aws: DiscoveryAws) -> Plan:
     load_balancing = aws.find_load_balancing(instance)
     dns = None
     if load_balancing is not None:
-        # A host-header rule serves only its name: no search then (as in discovery.run).
+        # A rule with a host-header condition serves only that name, so on a shared ALB another
+        # record aliasing the same load balancer belongs to another app: no search then.
         dns = (
             load_balancing.dns_record
             if load_balancing.host_names
