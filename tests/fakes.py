@@ -136,7 +136,7 @@ class FakeStore:
     def record_task(self, migration_id: str, task: TaskRecord) -> bool:
         self.task_writes += 1
         key = (migration_id, task.task_arn)
-        if key in self.task_states and self.task_states[key].ecs_version >= task.ecs_version:
+        if key in self.task_states and self.task_states[key].ecs_version > task.ecs_version:
             return False
         self.task_states[key] = task
         return True

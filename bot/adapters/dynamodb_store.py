@@ -288,7 +288,11 @@ class DynamoStore:
         self._db.delete_item(TableName=self._claims, Key={"pk": {"S": key}})
 
     def record_task(self, migration_id: str, task: TaskRecord) -> bool:
-        """Store a task state only if its ECS version is newer than the stored one."""
+        """Store a task state unless a newer ECS version is stored; True when written.
+
+        The same version is written again (the same content): a retry after a crash between
+        this write and the notice's publish gets True and publishes the notice it lost.
+        """
         item: dict[str, Any] = {
             "pk": {"S": _pk(migration_id)},
             "sk": {"S": f"{TASK}{task.task_arn}"},
@@ -304,7 +308,7 @@ class DynamoStore:
                 item[name] = {"S": value}
         return self._conditional_put(
             item,
-            "attribute_not_exists(pk) OR ecs_version < :v",
+            "attribute_not_exists(pk) OR ecs_version <= :v",
             {":v": {"N": str(task.ecs_version)}},
         )
 

@@ -12,6 +12,8 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from bot.domain.tasks import TaskRecord, summarize
 from bot.events.aws import EcsTaskStateChange
 from bot.events.models import DomainEvent, TaskStateChanged
@@ -140,14 +142,41 @@ def test_without_a_warm_cache_every_event_costs_a_lookup_and_a_write() -> None:
 
 
 def test_a_new_instance_relies_on_the_conditional_write_not_on_its_cache() -> None:
+    world, mid, arn = deployed()
+    before = len(world.publisher.events)
+    states = lifecycle(arn, 1, None)
+    running, older = states[-1], states[0]
+    for _ in range(3):  # three cold instances, each with its own empty cache
+        for state in (running, older):
+            ecs_events.on_task(
+                state, store=world.store, publisher=world.publisher, cache=ecs_events.WarmCache()
+            )
+    # The older state is refused by the conditional write every time. The newest is
+    # announced by each cold instance under one idempotency key (the notifier dedupes it).
+    published = published_since(world, before)
+    assert {e.idempotency_key for e in published} == {f"{running.task_arn}:{running.version}"}
+    (stored,) = world.store.tasks(mid)
+    assert stored.ecs_version == running.version
+
+
+def test_a_notice_lost_in_a_crash_is_published_by_the_retry() -> None:
     world, _, arn = deployed()
     before = len(world.publisher.events)
     running = lifecycle(arn, 1, None)[-1]
-    for _ in range(3):  # three cold instances, each with its own empty cache
-        ecs_events.on_task(
-            running, store=world.store, publisher=world.publisher, cache=ecs_events.WarmCache()
-        )
-    assert len(published_since(world, before)) == 1
+    cache = ecs_events.WarmCache()
+    publish = world.publisher.publish
+
+    def crash(events: object) -> None:
+        raise RuntimeError("the function died after the write")
+
+    world.publisher.publish = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        ecs_events.on_task(running, store=world.store, publisher=world.publisher, cache=cache)
+    world.publisher.publish = publish  # type: ignore[method-assign]
+    ecs_events.on_task(running, store=world.store, publisher=world.publisher, cache=cache)
+    assert [e.idempotency_key for e in published_since(world, before)] == [
+        f"{running.task_arn}:{running.version}"
+    ]
 
 
 def test_the_card_is_edited_only_when_the_summary_changes() -> None:
