@@ -20,6 +20,7 @@ from bot.config import (
     ConfigError,
     DeploySettings,
     DiscoverySettings,
+    InstallationSettings,
     SlackSettings,
     StoreSettings,
 )
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from bot.adapters.route53_traffic import Route53Traffic
     from bot.adapters.slack_web import SlackWebNotifier
     from bot.ports import Clock, Publisher, Store
+    from bot.slack.installation import Installation
 
 SLACK_TIMEOUT_SECONDS = 10
 SLACK_RATE_LIMIT_RETRIES = 3
@@ -201,14 +203,36 @@ class LazyIngressPorts:
         return discovery_aws()
 
 
+def slack_installation() -> tuple[Installation | None, str]:
+    """The installation the ingress serves, or ``None`` and why (then it refuses every request)."""
+    from bot.slack.installation import Installation
+
+    try:
+        settings = InstallationSettings.from_env()
+    except ConfigError as error:
+        return None, f"the installation is not configured ({error})"
+    installation = Installation(
+        team_id=settings.slack_team_id,
+        app_id=settings.slack_app_id,
+        enterprise_id=settings.slack_enterprise_id,
+    )
+    return installation, ""
+
+
 @cache
 def ingress_app() -> App:
     """The Bolt app; its ports are built when a listener first needs them."""
     from bot.slack.app import build_app
 
     token, signing_secret = slack_credentials()
+    installation, unconfigured = slack_installation()
     return build_app(
-        LazyIngressPorts(), token=token, signing_secret=signing_secret, client=slack_client()
+        LazyIngressPorts(),
+        token=token,
+        signing_secret=signing_secret,
+        client=slack_client(),
+        installation=installation,
+        unconfigured=unconfigured,
     )
 
 

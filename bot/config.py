@@ -13,11 +13,16 @@ must not pay for pydantic before any model is needed.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, Self
 
 SLACK_DEFAULT_API_URL = "https://slack.com/api/"
+#: Slack's id shapes, as template.yaml's AllowedPattern for the installation parameters.
+TEAM_ID_PATTERN = r"^[TE][A-Z0-9]{2,}$"
+ENTERPRISE_ID_PATTERN = r"^E[A-Z0-9]{2,}$"
+APP_ID_PATTERN = r"^A[A-Z0-9]{2,}$"
 
 
 class ConfigError(RuntimeError):
@@ -66,6 +71,34 @@ class SlackSettings(StoreSettings):
     slack_secret_arn: str | None = _env("SLACK_CREDENTIALS_SECRET_ARN", None)
     slack_bot_token: str | None = _env("SLACK_BOT_TOKEN", None)
     slack_signing_secret: str | None = _env("SLACK_SIGNING_SECRET", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InstallationSettings(_Settings):
+    """The ingress: the one Slack installation it serves; missing or malformed, it refuses all.
+
+    Set from the template parameters ``SlackTeamId``, ``SlackEnterpriseId`` (empty: not in
+    an Enterprise Grid) and ``SlackAppId``.
+    """
+
+    slack_team_id: str = _env("SLACK_TEAM_ID")
+    slack_app_id: str = _env("SLACK_APP_ID")
+    slack_enterprise_id: str | None = _env("SLACK_ENTERPRISE_ID", None)
+
+    def __post_init__(self) -> None:
+        """Refuse ids that are not Slack's shapes (``T…``/``E…``, ``E…``, ``A…``)."""
+        shapes = {
+            "SLACK_TEAM_ID": (self.slack_team_id, TEAM_ID_PATTERN),
+            "SLACK_APP_ID": (self.slack_app_id, APP_ID_PATTERN),
+            "SLACK_ENTERPRISE_ID": (self.slack_enterprise_id, ENTERPRISE_ID_PATTERN),
+        }
+        bad = [
+            name
+            for name, (value, shape) in shapes.items()
+            if value and not re.fullmatch(shape, value)
+        ]
+        if bad:
+            raise ConfigError(f"bad or missing settings: {', '.join(bad)}")
 
 
 @dataclass(frozen=True, kw_only=True)

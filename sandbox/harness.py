@@ -25,7 +25,7 @@ from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
 from sandbox.legacy import LegacyApp, seed_legacy
-from sandbox.slack_client import block_action, slash_command
+from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
 from sandbox.slack_standin import SlackStandIn
 from sandbox.template import Template
 
@@ -33,6 +33,16 @@ REGION = "us-east-1"
 CHANNEL = "C0PLATFORM"
 BOT_TOKEN = "xoxb-sandbox-token"  # a stand-in value: the local Slack accepts only this
 SIGNING_SECRET = "sandbox-signing-secret"  # a stand-in value for local request signing
+#: Values for the template's required parameters, as ``sam deploy --parameter-overrides``
+#: gives them: the installation the stand-in's signed requests name.
+PARAMETERS = {"SlackTeamId": TEAM_ID, "SlackAppId": APP_ID}
+
+
+def with_parameters(template: Template, values: dict[str, str]) -> Template:
+    """``template`` with ``values`` for its parameters (each must be declared)."""
+    for name, value in values.items():
+        template.parameters[name] = {**template.parameters[name], "Default": value}
+    return template
 
 
 class ButtonNotOfferedError(LookupError):
@@ -71,7 +81,7 @@ class Sandbox:
         deliver_full_envelopes()
         api_url = self.slack.start()
         account = self.client("sts").get_caller_identity()["Account"]
-        template = Template.load()
+        template = with_parameters(Template.load(), PARAMETERS)
         stack = BotStack(template, self.client, account)
         stack.provision()
         self.runtime = LambdaRuntime(

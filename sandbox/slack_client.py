@@ -105,22 +105,30 @@ def slash_command_form(
     channel_id: str,
     response_url: str,
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
     channel_name: str = "platform-migrations",
     user_name: str = "sandbox-user",
     trigger_id: str | None = None,
 ) -> dict[str, str]:
-    """The form fields Slack posts for a slash command."""
+    """The form fields Slack posts for a slash command.
+
+    ``enterprise_id`` (and ``enterprise_name``) are sent only from an Enterprise Grid
+    workspace (Slack, "Implementing slash commands").
+    """
+    grid = {"enterprise_id": enterprise_id, "enterprise_name": "Sandbox Grid"}
     return {
         "token": VERIFICATION_TOKEN,
         "team_id": team_id,
         "team_domain": TEAM_DOMAIN,
+        **(grid if enterprise_id else {}),
         "channel_id": channel_id,
         "channel_name": channel_name,
         "user_id": user_id,
         "user_name": user_name,
         "command": command,
         "text": text,
-        "api_app_id": APP_ID,
+        "api_app_id": app_id,
         "is_enterprise_install": "false",
         "response_url": response_url,
         "trigger_id": trigger_id or _trigger_id(),
@@ -136,6 +144,8 @@ def slash_command(
     response_url: str,
     signing_secret: str,
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
     trigger_id: str | None = None,
     timestamp: int | None = None,
     channel_name: str = "platform-migrations",
@@ -149,6 +159,8 @@ def slash_command(
         channel_name=channel_name,
         response_url=response_url,
         team_id=team_id,
+        app_id=app_id,
+        enterprise_id=enterprise_id,
         trigger_id=trigger_id,
     )
     return signed_event(urlencode(form), signing_secret, timestamp=timestamp)
@@ -174,10 +186,16 @@ def block_action_payload(
     response_url: str,
     block_id: str = "actions",
     team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
     user_name: str = "sandbox-user",
     channel_name: str = "platform-migrations",
 ) -> dict[str, Any]:
-    """The interaction payload Slack sends when a user clicks a button on a message."""
+    """The interaction payload Slack sends when a user clicks a button on a message.
+
+    ``team``, ``enterprise`` (``null`` outside an Enterprise Grid) and ``api_app_id`` name
+    the installation (Slack, "block_actions payload").
+    """
     action: dict[str, Any] = {
         "action_id": action_id,
         "block_id": block_id,
@@ -202,12 +220,12 @@ def block_action_payload(
     payload: dict[str, Any] = {
         "type": "block_actions",
         "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
-        "api_app_id": APP_ID,
+        "api_app_id": app_id,
         "token": VERIFICATION_TOKEN,
         "container": container,
         "trigger_id": _trigger_id(),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
-        "enterprise": None,
+        "enterprise": {"id": enterprise_id, "name": "Sandbox Grid"} if enterprise_id else None,
         "is_enterprise_install": False,
         "channel": {"id": channel_id, "name": channel_name},
         "state": {"values": {}},
@@ -231,6 +249,9 @@ def block_action(
     signing_secret: str,
     block_id: str = "actions",
     timestamp: int | None = None,
+    team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
 ) -> dict:
     """A signed button click (form body `payload=<json>`), as the API Gateway event."""
     payload = block_action_payload(
@@ -242,6 +263,9 @@ def block_action(
         message=message,
         response_url=response_url,
         block_id=block_id,
+        team_id=team_id,
+        app_id=app_id,
+        enterprise_id=enterprise_id,
     )
     body = urlencode({"payload": json.dumps(payload)})
     return signed_event(body, signing_secret, timestamp=timestamp)
@@ -338,6 +362,7 @@ class SlackUser:
     send: Callable[[dict], dict]
     new_response_url: Callable[..., str]
     team_id: str = TEAM_ID
+    app_id: str = APP_ID
 
     def command(self, command: str, text: str, *, channel_id: str) -> IngressReply:
         """Type `<command> <text>` in a channel."""
@@ -351,6 +376,7 @@ class SlackUser:
                 response_url=url,
                 signing_secret=self.signing_secret,
                 team_id=self.team_id,
+                app_id=self.app_id,
             )
         )
 
@@ -370,6 +396,8 @@ class SlackUser:
                 message=message,
                 response_url=url,
                 signing_secret=self.signing_secret,
+                team_id=self.team_id,
+                app_id=self.app_id,
             )
         )
 

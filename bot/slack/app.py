@@ -20,6 +20,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import replies
 from bot.slack.commands import CommandError, Help, parse_command
+from bot.slack.installation import Installation, installation_guard
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, Respond
@@ -123,13 +124,18 @@ def build_app(
     token: str,
     signing_secret: str,
     client: WebClient,
+    installation: Installation | None,
+    unconfigured: str = "no installation configured",
     channels: ChannelAccess | None = None,
 ) -> App:
     """Create the Bolt app with every listener registered.
 
     A fixed ``authorize`` hands Bolt the bot token, so no ``auth.test`` is made,
-    neither on cold start nor on the first request. ``channels`` remembers which channels
-    the bot may post in (a fresh one per app, i.e. per warm container, if not given).
+    neither on cold start nor on the first request. Before any listener, a global
+    middleware (run after Bolt's signature check) refuses a request from any other team,
+    enterprise or app than ``installation``, and every request if it is ``None`` (logged
+    with ``unconfigured``, the reason). ``channels`` remembers which channels the bot may
+    post in (a fresh one per app, i.e. per warm container, if not given).
     """
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
@@ -141,6 +147,7 @@ def build_app(
         authorize=authorize,
         process_before_response=True,
     )
+    app.use(installation_guard(installation, unconfigured=unconfigured))
     app.command(COMMAND)(_migrate_command(ports, channels or ChannelAccess()))
     for action_id in ACTION_IDS:
         app.action(action_id)(_button(action_id, ports))

@@ -19,6 +19,10 @@ NOT_IN_CHANNEL = (
     f"`/invite {BOT_HANDLE}`, then run your `/migrate` again there."
 )
 
+OTHER_INSTALLATION = (
+    ":no_entry: This bot serves another Slack workspace or app, so nothing was done here."
+)
+
 MALFORMED_BUTTON = ":warning: That button is malformed; use the card in the thread."
 
 

@@ -17,9 +17,10 @@ from slack_sdk import WebClient
 
 from bot.adapters.bolt_lambda import BoltLambdaHandler
 from bot.slack.app import ChannelAccess, IngressDeps, build_app
+from bot.slack.installation import Installation
 from bot.slack.replies import NOT_IN_CHANNEL
 from sandbox.lambda_runtime import LocalContext
-from sandbox.slack_client import slash_command
+from sandbox.slack_client import APP_ID, TEAM_ID, slash_command
 from sandbox.slack_standin import SlackStandIn
 from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
 
@@ -76,6 +77,7 @@ def ingress() -> Iterator[Ingress]:
             token=TOKEN,
             signing_secret=SECRET,
             client=WebClient(token=TOKEN, base_url=slack.url),
+            installation=Installation(team_id=TEAM_ID, app_id=APP_ID),
             channels=ChannelAccess(ttl=300.0, clock=lambda: now[0]),
         )
         yield Ingress(slack, store, publisher, BoltLambdaHandler(app), now)
