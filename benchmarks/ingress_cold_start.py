@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sandbox.slack_client import slash_command  # noqa: E402
+from sandbox.slack_client import APP_ID, TEAM_ID, slash_command  # noqa: E402
 
 SIGNING_SECRET = "bench-signing-secret"  # a stand-in value, never a real secret
 BOT_TOKEN = "xoxb-bench-token"  # a stand-in value, never a real token
@@ -110,6 +110,8 @@ def child_env(pycache: str) -> dict[str, str]:
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_TEAM_ID": TEAM_ID,
+        "SLACK_APP_ID": APP_ID,
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "MIGRATIONS_TABLE": "MigrationsTable",
         "IDEMPOTENCY_TABLE": "IdempotencyTable",

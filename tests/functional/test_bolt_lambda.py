@@ -192,6 +192,8 @@ def test_a_cold_help_loads_no_aws_sdk_no_service_and_no_model() -> None:
         "PYTHONPATH": str(ROOT),
         "SLACK_BOT_TOKEN": "xoxb-x",
         "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_TEAM_ID": "T0SANDBOX",
+        "SLACK_APP_ID": "A0SANDBOX",
         "SLACK_API_URL": "http://127.0.0.1:9/api/",
         "MIGRATIONS_TABLE": "m",
         "IDEMPOTENCY_TABLE": "i",

@@ -17,8 +17,9 @@ from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.slack.app import ACTION_IDS, COMMAND, IngressDeps, build_app
 from bot.slack.blocks import card_buttons
+from bot.slack.installation import Installation
 from sandbox.lambda_runtime import LocalContext
-from sandbox.slack_client import block_action, slash_command
+from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
 from sandbox.slack_standin import SlackStandIn
 from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
 
@@ -56,6 +57,7 @@ def handler() -> BoltLambdaHandler:
         token="xoxb-x",
         signing_secret=SECRET,
         client=WebClient(token="xoxb-x", base_url="http://127.0.0.1:9/"),
+        installation=Installation(team_id=TEAM_ID, app_id=APP_ID),
     )
     return BoltLambdaHandler(app)
 

@@ -82,6 +82,7 @@ COLD_PATH = (
     "bot/slack/app.py",
     "bot/slack/commands.py",
     "bot/slack/replies.py",
+    "bot/slack/installation.py",
 )
 HEAVY = (
     "boto3",
