@@ -73,7 +73,7 @@ class Gateway:
     """An ALB with its HTTPS listener and security group, shared by services of one network.
 
     Internet-facing (ingress ``accessType`` PUBLIC) in public subnets, internal (PRIVATE)
-    in private ones; see ``sandbox.express.access_type``.
+    in private ones; see ``sandbox.express_checks.access_type``.
     """
 
     account: str
