@@ -24,6 +24,7 @@ from bot.events.models import (
     TaskStateChanged,
     TrafficShifted,
 )
+from bot.slack.replies import USAGE, escape
 
 Blocks = list[dict[str, Any]]
 
@@ -42,17 +43,6 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.CANCELLED: ":no_entry_sign: Cancelled",
     Stage.CLEANED_UP: ":broom: Cleaned up",
 }
-
-USAGE = (
-    "*Usage:* `/migrate <instance-id | Name tag>` starts a migration "
-    "(e.g. `/migrate i-0abc1234def567890` or `/migrate secure-blog`).\n"
-    "`/migrate status [migration-id]` · `/migrate list` · `/migrate help`"
-)
-
-
-def escape(text: str) -> str:
-    """Escape a user- or AWS-sourced string for Slack mrkdwn."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def clip(text: str, limit: int) -> str:

@@ -15,7 +15,7 @@ from bot.adapters.aws_errors import refusal
 from bot.adapters.aws_express import AwsExpress
 from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.facts import ServiceSpec
-from bot.ports import AwsRefusedError
+from bot.ports import AwsRefusedError, DeployError
 from sandbox import codebuild, express
 from sandbox.cloud import BotStack
 from sandbox.template import Template
@@ -206,3 +206,21 @@ def test_an_internal_app_gets_the_private_endpoint(clients: Clients, stack: BotS
     ]["activeConfigurations"][0]["ingressPaths"]
     assert [p["accessType"] for p in paths] == ["PRIVATE"]
     assert facts.endpoint == f"https://{paths[0]['endpoint']}"
+
+
+def test_asking_for_a_private_endpoint_of_a_public_service_fails_with_the_reason(
+    clients: Clients, stack: BotStack
+) -> None:
+    spec = _spec(
+        stack,
+        service_name="migrate-bot-internal-mig-0000abcd",
+        port=8080,
+        health_check_path="/healthz",
+        cpu="512",
+        memory="1024",
+        subnet_ids=two_subnets(clients("ec2"), public=True),
+        access_type="PRIVATE",
+    )
+
+    with pytest.raises(DeployError, match=r"no PRIVATE ingress path .*it has: PUBLIC"):
+        _express(clients, stack).create_service(spec)
