@@ -745,7 +745,13 @@ def test_a_deleted_service_keeps_its_revisions_with_deleted_resources(ecs: Any) 
     assert old_path["targetGroups"][0]["arn"] != new_path["targetGroups"][0]["arn"]
 
 
-def test_resource_statuses_follow_the_service_lifecycle() -> None:
+def test_resource_statuses_follow_the_service_lifecycle(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The stand-in's clocks read time.monotonic(); a fake one moves only when the test says
+    # so, so a slow machine cannot let provisioning finish before the first look.
+    now = [1000.0]
+    clock = type("Clock", (), {"monotonic": staticmethod(lambda: now[0])})
+    monkeypatch.setattr(express, "time", clock)
+    monkeypatch.setattr(express_resources, "time", clock)
     scale = 0.02  # provisioning takes 0.4 s, draining 1.2 s
     express.install(emit=lambda event: None, time_scale=scale)
     with mock_aws():
@@ -759,8 +765,9 @@ def test_resource_statuses_follow_the_service_lifecycle() -> None:
             )["serviceRevisions"]
             return revision["ecsManagedResources"]
 
+        now[0] += express_resources.PROVISION_SECONDS * scale - 0.01
         assert statuses(resources(created)) == {"PROVISIONING"}
-        time.sleep(express_resources.PROVISION_SECONDS * scale + 0.05)
+        now[0] += 0.02
         active = resources(created)
         assert statuses(active) == {"ACTIVE"}
         assert active["logGroups"][0]["updatedAt"] > created["createdAt"]
@@ -771,8 +778,9 @@ def test_resource_statuses_follow_the_service_lifecycle() -> None:
         assert draining["ingressPaths"][0]["loadBalancer"]["status"] == "ACTIVE"  # shop uses it
         assert draining["ingressPaths"][0]["rule"]["status"] == "DEPROVISIONING"
         ecs.delete_express_gateway_service(serviceArn=other["serviceArn"])
+        now[0] += express.DRAIN_SECONDS * scale - 0.01
         assert statuses(resources(created)) == {"DEPROVISIONING"}
-        time.sleep(express.DRAIN_SECONDS * scale + 0.05)
+        now[0] += 0.02
         deleted = resources(created)
         assert statuses(deleted) == {"DELETED"}
         assert deleted["logGroups"][0]["updatedAt"] > draining["logGroups"][0]["updatedAt"]
