@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.config import (
     BuildSettings,
+    CaptureSettings,
     ConfigError,
     DeploySettings,
     DiscoverySettings,
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.adapters.aws_build import AwsBuild
+    from bot.adapters.aws_capture import AwsCapture
     from bot.adapters.aws_discovery import AwsDiscovery
     from bot.adapters.aws_express import AwsExpress
     from bot.adapters.bolt_lambda import BoltLambdaHandler
@@ -101,6 +103,15 @@ def discovery_aws() -> AwsDiscovery:
 
     zone = DiscoverySettings.from_env().traffic_hosted_zone_id
     return AwsDiscovery(client("ec2"), client("elbv2"), client("route53"), hosted_zone_id=zone)
+
+
+@cache
+def capture_aws() -> AwsCapture:
+    """SSM Run Command, S3 (bundles, presigned uploads), IAM reads and Secrets Manager."""
+    from bot.adapters.aws_capture import AwsCapture
+
+    bucket = CaptureSettings.from_env().artifacts_bucket
+    return AwsCapture(client("ssm"), client("s3"), client("iam"), client("secretsmanager"), bucket)
 
 
 @cache
@@ -202,6 +213,14 @@ class LazyIngressPorts:
         """EC2, ELBv2 and Route 53 reads."""
         return discovery_aws()
 
+    @property
+    def uploads_bucket(self) -> str | None:
+        """The artifacts bucket (``--source`` bundles live under its ``uploads/``)."""
+        try:
+            return CaptureSettings.from_env().artifacts_bucket
+        except ConfigError:
+            return None
+
 
 def slack_installation() -> tuple[Installation | None, str]:
     """The installation the ingress serves, or ``None`` and why (then it refuses every request)."""
@@ -253,6 +272,7 @@ def reset() -> None:
         clock,
         core,
         discovery_aws,
+        capture_aws,
         build_aws,
         deploy_aws,
         traffic_aws,

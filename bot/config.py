@@ -122,3 +122,10 @@ class DiscoverySettings(_Settings):
     """Discovery: the one hosted zone DNS records are looked up in, if the stack pins one."""
 
     traffic_hosted_zone_id: str | None = _env("TRAFFIC_HOSTED_ZONE_ID", None)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaptureSettings(_Settings):
+    """Discovery and the capture consumer: the bucket bundles are uploaded to."""
+
+    artifacts_bucket: str = _env("ARTIFACTS_BUCKET")

@@ -16,6 +16,7 @@ from bot.domain.facts import (
     ServiceSpec,
 )
 from bot.domain.migration import Migration
+from bot.domain.runtimes.model import Bundle
 from bot.domain.tasks import TaskRecord as TaskRecord  # re-exported: the Store speaks in it
 from bot.domain.tasks import TaskSummary
 from bot.events.models import DomainEvent
@@ -49,6 +50,27 @@ class AwsRefusedError(RuntimeError):
     """AWS refused a call in a way retrying cannot fix (invalid parameter, access denied,
     limit exceeded); the message names the call and, where AWS says it, the missing permission.
     """
+
+
+class BundleError(ValueError):
+    """An app bundle is missing, unreadable or empty (the message says which and where)."""
+
+
+class SsmStatus(BaseModel):
+    """Whether Systems Manager can run the capture on the instance."""
+
+    managed: bool = Field(description="The instance is a managed node and its agent is Online.")
+    detail: str = Field(description="What SSM says of it, or which prerequisite is missing.")
+
+
+class CaptureResult(BaseModel):
+    """A finished capture command, as GetCommandInvocation reports it."""
+
+    migration_id: str | None = Field(description="The migration its Comment names.")
+    status: str = Field(description="Success, Failed, TimedOut, Cancelled, ...")
+    status_details: str = Field(default="", description="e.g. Execution Timed Out.")
+    stdout: str = Field(default="", description="The first 24,000 characters of its output.")
+    stderr: str = Field(default="", description="The first 8,000 characters of its errors.")
 
 
 class AuditRecord(BaseModel):
@@ -178,12 +200,48 @@ class DiscoveryAws(Protocol):
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None: ...
 
 
+class CaptureAws(Protocol):
+    """SSM Run Command and S3 calls that capture the app from its instance."""
+
+    def ssm_status(self, instance_id: str, instance_profile_arn: str | None) -> SsmStatus:
+        """Whether SSM manages the instance; if not, which prerequisite is missing."""
+        ...
+
+    def start_capture(self, migration_id: str, instance_id: str, port: int) -> str:
+        """Send the capture command; return its command id."""
+        ...
+
+    def find_capture(self, migration_id: str, instance_id: str, since: datetime) -> str | None:
+        """The command a crashed attempt already sent for the migration, if any."""
+        ...
+
+    def capture_result(self, command_id: str, instance_id: str) -> CaptureResult: ...
+
+    def read_bundle(self, key: str) -> Bundle:
+        """Paths and small files' text of the bundle at ``key`` (raises ``BundleError``)."""
+        ...
+
+    def read_environment(self, key: str) -> dict[str, str]:
+        """The captured environment at ``key`` (raises ``BundleError`` when absent)."""
+        ...
+
+    def delete_environment(self, key: str) -> None:
+        """Delete the captured environment (idempotent)."""
+        ...
+
+    def store_secrets(self, migration_id: str, values: dict[str, str]) -> str:
+        """Keep secret variables in the migration's one secret; return its ARN."""
+        ...
+
+
 class BuildAws(Protocol):
     """ECR, S3 and CodeBuild calls the build makes."""
 
     def ensure_repository(self, name: str) -> str: ...
 
-    def upload_source(self, migration_id: str, files: dict[str, str]) -> str: ...
+    def upload_source(self, migration_id: str, files: dict[str, str], bundle_key: str) -> str:
+        """Zip the bundle at ``bundle_key`` with ``files`` as the build's source; its location."""
+        ...
 
     def start_build(
         self,

@@ -23,6 +23,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
         detail,
         store=core.store,
         aws=bootstrap.discovery_aws(),
+        capture=bootstrap.capture_aws(),
         publisher=core.publisher,
         clock=core.clock,
     )

@@ -2,7 +2,8 @@
 
 Sources: Amazon ECS Developer Guide, "Amazon ECS events" (task state change, service action,
 service deployment state change examples) and AWS CodeBuild User Guide, "Build notifications
-input format reference". Field names are kept exactly as documented.
+input format reference", and the Systems Manager User Guide, "Amazon EventBridge event
+examples for Systems Manager" (Run Command). Field names are kept exactly as documented.
 """
 
 from __future__ import annotations
@@ -286,4 +287,79 @@ def codebuild_build_state_change(
         detail=detail,
         at=at,
         event_id=event_id,
+    )
+
+
+def _ssm_time(at: datetime) -> str:
+    """Format a Run Command detail time the way the examples do (milliseconds, Z)."""
+    return detail_time(at)
+
+
+def ssm_command_status_change(
+    *,
+    account: str,
+    region: str,
+    command_id: str,
+    document_name: str,
+    instance_ids: list[str],
+    parameters: dict[str, list[str]],
+    status: str,
+    requested_at: datetime,
+    expires_at: datetime,
+    at: datetime | None = None,
+) -> Event:
+    """Build an "EC2 Command Status-change Notification" (the command's overall status).
+
+    Shape from the Systems Manager User Guide, "Amazon EventBridge event examples for Systems
+    Manager", Run Command: detail command-id, document-name, expire-after, parameters (the
+    document's, as sent), requested-date-time, status; resources are the instances' ARNs.
+    """
+    return envelope(
+        detail_type="EC2 Command Status-change Notification",
+        source="aws.ssm",
+        account=account,
+        region=region,
+        resources=[f"arn:aws:ec2:{region}:{account}:instance/{i}" for i in instance_ids],
+        detail={
+            "command-id": command_id,
+            "document-name": document_name,
+            "expire-after": _ssm_time(expires_at),
+            "parameters": parameters,
+            "requested-date-time": _ssm_time(requested_at),
+            "status": status,
+        },
+        at=at,
+    )
+
+
+def ssm_command_invocation_status_change(
+    *,
+    account: str,
+    region: str,
+    command_id: str,
+    document_name: str,
+    instance_id: str,
+    status: str,
+    requested_at: datetime,
+    at: datetime | None = None,
+) -> Event:
+    """Build an "EC2 Command Invocation Status-change Notification" (one instance's status).
+
+    Same source as ``ssm_command_status_change``: detail command-id, document-name,
+    instance-id, requested-date-time, status.
+    """
+    return envelope(
+        detail_type="EC2 Command Invocation Status-change Notification",
+        source="aws.ssm",
+        account=account,
+        region=region,
+        resources=[f"arn:aws:ec2:{region}:{account}:instance/{instance_id}"],
+        detail={
+            "command-id": command_id,
+            "document-name": document_name,
+            "instance-id": instance_id,
+            "requested-date-time": _ssm_time(requested_at),
+            "status": status,
+        },
+        at=at,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import boto3
 from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from sandbox import codebuild, express
+from sandbox import codebuild, express, instances, ssm
 from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
@@ -70,6 +71,7 @@ class Sandbox:
     service_events: list[dict[str, Any]] = field(default_factory=list)
     legacy: LegacyApp | None = None
     runtime: LambdaRuntime | None = None
+    artifacts_bucket: str = ""
     _saved_env: dict[str, str | None] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -93,6 +95,7 @@ class Sandbox:
             queue_urls=stack.queue_urls,
         )
         self.runtime.deploy_rules()
+        self.artifacts_bucket = stack.physical["ArtifactsBucket"]
         env = stack.environment(LocalSlack(api_url, BOT_TOKEN, SIGNING_SECRET))
         if self.endpoint_url:
             env["AWS_ENDPOINT_URL"] = self.endpoint_url
@@ -107,6 +110,9 @@ class Sandbox:
         express.reset()
         express.install(emit, time_scale=self.time_scale)
         codebuild.install(emit, delay_seconds=self.time_scale * 3)
+        ssm.reset()
+        ssm.install(emit, delay_seconds=self.time_scale * 4)
+        instances.forget()
         self.legacy = seed_legacy(self.client, architecture=self.architecture)
         bootstrap.reset()
         return self
@@ -114,6 +120,7 @@ class Sandbox:
     def stop(self) -> None:
         """Stop the Slack stand-in and restore the environment."""
         self.slack.stop()
+        instances.forget()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
@@ -126,6 +133,25 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def stop_ssm_agent(self) -> None:
+        """Make the legacy instance an unmanaged node (its SSM agent stopped)."""
+        assert self.legacy is not None, "start() the sandbox first"
+        instances.INSTANCES[self.legacy.instance_id].ssm_agent = False
+
+    def upload_bundle(self, app: str = "secure-blog") -> str:
+        """Upload ``sandbox/apps/<app>`` as a user would for ``--source``; return its s3:// URI.
+
+        Packed with GNU tar from the app's folder, as ``tar -C <folder> -czf - .`` would.
+        """
+        key = f"uploads/{app}.tar.gz"
+        packed = subprocess.run(
+            ["tar", "-C", str(instances.APPS / app), "-czf", "-", "."],
+            capture_output=True,
+            check=True,
+        ).stdout
+        self.client("s3").put_object(Bucket=self.artifacts_bucket, Key=key, Body=packed)
+        return f"s3://{self.artifacts_bucket}/{key}"
 
     # the user's side -------------------------------------------------------------------
     def slash(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL) -> dict[str, Any]:

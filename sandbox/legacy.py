@@ -13,13 +13,26 @@ record aliases the ALB.
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import dataclass
 from typing import Any
+
+from sandbox.instances import AppProcess, Instance, app_folder, register
 
 APP = "secure-blog"
 DOMAIN = "example.com"
 RECORD = f"blog.{DOMAIN}"
 PORT = 3000
+
+UNIT_FILE = f"""# /etc/systemd/system/{APP}.service
+[Service]
+User=blog
+WorkingDirectory=/opt/{APP}
+Environment=PORT={PORT} TABLE_NAME={APP}-posts ASSETS_BUCKET={APP}-assets
+EnvironmentFile=-/opt/{APP}/.env
+ExecStart=/usr/bin/node server.js
+Restart=always
+"""
 
 USER_DATA = f"""#!/bin/bash
 set -euo pipefail
@@ -138,6 +151,12 @@ def seed_legacy(
             }
         ),
     )
+    # The SSM agent's permissions (AWS managed policy), so Systems Manager manages the node.
+    load_aws_managed_policy(clients("sts").get_caller_identity()["Account"], SSM_CORE)
+    iam.attach_role_policy(
+        RoleName=f"{APP}-instance",
+        PolicyArn=f"arn:aws:iam::aws:policy/{SSM_CORE}",
+    )
     profile = iam.create_instance_profile(InstanceProfileName=f"{APP}-instance")["InstanceProfile"]
     iam.add_role_to_instance_profile(
         InstanceProfileName=f"{APP}-instance", RoleName=f"{APP}-instance"
@@ -154,6 +173,7 @@ def seed_legacy(
         IamInstanceProfile={"Arn": profile["Arn"]},
         TagSpecifications=[{"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": APP}]}],
     )["Instances"][0]["InstanceId"]
+    register(instance, Instance(app=secure_blog_process()))
     elbv2 = clients("elbv2")
     balancer = elbv2.create_load_balancer(
         Name=f"{APP}-alb",
@@ -228,6 +248,53 @@ def seed_legacy(
         hosted_zone_id=zone_id,
         record_name=f"{RECORD}.",
         target_group_arn=group["TargetGroupArn"],
+    )
+
+
+SSM_CORE = "AmazonSSMManagedInstanceCore"
+
+
+def load_aws_managed_policy(account: str, name: str) -> None:
+    """Give the stand-in's IAM one AWS managed policy, as every real account has it.
+
+    moto loads AWS managed policies only all at once (``MOTO_IAM_LOAD_MANAGED_POLICIES``,
+    about 1,200 of them, 1.5 s per account); this loads the one named, from the same data.
+    """
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[account]["global"]
+    data = json.loads(aws_managed_policies_data)[name]
+    policy = AWSManagedPolicy.from_data(name, account, "us-east-1", data)
+    backend.managed_policies.setdefault(policy.arn, policy)
+
+
+def secure_blog_process() -> AppProcess:
+    """secure-blog's process as systemd runs it on the instance (see ``UNIT_FILE``)."""
+    return AppProcess(
+        folder=app_folder(APP),
+        working_directory=f"/opt/{APP}",
+        command=["/usr/bin/node", "server.js"],
+        executable="/usr/bin/node",
+        user="blog",
+        port=PORT,
+        environment={
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin",
+            "HOME": "/home/blog",
+            "LOGNAME": "blog",
+            "USER": "blog",
+            "INVOCATION_ID": secrets.token_hex(16),
+            "JOURNAL_STREAM": "8:23127",
+            "PORT": str(PORT),
+            "TABLE_NAME": f"{APP}-posts",
+            "ASSETS_BUCKET": f"{APP}-assets",
+            "NODE_ENV": "production",
+            # From the unit's EnvironmentFile: a value made for this run, never stored.
+            "SESSION_SECRET": secrets.token_urlsafe(24),
+        },
+        systemd_unit=f"{APP}.service",
+        unit_file=UNIT_FILE,
     )
 
 

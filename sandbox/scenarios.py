@@ -101,6 +101,51 @@ def failing_health_check(box: Sandbox) -> Outcome:
     return Outcome(ok and end.stage == Stage.ROLLED_BACK, end.stage.value, watch.timings, notes)
 
 
+#: An image the user built and pushed themselves, for ``--image``.
+GIVEN_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-blog:1.4.2"
+
+
+def no_ssm(box: Sandbox) -> Outcome:
+    """An instance SSM does not manage: the plan says why; Cancel, then ``--image`` completes."""
+    assert box.legacy is not None
+    box.stop_ssm_agent()
+    watch = Stopwatch()
+    watch.stage(
+        "request → blocked plan",
+        lambda: (box.slash(box.legacy.name, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+    )
+    blocked = box.migration()
+    blocker = blocked.plan.blocker if blocked.plan else None
+    offered = sorted(box.buttons())
+    notes = [f"plan blocked: {blocker}", f"buttons offered: {', '.join(offered)}"]
+    ok = bool(blocker) and "AmazonSSMManagedInstanceCore" in (blocker or "")
+    ok &= offered == ["cancel_migration"]
+    watch.stage(
+        "cancel",
+        lambda: (box.click("cancel_migration", user="U0ALICE"), box.wait_for(Stage.CANCELLED)),
+    )
+    watch.stage(
+        "request --image → plan",
+        lambda: (
+            box.slash(f"{box.legacy.name} --image {GIVEN_IMAGE}", user="U0ALICE"),
+            box.wait_for(Stage.PLANNED),
+        ),
+    )
+    watch.stage(
+        "approve → deploy → healthy or failed",
+        lambda: (
+            box.click("approve_plan", user="U0BOB"),
+            box.wait_for(Stage.HEALTHY, Stage.FAILED),
+        ),
+    )
+    for weight in (10, 50, 100):
+        _cutover(box, watch, weight)
+    end = box.migration()
+    notes.append(f"deployed image: {end.image_uri}")
+    ok &= end.stage == Stage.CUT_OVER and end.image_uri == GIVEN_IMAGE and end.build_id is None
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
 def bad_input(box: Sandbox) -> Outcome:
     """A missing instance and a malformed id: ephemeral errors, nothing written."""
     notes = []
@@ -119,6 +164,7 @@ SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "happy": happy,
     "failing-health-check": failing_health_check,
     "rollback-after-50": rollback_after_50,
+    "no-ssm": no_ssm,
     "bad-input": bad_input,
 }
 

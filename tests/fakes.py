@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.capture import comment_for, migration_of
 from bot.domain.deployments import TERMINAL
 from bot.domain.facts import (
     DnsRecordFacts,
@@ -15,12 +16,16 @@ from bot.domain.facts import (
     ServiceSpec,
 )
 from bot.domain.migration import Migration
+from bot.domain.runtimes import Bundle
 from bot.events.models import DomainEvent
 from bot.ports import (
     AuditRecord,
+    BundleError,
+    CaptureResult,
     InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
+    SsmStatus,
     StaleVersionError,
     TaskRecord,
     TaskSummary,
@@ -250,6 +255,95 @@ class FakeDiscovery:
         return DnsRecordFacts(hosted_zone_id="Z1", record_name="blog.example.com.")
 
 
+def capture_answer(
+    *,
+    command: Sequence[str] = ("/usr/bin/node", "server.js"),
+    cwd: str = "/opt/secure-blog",
+    user: str = "blog",
+    files: int = 3,
+    size: int = 1200,
+    error: str | None = None,
+) -> str:
+    """A complete answer of the capture script (``bot.domain.capture``'s MB1 lines)."""
+    import base64
+
+    def b64(text: str) -> str:
+        return base64.b64encode(text.encode()).decode()
+
+    lines = ["version=1", "pid=2917", f"user={user}", f"cwd={b64(cwd)}"]
+    lines += [f"cmdline={b64(''.join(a + chr(0) for a in command))}", f"exe={b64(command[0])}"]
+    lines += ["unit=secure-blog.service", f"bundle_bytes={size}", f"bundle_files={files}"]
+    lines += (
+        [f"error={error}"] if error else ["upload_source=200", "upload_environment=200", "done=1"]
+    )
+    return "".join(f"MB1 {line}\n" for line in lines)
+
+
+NODE_BUNDLE = Bundle.of(
+    {
+        "package.json": '{"name": "secure-blog", "engines": {"node": ">=20"}}',
+        "package-lock.json": '{"lockfileVersion": 3}',
+        "server.js": None,
+    }
+)
+
+
+@dataclass
+class FakeCapture:
+    """SSM that manages the instance and a capture that finds the Node app (or as set)."""
+
+    managed: bool = True
+    unmanaged_reason: str = "i-0abc1234def567890 is not a managed node: it has no instance profile"
+    answer: str = field(default_factory=capture_answer)
+    status: str = "Success"
+    bundle: Bundle | None = field(default_factory=lambda: NODE_BUNDLE)
+    environment: dict[str, str] = field(
+        default_factory=lambda: {"PATH": "/usr/bin", "TABLE_NAME": "posts", "API_TOKEN": "t0k3n"}
+    )
+    sent: list[tuple[str, str]] = field(default_factory=list)
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict)
+    deleted: list[str] = field(default_factory=list)
+    comments: dict[str, str] = field(default_factory=dict)
+
+    def ssm_status(self, instance_id: str, instance_profile_arn: str | None) -> SsmStatus:
+        detail = "managed by SSM (agent 3.3, Amazon Linux 2023)"
+        return SsmStatus(
+            managed=self.managed, detail=detail if self.managed else self.unmanaged_reason
+        )
+
+    def start_capture(self, migration_id: str, instance_id: str, port: int) -> str:
+        command_id = f"cmd-{len(self.sent) + 1}"
+        self.sent.append((command_id, instance_id))
+        self.comments[command_id] = comment_for(migration_id)
+        return command_id
+
+    def find_capture(self, migration_id: str, instance_id: str, since: datetime) -> str | None:
+        wanted = comment_for(migration_id)
+        return next((c for c, comment in self.comments.items() if comment == wanted), None)
+
+    def capture_result(self, command_id: str, instance_id: str) -> CaptureResult:
+        return CaptureResult(
+            migration_id=migration_of(self.comments.get(command_id)),
+            status=self.status,
+            stdout=self.answer,
+        )
+
+    def read_bundle(self, key: str) -> Bundle:
+        if self.bundle is None:
+            raise BundleError(f"no bundle at s3://artifacts/{key}")
+        return self.bundle
+
+    def read_environment(self, key: str) -> dict[str, str]:
+        return dict(self.environment)
+
+    def delete_environment(self, key: str) -> None:
+        self.deleted.append(key)
+
+    def store_secrets(self, migration_id: str, values: dict[str, str]) -> str:
+        self.secrets[migration_id] = dict(values)
+        return f"arn:aws:secretsmanager:us-east-1:123456789012:secret:migrate-bot/{migration_id}/environment-AbCdEf"
+
+
 @dataclass
 class FakeBuildAws:
     """Counts builds started."""
@@ -260,8 +354,8 @@ class FakeBuildAws:
     def ensure_repository(self, name: str) -> str:
         return f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}"
 
-    def upload_source(self, migration_id: str, files: dict[str, str]) -> str:
-        self.sources[migration_id] = files
+    def upload_source(self, migration_id: str, files: dict[str, str], bundle_key: str) -> str:
+        self.sources[migration_id] = {**files, "(bundle)": bundle_key}
         return f"bucket/sources/{migration_id}/source.zip"
 
     architectures: list[str] = field(default_factory=list)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import posixpath
+import tarfile
+import time
 import zipfile
 from typing import Any
 
@@ -69,10 +72,32 @@ class AwsBuild:
         return str(repository["repositoryUri"])
 
     @translate_refusals
-    def upload_source(self, migration_id: str, files: dict[str, str]) -> str:
-        """Zip ``files`` to the artifacts bucket; return the CodeBuild S3 location."""
+    def upload_source(self, migration_id: str, files: dict[str, str], bundle_key: str) -> str:
+        """Zip the bundle with ``files`` to the artifacts bucket; return the S3 location.
+
+        CodeBuild's S3 source is a ZIP (CodeBuild API Reference, ProjectSource.location), and
+        the capture uploads a tar.gz: the bundle's regular files are copied into the ZIP
+        (keeping their mode bits), then the generated files, which replace any of the same name.
+        """
+        bundle = self._s3.get_object(Bucket=self._bucket, Key=bundle_key)["Body"].read()
         buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        with (
+            tarfile.open(fileobj=io.BytesIO(bundle), mode="r:*") as source,
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive,
+        ):
+            for member in source:
+                name = posixpath.normpath(member.name.removeprefix("./"))
+                if not member.isfile() or name in files or name.startswith(("../", "/")):
+                    continue
+                handle = source.extractfile(member)
+                if handle is None:
+                    continue
+                # ZIP dates start in 1980; a file stamped earlier (mtime 0) gets 1980-01-01.
+                stamp = max(time.gmtime(member.mtime)[:6], (1980, 1, 1, 0, 0, 0))
+                info = zipfile.ZipInfo(name, date_time=stamp)
+                info.external_attr = (member.mode & 0o777 | 0o100000) << 16
+                info.compress_type = zipfile.ZIP_DEFLATED
+                archive.writestr(info, handle.read())
             for name, text in sorted(files.items()):
                 archive.writestr(name, text)
         key = f"sources/{migration_id}/source.zip"

@@ -52,6 +52,12 @@ REFUSED = frozenset(
         "TooManyTargetGroups",
         "TooManyRules",
         "TooManyCertificates",
+        # Systems Manager (SendCommand): an instance that is not a managed node, a document
+        # or platform it cannot run. (GetCommandInvocation's InvocationDoesNotExist is not
+        # here: that API is eventually consistent, so a retry may find the invocation.)
+        "InvalidInstanceId",
+        "InvalidDocument",
+        "UnsupportedPlatformType",
     }
 )
 _DENIED_ACTION = re.compile(r"not authorized to perform:? ([a-z0-9-]+:[A-Za-z0-9*]+)")

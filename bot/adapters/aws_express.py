@@ -40,6 +40,10 @@ class AwsExpress:
             "containerPort": spec.port,
             "environment": [{"name": k, "value": v} for k, v in sorted(spec.environment.items())],
         }
+        if spec.secrets:
+            container["secrets"] = [
+                {"name": k, "valueFrom": v} for k, v in sorted(spec.secrets.items())
+            ]
         if spec.command:
             container["command"] = spec.command
         request: dict[str, Any] = {

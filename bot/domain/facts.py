@@ -86,6 +86,10 @@ class ServiceSpec(BaseModel):
     subnet_ids: list[str]
     security_group_ids: list[str]
     environment: dict[str, str] = Field(default_factory=dict)
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="Variable name → valueFrom (a Secrets Manager secret's JSON key ARN).",
+    )
     command: list[str] = Field(default_factory=list)
     task_role_arn: str | None = None
     cpu_architecture: str = Field(

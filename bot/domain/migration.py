@@ -37,6 +37,9 @@ class Migration(BaseModel):
         default=False, description="Whether weighted Route 53 records were (being) written."
     )
     plan: Plan | None = Field(default=None, description="Discovery's plan, once made.")
+    capture_command_id: str | None = Field(
+        default=None, description="SSM command that captures the app from the instance."
+    )
     build_id: str | None = Field(default=None, description="CodeBuild build id.")
     repository_uri: str | None = Field(default=None, description="ECR repository URI.")
     image_uri: str | None = Field(default=None, description="Built image, by tag.")
@@ -73,6 +76,17 @@ def advance(migration: Migration, target: Stage, now: datetime, **changes: Any) 
     """Return the migration moved to ``target`` with ``changes`` applied; raise if illegal."""
     check_transition(migration.stage, target)
     return migration.model_copy(update={"stage": target, "updated_at": now, **changes})
+
+
+def approve(migration: Migration, now: datetime) -> Migration:
+    """Approve the plan (the build may start); refused when the plan says it cannot be."""
+    if migration.plan is not None and migration.plan.blocker and migration.stage == Stage.PLANNED:
+        raise IllegalTransitionError(
+            migration.stage,
+            Stage.BUILDING,
+            f"the plan cannot be approved: {migration.plan.blocker}",
+        )
+    return advance(migration, Stage.BUILDING, now)
 
 
 def cutover_target(migration: Migration, weight: int) -> Migration:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from bot.domain.capture import CapturedProcess
+from bot.domain.runtimes.model import Detection
+
 
 class Plan(BaseModel):
     """Everything needed to build and deploy the ECS side, as discovery proposes it."""
@@ -61,6 +64,39 @@ class Plan(BaseModel):
     start_command: list[str] = Field(description="Command that starts the app.")
     instance_profile_arn: str | None = Field(default=None, description="Legacy instance profile.")
     environment: dict[str, str] = Field(
-        default_factory=dict, description="Environment the app runs with."
+        default_factory=dict,
+        description="Environment the app runs with, secrets excluded (they go to Secrets Manager).",
+    )
+    secret_names: list[str] = Field(
+        default_factory=list,
+        description="Variables whose names or values look secret: passed from Secrets Manager.",
+    )
+    secret_arn: str | None = Field(
+        default=None, description="The Secrets Manager secret holding those variables."
+    )
+    source: str | None = Field(
+        default=None,
+        description=(
+            "How the image is made: capture (the app folder, captured through SSM), bundle "
+            "(--source, a bundle the user uploaded), image (--image, an existing image); "
+            "None while the capture runs or when there is no way in."
+        ),
+    )
+    bundle_key: str | None = Field(
+        default=None, description="Key of the app bundle (tar.gz) in the artifacts bucket."
+    )
+    image_uri: str | None = Field(default=None, description="The existing image (--image).")
+    app: CapturedProcess | None = Field(
+        default=None, description="The process found on the instance and its bundle."
+    )
+    detection: Detection | None = Field(
+        default=None, description="The runtime read from the bundle, with the reasons."
+    )
+    ssm: str | None = Field(
+        default=None, description="Whether SSM manages the instance, or what is missing."
+    )
+    blocker: str | None = Field(
+        default=None,
+        description="Why the plan cannot be approved as it is, and the way out.",
     )
     warnings: list[str] = Field(default_factory=list, description="Things a person should check.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shlex
 
 from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
@@ -11,37 +10,7 @@ from bot.domain.placement import choose_subnets
 from bot.domain.plan import Plan
 from bot.domain.sizing import TaskSize, express_size
 
-# (runtime, pattern over user data) in order of precedence; first match wins.
-_RUNTIME_HINTS: list[tuple[str, re.Pattern[str]]] = [
-    ("node", re.compile(r"\b(node|npm|pm2|nodejs)\b")),
-    ("python", re.compile(r"\b(python3?|gunicorn|uvicorn|pip3?)\b")),
-    ("java", re.compile(r"\b(java|\.jar|corretto)\b")),
-    ("go", re.compile(r"\bgo (run|build)\b|golang")),
-    ("ruby", re.compile(r"\b(ruby|bundle|puma|rails)\b")),
-    ("php", re.compile(r"\b(php|php-fpm)\b")),
-    ("static", re.compile(r"\b(nginx|httpd|apache2)\b")),
-]
-_NODE_START = re.compile(r"^\s*(?:exec\s+|nohup\s+)?(node\s+\S+\.m?js|npm\s+(?:run\s+)?start)\b")
 _PORT = re.compile(r"\bPORT=(\d{2,5})\b")
-
-
-def detect_runtime(user_data: str) -> str:
-    """Return the runtime the user data suggests, or ``unknown``."""
-    for runtime, pattern in _RUNTIME_HINTS:
-        if pattern.search(user_data):
-            return runtime
-    return "unknown"
-
-
-def detect_start_command(user_data: str, runtime: str) -> list[str]:
-    """Return the command that starts the app, from the user data where it is visible."""
-    if runtime == "node":
-        for line in user_data.splitlines():
-            match = _NODE_START.match(line)
-            if match:
-                return shlex.split(match.group(1))
-        return ["npm", "start"]
-    return []
 
 
 def detect_port(user_data: str) -> int | None:
@@ -85,7 +54,6 @@ def make_plan(
 ) -> Plan:
     """Propose a plan for moving ``instance`` (and what routes to it) to Express Mode."""
     warnings: list[str] = []
-    runtime = detect_runtime(instance.user_data)
     port = load_balancing.port if load_balancing else (detect_port(instance.user_data) or 80)
     size = express_size(instance.instance_type)
     if size.capped:
@@ -106,8 +74,6 @@ def make_plan(
         warnings.extend(load_balancing.notes)
         if dns is None:
             warnings.append("No Route 53 record points at the load balancer; cutover needs one.")
-    if runtime == "unknown":
-        warnings.append("Could not tell the runtime from user data; edit the plan.")
     placement = choose_subnets(instance, load_balancing)
     warnings.extend(placement.warnings)
     return Plan(
@@ -137,8 +103,8 @@ def make_plan(
         record_name=dns.record_name if dns else None,
         cpu=str(size.cpu),
         memory=str(size.memory),
-        runtime=runtime,
-        start_command=detect_start_command(instance.user_data, runtime),
+        runtime="unknown",  # read from the captured files (app_plan), never from user data
+        start_command=[],
         instance_profile_arn=instance.instance_profile_arn,
         warnings=warnings,
     )

@@ -10,6 +10,7 @@ class Stage(StrEnum):
 
     REQUESTED = "requested"
     DISCOVERING = "discovering"
+    CAPTURING = "capturing"
     PLANNED = "planned"
     BUILDING = "building"
     DEPLOYING = "deploying"
@@ -40,6 +41,7 @@ _FAILABLE = frozenset(
     {
         Stage.REQUESTED,
         Stage.DISCOVERING,
+        Stage.CAPTURING,
         Stage.PLANNED,
         Stage.BUILDING,
         Stage.DEPLOYING,
@@ -51,7 +53,8 @@ _FAILABLE = frozenset(
 
 ALLOWED: dict[Stage, frozenset[Stage]] = {
     Stage.REQUESTED: frozenset({Stage.DISCOVERING, Stage.CANCELLED}),
-    Stage.DISCOVERING: frozenset({Stage.PLANNED, Stage.CANCELLED}),
+    Stage.DISCOVERING: frozenset({Stage.CAPTURING, Stage.PLANNED, Stage.CANCELLED}),
+    Stage.CAPTURING: frozenset({Stage.PLANNED, Stage.CANCELLED}),
     Stage.PLANNED: frozenset({Stage.BUILDING, Stage.CANCELLED}),
     Stage.BUILDING: frozenset({Stage.DEPLOYING}),
     Stage.DEPLOYING: frozenset({Stage.HEALTHY}),
@@ -72,17 +75,18 @@ for _stage in _FAILABLE:
 RANK: dict[Stage, int] = {
     Stage.REQUESTED: 0,
     Stage.DISCOVERING: 1,
-    Stage.PLANNED: 2,
-    Stage.BUILDING: 3,
-    Stage.DEPLOYING: 4,
-    Stage.HEALTHY: 5,
-    Stage.CUTTING_OVER: 6,
-    Stage.CUT_OVER: 7,
-    Stage.FAILED: 8,
-    Stage.ROLLING_BACK: 9,
-    Stage.ROLLED_BACK: 10,
-    Stage.CANCELLED: 11,
-    Stage.CLEANED_UP: 11,
+    Stage.CAPTURING: 2,
+    Stage.PLANNED: 3,
+    Stage.BUILDING: 4,
+    Stage.DEPLOYING: 5,
+    Stage.HEALTHY: 6,
+    Stage.CUTTING_OVER: 7,
+    Stage.CUT_OVER: 8,
+    Stage.FAILED: 9,
+    Stage.ROLLING_BACK: 10,
+    Stage.ROLLED_BACK: 11,
+    Stage.CANCELLED: 12,
+    Stage.CLEANED_UP: 12,
 }
 
 

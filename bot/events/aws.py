@@ -56,6 +56,25 @@ class CodeBuildStateChange(_AwsDetail):
     build_id: str = Field(alias="build-id", description="Build ARN.")
 
 
+class SsmCommandStatusChange(_AwsDetail):
+    """detail of Systems Manager's "EC2 Command Status-change Notification".
+
+    Shape from the Systems Manager User Guide, "Amazon EventBridge event examples for Systems
+    Manager" (Run Command): command-id, document-name, expire-after, parameters (the document's,
+    ``commands`` included), requested-date-time and status; the instances are in the
+    envelope's ``resources`` as EC2 instance ARNs.
+    """
+
+    command_id: str = Field(alias="command-id", description="The command's id.")
+    document_name: str = Field(alias="document-name", description="e.g. AWS-RunShellScript.")
+    status: str = Field(description="The command's overall status: Success, Failed, ...")
+
+
+def instance_ids(resources: list[str]) -> list[str]:
+    """The EC2 instance ids of an event's ``resources`` (``arn:…:instance/i-…``)."""
+    return [arn.rsplit("/", 1)[1] for arn in resources if ":instance/" in arn]
+
+
 class LambdaFailureRecord(_AwsDetail):
     """What Lambda sends an on-failure destination after the last retry of an async event."""
 

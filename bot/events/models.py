@@ -39,6 +39,20 @@ class MigrationRequested(DomainEvent):
     channel_id: str = Field(description="Slack channel the request came from.")
     requested_by: str = Field(description="Slack user id of the requester.")
     account_id: str | None = Field(default=None, description="AWS account of the EC2 side.")
+    image_uri: str | None = Field(
+        default=None, description="--image: deploy this existing image; nothing is captured."
+    )
+    source_key: str | None = Field(
+        default=None,
+        description="--source: key of the user's bundle (tar.gz) in the artifacts bucket.",
+    )
+
+
+class CaptureStarted(DomainEvent):
+    """Discovery sent the SSM command that captures the app from its instance."""
+
+    command_id: str = Field(description="SSM Run Command id.")
+    instance_id: str = Field(description="The instance the command runs on.")
 
 
 class DiscoveryCompleted(DomainEvent):
@@ -49,6 +63,9 @@ class DiscoveryCompleted(DomainEvent):
     port: int = Field(description="Application port.")
     cpu: str = Field(description="Proposed Fargate CPU units.")
     memory: str = Field(description="Proposed Fargate memory (MiB).")
+    blocked: bool = Field(
+        default=False, description="The plan says why it cannot be approved (the card shows it)."
+    )
 
 
 class PlanApproved(DomainEvent):
@@ -143,6 +160,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.detail_type: cls
     for cls in (
         MigrationRequested,
+        CaptureStarted,
         DiscoveryCompleted,
         PlanApproved,
         MigrationCancelled,

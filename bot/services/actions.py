@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain.migration import Migration, advance, cutover_target
+from bot.domain.migration import Migration, advance, approve, cutover_target
 from bot.domain.state import IllegalTransitionError, Stage
 from bot.events.models import (
     CutoverRequested,
@@ -49,7 +49,7 @@ def approve_plan(click: Click, ports: ActionPorts) -> Migration:
         click,
         ports,
         "approve_plan",
-        lambda m: advance(m, Stage.BUILDING, ports.clock.now()),
+        lambda m: approve(m, ports.clock.now()),
         lambda m: PlanApproved(
             migration_id=m.migration_id,
             idempotency_key=f"{m.migration_id}:approved",

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from bot.domain.architecture import UnsupportedArchitectureError, target_for
-from bot.domain.buildspec import render_buildspec
-from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
+from bot.domain.build_files import build_files
 from bot.domain.migration import Migration
+from bot.domain.runtimes import UnsupportedRuntimeError
 from bot.domain.state import Stage
 from bot.events.models import BuildStarted, ImageBuilt, PlanApproved
 from bot.ports import AwsRefusedError, BuildAws, Clock, MigrationNotFoundError, Publisher, Store
@@ -49,18 +49,29 @@ def start(
         republish_step(store, publisher, _started(migration))  # redelivered
         return
     plan = migration.plan
+    if plan.source == "image" and plan.image_uri:
+        # --image: nothing to build; the given image goes to the deploy as it is.
+        republish_step(
+            store,
+            publisher,
+            ImageBuilt(
+                migration_id=event.migration_id,
+                idempotency_key=f"{event.migration_id}:built:given-image",
+                build_id="none (--image)",
+                image_uri=plan.image_uri,
+            ),
+        )
+        return
     try:
-        dockerfile = render_dockerfile(plan)
+        files = build_files(plan)
         platform = target_for(plan.architecture).platform
     except (UnsupportedRuntimeError, UnsupportedArchitectureError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.BUILDING, str(error))
         return
     try:
         repository_uri = aws.ensure_repository(f"migrate-bot/{event.migration_id}")
-        source = aws.upload_source(
-            event.migration_id,
-            {"Dockerfile": dockerfile, "buildspec.yml": render_buildspec()},
-        )
+        assert plan.bundle_key is not None, "build_files checked the bundle"
+        source = aws.upload_source(event.migration_id, files, plan.bundle_key)
         # StartBuild carries an idempotency token, and past the token's 5 minutes the
         # adapter finds the build a crashed attempt started: a retry starts no second build.
         build_id = aws.start_build(

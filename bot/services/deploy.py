@@ -36,6 +36,12 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
         subnet_ids=plan.subnet_ids,
         security_group_ids=plan.security_group_ids,
         environment=plan.environment,
+        # ECS reads one JSON key of a Secrets Manager secret from
+        # "<secret ARN>:<json-key>:<version-stage>:<version-id>" (ECS Developer Guide,
+        # "Pass Secrets Manager secrets through Amazon ECS environment variables").
+        secrets={name: f"{plan.secret_arn}:{name}::" for name in plan.secret_names}
+        if plan.secret_arn
+        else {},
         command=plan.start_command,
         cpu_architecture=target_for(plan.architecture).cpu_architecture,
         # The endpoint is the ingress path the chosen subnets give Express: private subnets

@@ -22,6 +22,26 @@ class RequestNotQueuedError(RuntimeError):
     """The migration was recorded but could not be queued; it was closed as failed."""
 
 
+class SourceNotAllowedError(ValueError):
+    """A ``--source`` bundle outside the bucket prefix the bot reads (nothing was written)."""
+
+
+UPLOADS_PREFIX = "uploads/"
+
+
+def source_key(source: str, uploads_bucket: str | None) -> str:
+    """The artifacts-bucket key of a ``--source s3://bucket/key``; refuse other places."""
+    bucket, _, key = source.removeprefix("s3://").partition("/")
+    if uploads_bucket is None:
+        raise SourceNotAllowedError("this deployment has no artifacts bucket for --source")
+    if bucket != uploads_bucket or not key.startswith(UPLOADS_PREFIX):
+        raise SourceNotAllowedError(
+            f"the bot reads bundles only from s3://{uploads_bucket}/{UPLOADS_PREFIX}; upload "
+            f"yours there (e.g. s3://{uploads_bucket}/{UPLOADS_PREFIX}{key.rsplit('/', 1)[-1]})"
+        )
+    return key
+
+
 def request_migration(
     target: str,
     channel_id: str,
@@ -31,12 +51,17 @@ def request_migration(
     publisher: Publisher,
     clock: Clock,
     aws: DiscoveryAws,
+    image: str | None = None,
+    source: str | None = None,
+    uploads_bucket: str | None = None,
 ) -> Migration:
     """Check the target exists, persist a new migration and emit ``MigrationRequested``.
 
-    Raises ``InstanceNotFoundError`` (nothing written) when no instance matches, and
-    ``InstanceBusyError`` (nothing written) when the instance is already being migrated.
+    Raises ``InstanceNotFoundError`` (nothing written) when no instance matches,
+    ``InstanceBusyError`` (nothing written) when the instance is already being migrated, and
+    ``SourceNotAllowedError`` (nothing read or written) for a bundle outside ``uploads/``.
     """
+    key = source_key(source, uploads_bucket) if source else None
     instance_id = aws.resolve_instance(target)
     holder = store.lock_holder(instance_id)
     if holder is not None:
@@ -64,7 +89,9 @@ def request_migration(
             migration_id=migration_id,
             actor=user_id,
             action="request",
-            decision=f"accepted: {target}",
+            decision=f"accepted: {target}"
+            + (f" --image {image}" if image else "")
+            + (f" --source {source}" if source else ""),
             at=now,
         ),
     )
@@ -77,6 +104,8 @@ def request_migration(
                     target=instance_id,
                     channel_id=channel_id,
                     requested_by=user_id,
+                    image_uri=image,
+                    source_key=key,
                 )
             ]
         )

@@ -62,6 +62,11 @@ class IngressPorts(Protocol):
         """Resolves a target to an instance."""
         ...
 
+    @property
+    def uploads_bucket(self) -> str | None:
+        """The artifacts bucket, whose ``uploads/`` hold the bundles ``--source`` may name."""
+        ...
+
 
 @dataclass(frozen=True)
 class IngressDeps:
@@ -71,6 +76,7 @@ class IngressDeps:
     publisher: Publisher
     clock: Clock
     discovery: DiscoveryAws
+    uploads_bucket: str | None = None
 
 
 class ChannelAccess:

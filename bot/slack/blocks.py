@@ -24,6 +24,7 @@ from bot.events.models import (
     TaskStateChanged,
     TrafficShifted,
 )
+from bot.slack.app_facts import app_rows, runtime_line
 from bot.slack.replies import USAGE, escape
 
 Blocks = list[dict[str, Any]]
@@ -31,6 +32,7 @@ Blocks = list[dict[str, Any]]
 STAGE_LABELS: dict[Stage, str] = {
     Stage.REQUESTED: ":hourglass_flowing_sand: Requested",
     Stage.DISCOVERING: ":mag: Discovering",
+    Stage.CAPTURING: ":package: Capturing the app from the instance",
     Stage.PLANNED: ":clipboard: Plan ready for approval",
     Stage.BUILDING: ":hammer_and_wrench: Building image",
     Stage.DEPLOYING: ":rocket: Deploying to ECS Express Mode",
@@ -90,9 +92,15 @@ def _confirm(title: str, text: str, go: str) -> dict[str, Any]:
 def card_buttons(migration: Migration) -> list[dict[str, Any]]:
     """The buttons the status card offers in the migration's current stage."""
     stage = migration.stage
-    if stage == Stage.PLANNED:
+    if stage in (Stage.PLANNED, Stage.CAPTURING):
+        blocked = migration.plan is not None and migration.plan.blocker is not None
+        approve = (
+            []
+            if blocked or stage != Stage.PLANNED
+            else [_button("Approve plan", "approve_plan", button_value(migration), "primary")]
+        )
         return [
-            _button("Approve plan", "approve_plan", button_value(migration), "primary"),
+            *approve,
             _button(
                 "Cancel",
                 "cancel_migration",
@@ -168,7 +176,7 @@ def render_status_card(
             f"*Instance*\n`{escape(plan.instance_id)}` ({escape(plan.instance_type)}, "
             f"{escape(plan.architecture)})",
             f"*Fargate size*\n{escape(plan.cpu)} CPU units · {escape(plan.memory)} MiB",
-            f"*App*\n{escape(plan.runtime)} on port {plan.port}, health `{escape(plan.health_check_path)}`",
+            f"*App*\n{escape(runtime_line(plan))}",
         ]
         if plan.record_name:
             fields.append(f"*DNS*\n`{escape(plan.record_name)}`")
@@ -183,6 +191,21 @@ def render_status_card(
             "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:10]],
         },
     ]
+    if plan is not None and app_rows(plan):
+        rows = [f"*{label}:* {escape(text)}" for label, text in app_rows(plan)]
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(rows), 3000)}}
+        )
+    if plan is not None and plan.blocker and migration.stage == Stage.PLANNED:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": clip(f":no_entry: *Cannot be approved:* {escape(plan.blocker)}", 3000),
+                },
+            }
+        )
     if plan is not None and (plan.placement or plan.runs_on):
         lines = []
         if plan.placement:
@@ -248,9 +271,15 @@ def render_milestone(event: DomainEvent) -> str | None:
     (the notifier posts each once per migration, and once per distinct reason).
     """
     match event:
-        case DiscoveryCompleted():
+        case DiscoveryCompleted() if event.blocked:
             return (
-                f":clipboard: Plan ready: {escape(event.runtime)} app on port {event.port}, "
+                ":no_entry: The plan is ready but cannot be approved as it is; the card says "
+                "why and the way out."
+            )
+        case DiscoveryCompleted():
+            app = "the given image" if event.runtime == "image" else f"{escape(event.runtime)} app"
+            return (
+                f":clipboard: Plan ready: {app} on port {event.port}, "
                 f"Fargate {escape(event.cpu)} CPU / {escape(event.memory)} MiB. Approve it on the card."
             )
         case PlanApproved():

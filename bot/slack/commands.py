@@ -35,9 +35,19 @@ class Status:
 
 @dataclass(frozen=True)
 class Migrate:
-    """``/migrate <instance-id | name>``."""
+    """``/migrate <instance-id | name> [--image <uri> | --source s3://bucket/key]``."""
 
     target: str
+    image: str | None = None
+    source: str | None = None
+
+
+# A pinned image reference: [registry[:port]/]name[/name...](:tag | @sha256:digest).
+IMAGE = re.compile(
+    r"^(?:[A-Za-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[a-f0-9]{64})$"
+)
+SOURCE = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+\.(?:tar\.gz|tgz))$")
 
 
 Command = Help | ListMigrations | Status | Migrate
@@ -58,8 +68,8 @@ def parse_command(text: str) -> Command:
         if rest and not MIGRATION_ID.match(rest[0]):
             raise CommandError(f"`{rest[0]}` is not a migration id (they look like mig-1a2b3c4d)")
         return Status(rest[0] if rest else None)
-    _no_more(rest, words[0])
     target = words[0]
+    options = _options(rest, target)
     if target.lower().startswith("i-"):
         # The domain's pattern, imported here: bot.domain.facts loads pydantic, which
         # only the commands that reach the services need.
@@ -70,13 +80,43 @@ def parse_command(text: str) -> Command:
                 f"`{target}` is not a valid EC2 instance id "
                 "(i- followed by 8 or 17 lowercase hex digits)"
             )
-        return Migrate(target)
+        return Migrate(target, **options)
     if not NAME.match(target):
         raise CommandError(
             f"`{target}` is not an instance id, Name tag or load balancer name "
             "(letters, digits, '.', '_' and '-')"
         )
-    return Migrate(target)
+    return Migrate(target, **options)
+
+
+def _options(rest: list[str], target: str) -> dict[str, str]:
+    """``--image <uri>`` or ``--source s3://bucket/key.tar.gz`` after the target (one of them)."""
+    options: dict[str, str] = {}
+    words = [
+        part for word in rest for part in (word.split("=", 1) if word.startswith("--") else [word])
+    ]
+    while words:
+        flag = words.pop(0)
+        if flag not in ("--image", "--source"):
+            raise CommandError(
+                f"unexpected words after `{target}`: {flag} {' '.join(words)}".strip()
+            )
+        if not words:
+            raise CommandError(f"`{flag}` needs a value")
+        value = words.pop(0)
+        if flag == "--image" and not IMAGE.match(value):
+            raise CommandError(
+                f"`{value}` is not a pinned image reference: give a tag or a digest, e.g. "
+                "`123456789012.dkr.ecr.us-east-1.amazonaws.com/orders:1.4.2`"
+            )
+        if flag == "--source" and not SOURCE.match(value):
+            raise CommandError(
+                f"`{value}` is not an S3 bundle: give `s3://<bucket>/uploads/<name>.tar.gz`"
+            )
+        options[flag[2:]] = value
+    if len(options) > 1:
+        raise CommandError("give either `--image` or `--source`, not both")
+    return options
 
 
 def _no_more(rest: list[str], what: str) -> None:

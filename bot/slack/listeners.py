@@ -67,7 +67,7 @@ def answer_command(
                 ack(text=render_error(f"no migration {migration_id} in this channel"))
             else:
                 _ack_status(ack, found, "")
-        case Migrate(target=target):
+        case Migrate(target=target, image=image, source=source):
             if not channels.can_post(client, channel_id, command.get("channel_name", "")):
                 ack(text=replies.NOT_IN_CHANNEL)  # before anything is read or written
                 return
@@ -80,8 +80,12 @@ def answer_command(
                     publisher=ports.publisher,
                     clock=ports.clock,
                     aws=ports.discovery,
+                    image=image,
+                    source=source,
+                    uploads_bucket=ports.uploads_bucket if source else None,
                 )
             except (
+                requests.SourceNotAllowedError,
                 InstanceNotFoundError,
                 InstanceBusyError,
                 AwsRefusedError,

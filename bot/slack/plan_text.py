@@ -11,6 +11,7 @@ import re
 import textwrap
 
 from bot.domain.plan import Plan
+from bot.slack.app_facts import app_rows, runtime_line
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INDENT = "  "
@@ -30,11 +31,8 @@ def not_migrated(plan: Plan) -> list[str]:
             f"The image: Fargate has no {plain(plan.architecture)} tasks (x86_64 and arm64 "
             "Linux only). Build an image yourself and use --image."
         )
-    if plan.runtime == "unknown":
-        items.append(
-            "The build: the runtime could not be told from the instance's user data. "
-            "Edit the plan, or give an image (--image) or the source (--source)."
-        )
+    if plan.blocker:
+        items.append(f"The app: {plain(plan.blocker)}")
     if plan.load_balancer_arn is None:
         items.append(
             "The cutover: no load balancer sends traffic to the instance, so there is no "
@@ -59,9 +57,18 @@ def render_plan_text(plan: Plan) -> str:
             f"{plain(plan.instance_id)} ({plain(plan.instance_type)}, {plain(plan.architecture)})",
         ),
         ("Fargate size", f"{plain(plan.cpu)} CPU units · {plain(plan.memory)} MiB"),
-        (
-            "App",
-            f"{plain(plan.runtime)} on port {plan.port}, health {plain(plan.health_check_path)}",
+        ("App", plain(runtime_line(plan))),
+        *((label, plain(text)) for label, text in app_rows(plan)),
+        *(
+            [
+                (
+                    "Source",
+                    "captured from the instance through SSM when /migrate runs (this "
+                    "command only reads); the runtime is read from the captured files",
+                )
+            ]
+            if plan.source is None and not plan.blocker
+            else []
         ),
         ("DNS", plain(plan.record_name.rstrip(".")) if plan.record_name else "no record found"),
         ("Load balancer", _load_balancer(plan)),

@@ -10,7 +10,9 @@ BOT_HANDLE = "@migrate-bot"  # manifest.yml's bot_user.display_name
 
 USAGE = (
     "*Usage:* `/migrate <instance-id | Name tag>` starts a migration "
-    "(e.g. `/migrate i-0abc1234def567890` or `/migrate secure-blog`).\n"
+    "(e.g. `/migrate i-0abc1234def567890` or `/migrate secure-blog`). Where the app cannot be "
+    "captured from the instance: `--image <uri>` deploys an image you built, `--source "
+    "s3://<artifacts bucket>/uploads/<name>.tar.gz` builds a bundle you uploaded.\n"
     "`/migrate status [migration-id]` · `/migrate list` · `/migrate help`"
 )
 

@@ -28,9 +28,11 @@ from bot.adapters.aws_express import AwsExpress
 from bot.adapters.dynamodb_store import DynamoStore
 from bot.adapters.eventbridge import MAX_ATTEMPTS, EventBridgePublisher, PublishError
 from bot.adapters.route53_traffic import EXPRESS_ID, LEGACY_ID, Route53Traffic
+from bot.domain.capture import CapturedProcess
 from bot.domain.facts import DnsRecordFacts, ServiceSpec
 from bot.domain.migration import Migration
 from bot.domain.plan import Plan
+from bot.domain.runtimes import detect
 from bot.domain.state import Stage
 from bot.events.models import (
     SOURCE,
@@ -54,6 +56,7 @@ from sandbox.cloud import BotStack
 from sandbox.codebuild import install_operations
 from sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
 from sandbox.template import Template
+from tests.functional.bundles import put_bundle
 from tests.functional.network import two_subnets
 
 REGION = "us-east-1"
@@ -141,6 +144,23 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
         start_command=["node", "server.js"],
         instance_profile_arn="arn:aws:iam::1:instance-profile/secure-blog-instance",
         environment={"PORT": "3000", "TABLE_NAME": "secure-blog-posts"},
+        secret_names=["SESSION_SECRET"],
+        secret_arn="arn:aws:secretsmanager:us-east-1:1:secret:migrate-bot/mig-0000abcd/environment-AbCdEf",
+        source="capture",
+        bundle_key="captures/mig-0000abcd/source.tgz",
+        app=CapturedProcess(
+            pid=2917,
+            user="blog",
+            working_directory="/opt/secure-blog",
+            command=["/usr/bin/node", "server.js"],
+            executable="/usr/bin/node",
+            systemd_unit="secure-blog.service",
+            unit_file="[Service]\nUser=blog\n",
+            bundle_bytes=1200,
+            bundle_files=3,
+        ),
+        detection=detect({"package.json": '{"engines": {"node": "22"}}', "server.js": None}),
+        ssm="managed by SSM (agent 3.3.1142.0, Amazon Linux 2023)",
         warnings=["user data installs packages at boot"],
     )
     values: dict[str, Any] = {
@@ -156,6 +176,7 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
         "weight": 50,
         "requested_weight": 100,
         "plan": plan,
+        "capture_command_id": "0b6c1a52-7f3e-4d1e-9a7b-2f4c8e9d1a3b",
         "build_id": "mig-0000abcd:5c7e",
         "repository_uri": "1.dkr.ecr.us-east-1.amazonaws.com/mig-0000abcd",
         "image_uri": "1.dkr.ecr.us-east-1.amazonaws.com/mig-0000abcd:3f2a9c1",
@@ -844,20 +865,40 @@ def test_ensure_repository_is_idempotent_and_hardened(build: AwsBuild, clients: 
     assert json.loads(policy) == LIFECYCLE_POLICY
 
 
-def test_upload_source_puts_a_zip_of_the_files(build: AwsBuild, clients: Clients) -> None:
+def _put_bundle(clients: Clients, stack: BotStack, files: dict[str, str], key: str) -> None:
+    put_bundle(clients("s3"), stack.physical["ArtifactsBucket"], files, key)
+
+
+def test_upload_source_zips_the_bundle_with_the_generated_files(
+    build: AwsBuild, clients: Clients, stack: BotStack
+) -> None:
+    bundle = {
+        "server.js": "require('http').createServer().listen(3000)\n",
+        "bin/start.sh": "#!/bin/sh\nexec node server.js\n",
+        "Dockerfile": "FROM the-apps-own\n",  # replaced by the generated one
+    }
+    _put_bundle(clients, stack, bundle, "captures/mig-0000abcd/source.tgz")
     files = {
-        "Dockerfile": "FROM public.ecr.aws/docker/library/node:20-slim\n",
+        "Dockerfile": "FROM public.ecr.aws/docker/library/node:24\n",
         "buildspec.yml": "version: 0.2\n",
-        "app/server.js": "require('http').createServer().listen(3000)\n",
     }
 
-    location = build.upload_source("mig-0000abcd", files)
+    location = build.upload_source("mig-0000abcd", files, "captures/mig-0000abcd/source.tgz")
 
     bucket, key = location.split("/", 1)
+    assert key == "sources/mig-0000abcd/source.zip"
     body = clients("s3").get_object(Bucket=bucket, Key=key)["Body"].read()
     with zipfile.ZipFile(io.BytesIO(body)) as archive:
-        assert sorted(archive.namelist()) == sorted(files)
-        assert {name: archive.read(name).decode() for name in files} == files
+        assert sorted(archive.namelist()) == [
+            "Dockerfile",
+            "bin/start.sh",
+            "buildspec.yml",
+            "server.js",
+        ]
+        assert archive.read("Dockerfile").decode() == files["Dockerfile"]
+        assert archive.read("server.js").decode() == bundle["server.js"]
+        mode = archive.getinfo("bin/start.sh").external_attr >> 16
+        assert mode & 0o777 == 0o755  # an executable stays executable
 
 
 @pytest.fixture
@@ -869,7 +910,10 @@ def test_start_build_creates_the_project_and_starts_a_build(
     build: AwsBuild, clients: Clients, stack: BotStack
 ) -> None:
     uri = build.ensure_repository("mig-0000abcd")
-    source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
+    _put_bundle(clients, stack, {"server.js": "x"}, "captures/mig-0000abcd/source.tgz")
+    source = build.upload_source(
+        "mig-0000abcd", {"Dockerfile": "FROM scratch\n"}, "captures/mig-0000abcd/source.tgz"
+    )
 
     build_id = build.start_build("mig-0000abcd", source, uri, "3f2a9c1", "linux/amd64")
 
@@ -888,10 +932,13 @@ def test_start_build_creates_the_project_and_starts_a_build(
 
 
 def test_start_build_twice_updates_the_project(
-    build: AwsBuild, clients: Clients, codebuild_update: None
+    build: AwsBuild, clients: Clients, stack: BotStack, codebuild_update: None
 ) -> None:
     uri = build.ensure_repository("mig-0000abcd")
-    source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
+    _put_bundle(clients, stack, {"server.js": "x"}, "captures/mig-0000abcd/source.tgz")
+    source = build.upload_source(
+        "mig-0000abcd", {"Dockerfile": "FROM scratch\n"}, "captures/mig-0000abcd/source.tgz"
+    )
 
     first = build.start_build("mig-0000abcd", source, uri, "3f2a9c1", "linux/amd64")
     second = build.start_build("mig-0000abcd", source, uri, "9e8d7c6", "linux/amd64")

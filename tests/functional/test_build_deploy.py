@@ -19,6 +19,7 @@ from bot.ports import AwsRefusedError, DeployError
 from sandbox import codebuild, express
 from sandbox.cloud import BotStack
 from sandbox.template import Template
+from tests.functional.bundles import put_bundle
 from tests.functional.network import two_subnets
 
 REGION = "us-east-1"
@@ -54,15 +55,25 @@ def build(clients: Clients, stack: BotStack) -> AwsBuild:
     )
 
 
+def _source(build: AwsBuild, clients: Clients, stack: BotStack) -> str:
+    key = put_bundle(
+        clients("s3"),
+        stack.physical["ArtifactsBucket"],
+        {"server.js": "x"},
+        "captures/m/source.tgz",
+    )
+    return build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"}, key)
+
+
 def _variables(environment: dict[str, Any]) -> dict[str, str]:
     return {v["name"]: v["value"] for v in environment["environmentVariables"]}
 
 
 def test_an_arm64_image_is_built_on_an_arm64_codebuild_image(
-    build: AwsBuild, clients: Clients
+    build: AwsBuild, clients: Clients, stack: BotStack
 ) -> None:
     uri = build.ensure_repository("migrate-bot/mig-0000abcd")
-    source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
+    source = _source(build, clients, stack)
 
     build.start_build("migrate-bot-mig-0000abcd", source, uri, "mig-0000abcd", "linux/arm64")
 
@@ -76,10 +87,10 @@ def test_an_arm64_image_is_built_on_an_arm64_codebuild_image(
 
 
 def test_a_retry_after_the_token_lapsed_finds_its_build_instead_of_starting_another(
-    build: AwsBuild, clients: Clients
+    build: AwsBuild, clients: Clients, stack: BotStack
 ) -> None:
     uri = build.ensure_repository("migrate-bot/mig-0000abcd")
-    source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
+    source = _source(build, clients, stack)
     args = ("migrate-bot-mig-0000abcd", source, uri, "mig-0000abcd", "linux/amd64")
 
     first = build.start_build(*args)
@@ -95,10 +106,10 @@ def test_a_retry_after_the_token_lapsed_finds_its_build_instead_of_starting_anot
 
 
 def test_the_sandbox_honours_the_start_build_token_like_codebuild(
-    build: AwsBuild, clients: Clients
+    build: AwsBuild, clients: Clients, stack: BotStack
 ) -> None:
     uri = build.ensure_repository("migrate-bot/mig-0000abcd")
-    source = build.upload_source("mig-0000abcd", {"Dockerfile": "FROM scratch\n"})
+    source = _source(build, clients, stack)
     build.start_build("migrate-bot-mig-0000abcd", source, uri, "mig-0000abcd", "linux/amd64")
     raw = clients("codebuild")
 

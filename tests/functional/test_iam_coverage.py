@@ -73,8 +73,17 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
             "EcsEventsRole",
             "TrafficRole",
             "FailureReporterRole",
+            "CaptureEventsRole",
         )
     },
+    ("DiscoveryRole", "ssm:ListCommands"): (
+        "only when a redelivered MigrationRequested finds the migration capturing with no "
+        "command recorded (a crash between saving the stage and sending the command)"
+    ),
+    ("CaptureEventsRole", "secretsmanager:PutSecretValue"): (
+        "only when CreateSecret finds the secret already there: a capture event redelivered "
+        "after the secret was stored but before the plan was saved"
+    ),
     **{
         ("FailureReporterRole", action): _STEP_GAVE_UP
         for action in (

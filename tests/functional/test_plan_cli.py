@@ -59,7 +59,8 @@ def test_prints_the_plan_card_for_a_name_tag(
     assert lines[0] == f"Plan for {APP} ({legacy.instance_id})"
     assert f"Instance:        {legacy.instance_id} (t3.small, x86_64)" in lines
     assert "Fargate size:    1024 CPU units · 2048 MiB" in lines
-    assert "App:             node on port 3000, health /health" in lines
+    # Read-only: the app is captured only once /migrate runs, so its runtime is not read yet.
+    assert "App:             runtime not read yet, port 3000, health /health" in lines
     assert f"DNS:             {RECORD}" in lines
     text = " ".join(out.split())  # long lines wrap at 100 columns
     assert "Where tasks run: tasks in public subnets" in text
@@ -80,7 +81,7 @@ def test_the_instance_id_finds_the_same_plan_as_json(
         APP,
         f"{RECORD}.",  # Route 53's form; the text drops the final dot
     )
-    assert (plan.cpu, plan.memory, plan.port, plan.runtime) == ("1024", "2048", 3000, "node")
+    assert (plan.cpu, plan.memory, plan.port, plan.runtime) == ("1024", "2048", 3000, "unknown")
     assert json.loads(plan.model_dump_json()) == json.loads(out)
 
 

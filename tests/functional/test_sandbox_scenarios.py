@@ -11,6 +11,7 @@ EXPECTED_END = {
     "happy": "PASS: ended cut_over",
     "failing-health-check": "PASS: ended rolled_back",
     "rollback-after-50": "PASS: ended rolled_back",
+    "no-ssm": "PASS: ended cut_over",
     "bad-input": "PASS: ended nothing started",
 }
 
@@ -33,6 +34,15 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
     assert "Stage timings" in out and "clicked [ Approve plan ]" in out
     if scenario == "happy":
         assert "Traffic now 0% EC2 · 100% ECS." in out
+        # The app was captured from the instance and its folder's extras left out.
+        assert "*Found on the instance:* /usr/bin/node server.js in /opt/secure-blog as blog" in out
+        assert "*Bundle:* 3 files" in out and "from Secrets Manager: SESSION_SECRET" in out
+    if scenario == "no-ssm":
+        assert "cannot be approved as it is" in out  # the blocked plan's reply
+        assert "clicked [ Cancel ]" in out and "buttons offered: cancel_migration" in out
+        assert (
+            "Image pushed: `123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-blog:1.4.2`" in out
+        )
     if scenario == "failing-health-check":
         assert "Task failed ELB health checks" in out  # the thread says why
         assert "clicked [ Rollback ]" in out

@@ -86,6 +86,14 @@ def _zone(zone_id: str) -> str:
     return f"arn:{PARTITION}:route53:::hostedzone/{zone_id.rsplit('/', 1)[-1]}"
 
 
+def _secret(name_or_arn: str) -> str:
+    # A secret's ARN ends in its name and six random characters (Secrets Manager User Guide,
+    # "Secret ARN"); policies match the name with a wildcard for them.
+    if name_or_arn.startswith("arn:"):
+        return name_or_arn
+    return _arn("secretsmanager", f"secret:{name_or_arn}-AbCdEf")
+
+
 def _queue(url: str) -> str:
     return _arn("sqs", url.rstrip("/").rsplit("/", 1)[-1])
 
@@ -121,7 +129,23 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
         }
     ),
     "ecs": lambda op, p: [_ecs_service(p)],
-    "secretsmanager": lambda op, p: [str(p["SecretId"])],
+    "secretsmanager": lambda op, p: [_secret(p["SecretId"] if "SecretId" in p else p["Name"])],
+    # SAR, AWS Systems Manager: SendCommand is authorized on the document and on each
+    # instance; DescribeInstanceInformation, ListCommands and GetCommandInvocation list no
+    # resource type. An AWS-owned document's ARN has no account.
+    "ssm": lambda op, p: (
+        [f"arn:{PARTITION}:ssm:{REGION}::document/{p['DocumentName']}"]
+        + [_arn("ec2", f"instance/{i}") for i in p.get("InstanceIds", [])]
+        if op == "SendCommand"
+        else ["*"]
+    ),
+    # SAR, AWS IAM: GetInstanceProfile on the instance profile, ListAttachedRolePolicies on
+    # the role.
+    "iam": lambda op, p: [
+        f"arn:{PARTITION}:iam::{ACCOUNT}:instance-profile/{p['InstanceProfileName']}"
+        if op == "GetInstanceProfile"
+        else f"arn:{PARTITION}:iam::{ACCOUNT}:role/{p['RoleName']}"
+    ],
     "sqs": lambda op, p: [_queue(p["QueueUrl"])],
 }
 
@@ -153,6 +177,10 @@ def _dependent(call: Call, resource: str) -> list[Need]:
     if key == ("ecr", "CreateRepository") and p.get("tags"):
         # SAR, Amazon ECR: CreateRepository → dependent ecr:TagResource (tags on create).
         out.append(Need("ecr:TagResource", resource, f"{label} with tags"))
+    if key == ("secretsmanager", "CreateSecret") and p.get("Tags"):
+        # Secrets Manager API Reference, CreateSecret, "Required permissions": "If you
+        # include tags in the secret, you also need secretsmanager:TagResource."
+        out.append(Need("secretsmanager:TagResource", resource, f"{label} with tags"))
     if key == ("ecs", "CreateExpressGatewayService"):
         # SAR, Amazon ECS: CreateExpressGatewayService → dependent ecs:CreateCluster,
         # ecs:RegisterTaskDefinition, ecs:TagResource, iam:PassRole. Express creates the

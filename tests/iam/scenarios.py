@@ -1,9 +1,10 @@
 """The migrations whose calls the IAM and request-model checks read.
 
-One migration from ``/migrate`` to a completed cutover (10 → 50 → 100 %), one rolled back
-after 50 %, through the real handlers in the sandbox (moto in-process), plus the refused
-inputs (bad id, unknown instance) and a busy instance named by its load balancer,
-which the ingress answers without writing.
+One migration from ``/migrate`` (the app captured through SSM) to a completed cutover
+(10 → 50 → 100 %); on an instance SSM does not manage, a blocked plan cancelled, then one from
+an uploaded bundle (``--source``) rolled back after 50 %; all through the real handlers in the
+sandbox (moto in-process), plus the refused inputs (bad id, unknown instance) and a busy
+instance named by its load balancer, which the ingress answers without writing.
 """
 
 from __future__ import annotations
@@ -13,9 +14,9 @@ from moto import mock_aws
 from sandbox.harness import Sandbox
 
 
-def _to_healthy(box: Sandbox) -> None:
+def _to_healthy(box: Sandbox, options: str = "") -> None:
     assert box.legacy is not None
-    started = box.slash(box.legacy.instance_id, user="U0ALICE")
+    started = box.slash(f"{box.legacy.instance_id} {options}".strip(), user="U0ALICE")
     assert "started" in started["json"]["text"], started
     box.settle()
     box.click("approve_plan", user="U0BOB")
@@ -35,7 +36,15 @@ def run_cutover_and_rollback() -> list[str]:
             box.settle()
         ends.append(box.migration().stage.value)
     with mock_aws(), Sandbox() as box:
-        _to_healthy(box)
+        # An instance SSM does not manage: the plan says why and cannot be approved; the
+        # migration is cancelled and requested again with a bundle the user uploaded.
+        assert box.legacy is not None
+        box.stop_ssm_agent()
+        box.slash(box.legacy.instance_id, user="U0ALICE")
+        box.settle()
+        box.click("cancel_migration", user="U0ALICE")
+        box.settle()
+        _to_healthy(box, f"--source {box.upload_bundle()}")
         for weight in (10, 50):
             box.click(f"cutover_{weight}", user="U0BOB")
             box.settle()

@@ -14,6 +14,8 @@ from bot.events.aws import (
     EcsDeploymentStateChange,
     EcsServiceAction,
     EcsTaskStateChange,
+    SsmCommandStatusChange,
+    instance_ids,
 )
 from bot.events.models import EVENT_TYPES, SOURCE, UnknownEventError, parse_detail
 from bot.events.schemas import SCHEMA_DIR, render_schemas
@@ -66,6 +68,7 @@ def test_the_consumers_models_read_every_corpus_event(path: Path) -> None:
         "ECS Service Action": EcsServiceAction,
         "ECS Task State Change": EcsTaskStateChange,
         "CodeBuild Build State Change": CodeBuildStateChange,
+        "EC2 Command Status-change Notification": SsmCommandStatusChange,
     }[parsed.detail_type]
     detail = model.model_validate(parsed.detail)
     if isinstance(detail, EcsTaskStateChange):
@@ -74,3 +77,19 @@ def test_the_consumers_models_read_every_corpus_event(path: Path) -> None:
         assert detail.version >= 1
     if isinstance(detail, CodeBuildStateChange):
         assert detail.build_id.startswith("arn:aws:codebuild:")
+    if isinstance(detail, SsmCommandStatusChange):
+        assert instance_ids(list(parsed.resources)) and detail.command_id
+
+
+def test_the_capture_rule_matches_the_bots_command_and_not_aws_example() -> None:
+    # The documented example (AWS-RunPowerShellScript "date") is another workload's command.
+    from moto.events.models import EventPattern
+
+    from sandbox.template import Template
+
+    rule = Template.load().resources["CaptureEventsFunction"]["Properties"]["Events"]
+    pattern = EventPattern.load(json.dumps(rule["CaptureCommandFinished"]["Properties"]["Pattern"]))
+    corpus = Path(__file__).resolve().parents[1] / "events" / "aws"
+    capture = json.loads((corpus / "ssm_command_status_change_capture.json").read_text())
+    documented = json.loads((corpus / "ssm_command_status_change_documented.json").read_text())
+    assert pattern.matches_event(capture) and not pattern.matches_event(documented)

@@ -41,6 +41,8 @@ def test_the_card_reads_top_to_bottom() -> None:
         "Instance:        i-0123456789abcdef0 (m5.xlarge, x86_64)",
         "Fargate size:    4096 CPU units · 8192 MiB",
         "App:             python on port 8080, health /healthz",
+        "Source:          captured from the instance through SSM when /migrate runs (this command only",
+        "                 reads); the runtime is read from the captured files",
         "DNS:             shop.example.com",
         "Load balancer:   internal-x.us-east-1.elb.amazonaws.com (internal)",
         "Where tasks run: tasks in private subnets subnet-1, subnet-2",
@@ -61,13 +63,15 @@ def test_what_cannot_be_migrated_names_the_way_out() -> None:
         load_balancer_arn=None,
         load_balancer_dns=None,
         record_name=None,
+        blocker="The app cannot be captured: no agent. Migrate with --image or --source.",
     )
 
     blockers = not_migrated(plan)
     text = render_plan_text(plan)
 
-    assert [b.split(":")[0] for b in blockers] == ["The image", "The build", "The cutover"]
+    assert [b.split(":")[0] for b in blockers] == ["The image", "The app", "The cutover"]
     assert "--image" in blockers[0] and "--source" in blockers[1]
+    assert "Source:" not in text  # a blocked plan says what blocks it instead
     assert "Architecture:    no Fargate counterpart" in text
     assert "DNS:             no record found" in text
     assert "Load balancer:   none found" in text

@@ -6,9 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.dockerfile import UnsupportedRuntimeError, render_dockerfile
 from bot.domain.facts import DnsRecordFacts, InstanceFacts, SubnetFacts
-from bot.domain.planning import detect_runtime, detect_start_command, make_plan
+from bot.domain.planning import make_plan
 from bot.domain.sizing import (
     EXPRESS_MAX_CPU,
     EXPRESS_MAX_MEMORY,
@@ -117,8 +116,6 @@ VPC = [
 
 
 def test_plan_from_the_seeded_node_app() -> None:
-    assert detect_runtime(USER_DATA) == "node"
-    assert detect_start_command(USER_DATA, "node") == ["node", "server.js"]
     plan = make_plan(instance(subnets=VPC), LB, DNS)
     assert (plan.port, plan.health_check_path, plan.cpu, plan.memory) == (
         3000,
@@ -201,29 +198,8 @@ def test_unread_subnets_fall_back_to_the_load_balancers_and_say_so() -> None:
     assert any("Could not read the VPC's subnets" in w for w in plan.warnings)
 
 
-def test_dockerfile_is_non_root_pinned_and_health_checked() -> None:
-    dockerfile = render_dockerfile(make_plan(instance(), LB, None))
-    assert "USER node" in dockerfile
-    assert "FROM public.ecr.aws/docker/library/node:20." in dockerfile
-    assert "HEALTHCHECK" in dockerfile and "/health" in dockerfile
-    assert 'CMD ["node", "server.js"]' in dockerfile
-
-
-def test_dockerfile_refuses_runtimes_without_a_template() -> None:
-    plan = make_plan(instance(user_data="java -jar app.jar"), LB, None)
-    with pytest.raises(UnsupportedRuntimeError, match="java"):
-        render_dockerfile(plan)
-
-
 def test_escape_neutralises_slack_control_sequences() -> None:
     assert escape("<!channel> & <@U1>") == "&lt;!channel&gt; &amp; &lt;@U1&gt;"
-
-
-def test_a_quote_in_the_start_command_cannot_break_the_dockerfile() -> None:
-    plan = make_plan(instance(), LB, None).model_copy(
-        update={"start_command": ["node", 'server".js']}
-    )
-    assert 'CMD ["node", "server\\".js"]' in render_dockerfile(plan)
 
 
 def test_a_huge_failure_reason_fits_slack_blocks() -> None:

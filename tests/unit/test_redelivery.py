@@ -16,6 +16,7 @@ from bot.domain.state import Stage
 from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
 from bot.events.models import (
     BuildStarted,
+    CaptureStarted,
     CutoverRequested,
     DeploymentStarted,
     DomainEvent,
@@ -24,10 +25,21 @@ from bot.events.models import (
     PlanApproved,
     RollbackRequested,
 )
-from bot.services import actions, build, deploy, discovery, ecs_events, notifier, requests, traffic
+from bot.services import (
+    actions,
+    build,
+    capture,
+    deploy,
+    discovery,
+    ecs_events,
+    notifier,
+    requests,
+    traffic,
+)
 from bot.slack.blocks import card_buttons
 from tests.fakes import (
     FakeBuildAws,
+    FakeCapture,
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
@@ -66,6 +78,7 @@ class Bus:
         self.clock = FakeClock()
         self.publisher = FlakyPublisher(fail_at, copies)
         self.discovery = FakeDiscovery()
+        self.capture = FakeCapture()
         self.build = FakeBuildAws()
         self.deploy = FakeDeployAws()
         self.traffic = FakeTrafficAws()
@@ -94,7 +107,9 @@ class Bus:
         kw = self.kw()
         match event:
             case MigrationRequested():
-                discovery.run(event, aws=self.discovery, **kw)  # type: ignore[arg-type]
+                discovery.run(event, aws=self.discovery, capture=self.capture, **kw)  # type: ignore[arg-type]
+            case CaptureStarted():  # the command runs and SSM says so on the default bus
+                capture.finished(event.command_id, event.instance_id, capture=self.capture, **kw)  # type: ignore[arg-type]
             case PlanApproved():
                 build.start(event, aws=self.build, **kw)  # type: ignore[arg-type]
             case BuildStarted():  # CodeBuild finishes and says so on the default bus

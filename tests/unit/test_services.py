@@ -14,9 +14,20 @@ from bot.events.models import (
     RollbackRequested,
 )
 from bot.ports import InstanceNotFoundError
-from bot.services import actions, build, deploy, discovery, ecs_events, notifier, requests, traffic
+from bot.services import (
+    actions,
+    build,
+    capture,
+    deploy,
+    discovery,
+    ecs_events,
+    notifier,
+    requests,
+    traffic,
+)
 from tests.fakes import (
     FakeBuildAws,
+    FakeCapture,
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
@@ -33,6 +44,7 @@ class World:
         self.publisher = RecordingPublisher()
         self.clock = FakeClock()
         self.discovery = FakeDiscovery()
+        self.capture = FakeCapture()
         self.build = FakeBuildAws()
         self.deploy = FakeDeployAws()
         self.traffic = FakeTrafficAws()
@@ -51,6 +63,19 @@ class World:
         )
         return migration.migration_id
 
+    def discover(self, event: object) -> None:
+        """Discovery, then (as SSM's event would) the capture's outcome."""
+        assert isinstance(event, MigrationRequested)
+        discovery.run(event, aws=self.discovery, capture=self.capture, **self.kw())  # type: ignore[arg-type]
+        migration = self.store.get(event.migration_id)
+        if migration.stage == Stage.CAPTURING and migration.capture_command_id:
+            capture.finished(
+                migration.capture_command_id,
+                migration.target,
+                capture=self.capture,
+                **self.kw(),  # type: ignore[arg-type]
+            )
+
     def click(self, migration_id: str) -> actions.Click:
         return actions.Click(migration_id, self.store.get(migration_id).version, "U2")
 
@@ -61,7 +86,7 @@ class World:
         mid = self.request()
         requested = self.publisher.events[-1]
         assert isinstance(requested, MigrationRequested)
-        discovery.run(requested, aws=self.discovery, **self.kw())  # type: ignore[arg-type]
+        self.discover(requested)
         actions.approve_plan(self.click(mid), self.ports)
         build.start(
             PlanApproved(migration_id=mid, idempotency_key="a", approved_by="U2"),
@@ -109,6 +134,7 @@ def test_whole_path_to_healthy_emits_each_step_once() -> None:
     assert world.store.get(mid).stage == Stage.HEALTHY
     assert world.publisher.types() == [
         "MigrationRequested",
+        "CaptureStarted",
         "DiscoveryCompleted",
         "PlanApproved",
         "BuildStarted",
@@ -187,7 +213,7 @@ def test_task_events_apply_only_when_newer() -> None:
 def test_failed_deployment_is_terminal_for_that_deployment() -> None:
     world = World()
     mid = world.request()
-    discovery.run(world.publisher.events[-1], aws=world.discovery, **world.kw())  # type: ignore[arg-type]
+    world.discover(world.publisher.events[-1])
     actions.approve_plan(world.click(mid), world.ports)
     build.start(
         PlanApproved(migration_id=mid, idempotency_key="a", approved_by="U2"),
@@ -260,7 +286,7 @@ def test_notifier_posts_one_card_and_each_milestone_once() -> None:
 def test_a_build_event_before_its_build_is_recorded_is_retried_not_lost() -> None:
     world = World()
     mid = world.request()
-    discovery.run(world.publisher.events[-1], aws=world.discovery, **world.kw())  # type: ignore[arg-type]
+    world.discover(world.publisher.events[-1])
     actions.approve_plan(world.click(mid), world.ports)
     # The start step crashed after StartBuild: the build runs, nothing is recorded yet.
     assert world.store.get(mid).build_id is None
