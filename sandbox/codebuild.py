@@ -17,7 +17,9 @@ from typing import Any
 from moto.codebuild.exceptions import ResourceNotFoundException
 from moto.codebuild.models import codebuild_backends
 from moto.codebuild.responses import CodeBuildResponse
+from moto.s3.models import s3_backends
 
+from sandbox import images
 from sandbox.aws_bus import Emit
 from sandbox.aws_events import codebuild_build_state_change
 
@@ -71,9 +73,12 @@ def _start_build(self: CodeBuildResponse) -> str:
             "build_uuid": uuid,
         }
 
+        account = self.current_account
+
         def report() -> None:
             emit(codebuild_build_state_change(build_status="IN_PROGRESS", **common))
-            emit(codebuild_build_state_change(build_status="SUCCEEDED", **common))
+            status = _build_image(account, build)
+            emit(codebuild_build_state_change(build_status=status, **common))
 
         if _state["delay"] <= 0:
             report()
@@ -82,6 +87,38 @@ def _start_build(self: CodeBuildResponse) -> str:
             timer.daemon = True
             timer.start()
     return body
+
+
+#: Why each failed build failed, by build id (what its BUILD phase log would say).
+FAILURES: dict[str, str] = {}
+
+
+def _build_image(account: str, build: dict[str, Any]) -> str:
+    """Run the build as the buildspec would (``docker build`` of the S3 source): SUCCEEDED/FAILED.
+
+    The image is built by ``sandbox.images`` from the project's S3 source ZIP and kept under
+    the build's ``IMAGE_URI``. A build without those (not the bot's) just succeeds.
+    """
+    source = build.get("source") or {}
+    variables = {
+        v.get("name"): v.get("value")
+        for v in (build.get("environment") or {}).get("environmentVariables", [])
+    }
+    uri, location = variables.get("IMAGE_URI"), source.get("location", "")
+    if source.get("type") != "S3" or not uri or "/" not in location:
+        return "SUCCEEDED"
+    bucket, key = location.split("/", 1)
+    try:
+        body = s3_backends[account]["global"].get_object(bucket, key).value
+    except Exception as error:  # noqa: BLE001  (any failure to read is CodeBuild's CLIENT_ERROR)
+        FAILURES[build["id"]] = f"CLIENT_ERROR: could not read s3://{location}: {error}"
+        return "FAILED"
+    try:
+        images.build(str(uri), body)
+    except images.BuildFailedError as error:
+        FAILURES[build["id"]] = str(error)
+        return "FAILED"
+    return "SUCCEEDED"
 
 
 # UpdateProject request members and where CodeBuild keeps them in the project.

@@ -21,7 +21,7 @@ import boto3
 from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from sandbox import codebuild, express, instances, ssm
+from sandbox import codebuild, express, images, instances, ssm
 from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
@@ -113,6 +113,7 @@ class Sandbox:
         ssm.reset()
         ssm.install(emit, delay_seconds=self.time_scale * 4)
         instances.forget()
+        images.forget()
         self.legacy = seed_legacy(self.client, architecture=self.architecture)
         bootstrap.reset()
         return self
@@ -121,6 +122,7 @@ class Sandbox:
         """Stop the Slack stand-in and restore the environment."""
         self.slack.stop()
         instances.forget()
+        images.forget()
         for name, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(name, None)
