@@ -38,7 +38,10 @@ from sandbox.express_resources import (
 
 Emit = Callable[[dict[str, Any]], None]
 Plan = list[tuple[float, dict[str, Any]]]  # events with their offsets in simulated seconds
-BEHAVIOURS = ("healthy", "failing-health-check", "crash-loop")
+BEHAVIOURS = ("healthy", "failing-health-check", "crash-loop", "cannot-pull")
+#: Runs a deployment's task for real (``sandbox.dataplane``) and says how it went: one of
+#: BEHAVIOURS. Without one, deployments play out as their behaviour says.
+TaskRunner = Callable[["ExpressService", dict[str, Any]], str]
 DRAIN_SECONDS = 60.0  # simulated seconds a deleted service stays DRAINING
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
 _CONFIG_KEYS = (
@@ -87,6 +90,8 @@ class _Settings:
     behaviours: dict[str | None, str] = field(default_factory=dict)
     emitted: list[dict[str, Any]] = field(default_factory=list)
     cancel: threading.Event = field(default_factory=threading.Event)
+    runner: TaskRunner | None = None
+    on_delete: Callable[[str], None] | None = None
 
 
 _settings = _Settings()
@@ -304,15 +309,19 @@ def _deploy(service: ExpressService, config: dict[str, Any]) -> Plan:
         config=config,
     )
     service.deployments.append(deployment)
-    return _plan(service, deployment, _behaviour_for(service.name))
+    behaviour = _behaviour_for(service.name)
+    if behaviour is None:
+        behaviour = _settings.runner(service, config) if _settings.runner else "healthy"
+    return _plan(service, deployment, behaviour)
 
 
-def _behaviour_for(name: str) -> str:
+def _behaviour_for(name: str) -> str | None:
+    """The behaviour set for this service's name (longest prefix), or the default one, if any."""
     with _lock:
         prefixes = [p for p in _settings.behaviours if p is not None and name.startswith(p)]
         if prefixes:
             return _settings.behaviours[max(prefixes, key=len)]
-        return _settings.behaviours.get(None, "healthy")
+        return _settings.behaviours.get(None)
 
 
 def _plan(service: ExpressService, deployment: Deployment, behaviour: str) -> Plan:
@@ -377,6 +386,17 @@ def _task_events(
         target_group = service.resources.target_group_arn  # the one the revision reports
         stop_code = "ServiceSchedulerInitiated"
         stopped_reason = f"Task failed ELB health checks in (target-group {target_group})"
+    elif behaviour == "cannot-pull":
+        # The image cannot be pulled: the task never runs (ECS Developer Guide, "Stopped
+        # tasks error codes": CannotPullContainerError, stop code TaskFailedToStart).
+        image = deployment.config["primaryContainer"]["image"]
+        steps = [("PROVISIONING", "RUNNING", 2), ("PENDING", "RUNNING", 20)]
+        steps.append(("STOPPED", "STOPPED", 40))
+        stop_code = "TaskFailedToStart"
+        stopped_reason = (
+            "CannotPullContainerError: pull image manifest has been retried 5 time(s): "
+            f"failed to resolve ref {image}: {image}: not found"
+        )
     elif behaviour == "crash-loop":
         steps.append(("STOPPED", "STOPPED", 50))
         stop_code, stopped_reason, exit_code = (
@@ -495,6 +515,8 @@ def _delete(self: EC2ContainerServiceResponse) -> ActionResult:
     backend = _backend(self.current_account, self.region)
     with _lock:
         service = backend.delete(self._get_param("serviceArn"))
+        if _settings.on_delete is not None:
+            _settings.on_delete(service.arn)  # its tasks stop
         return ActionResult({"service": service.describe(tags=False, status="DRAINING")})
 
 
@@ -563,6 +585,25 @@ def set_behaviour(service_name_prefix: str | None, behaviour: str) -> None:
         raise ValueError(f"behaviour must be one of {BEHAVIOURS}, not {behaviour!r}")
     with _lock:
         _settings.behaviours[service_name_prefix] = behaviour
+
+
+def set_runner(runner: TaskRunner | None, on_delete: Callable[[str], None] | None = None) -> None:
+    """Run each deployment's task with ``runner`` (None: play out behaviours only)."""
+    with _lock:
+        _settings.runner, _settings.on_delete = runner, on_delete
+
+
+def endpoints() -> dict[str, str]:
+    """Every live service's endpoint host → its ARN (what Express's host rules route)."""
+    found: dict[str, str] = {}
+    with _lock:
+        for account in list(ecs_backends.values()):
+            for ecs in list(account.values()):
+                backend = ecs.__dict__.get("_express_gateway")
+                for service in backend.services.values() if backend else ():
+                    if service.status_code() == "ACTIVE":
+                        found[service.endpoint] = service.arn
+    return found
 
 
 def emitted() -> list[dict[str, Any]]:

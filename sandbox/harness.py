@@ -8,12 +8,15 @@ Works against moto in-process (``mock_aws``) or in server mode (endpoint URL).
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -21,11 +24,20 @@ import boto3
 from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from sandbox import codebuild, express, images, instances, ssm
+from sandbox import codebuild, dataplane, express, images, instances, ssm, tasks
 from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
 from sandbox.legacy import LegacyApp, seed_legacy
+from sandbox.load_balancers import (
+    Answer,
+    ExpressCertificates,
+    LoadBalancer,
+    express_route,
+    fetch,
+    legacy_route,
+)
+from sandbox.orders import seed_orders
 from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
 from sandbox.slack_standin import SlackStandIn
 from sandbox.template import Template
@@ -72,6 +84,11 @@ class Sandbox:
     legacy: LegacyApp | None = None
     runtime: LambdaRuntime | None = None
     artifacts_bucket: str = ""
+    legacy_alb: LoadBalancer | None = None
+    apps: dict[str, LegacyApp] = field(default_factory=dict)
+    albs: dict[str, LoadBalancer] = field(default_factory=dict)
+    express_alb: LoadBalancer | None = None
+    certificates: ExpressCertificates | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
@@ -114,13 +131,32 @@ class Sandbox:
         ssm.install(emit, delay_seconds=self.time_scale * 4)
         instances.forget()
         images.forget()
+        express.set_runner(dataplane.run_task, dataplane.stop_task)
         self.legacy = seed_legacy(self.client, architecture=self.architecture)
+        orders = seed_orders(self.client, hosted_zone_id=self.legacy.hosted_zone_id)
+        self.apps = {self.legacy.name: self.legacy, orders.name: orders}
+        for app, health in ((self.legacy, "/health"), (orders, "/healthz")):
+            dataplane.start_legacy(app.instance_id, instances.INSTANCES[app.instance_id], health)
+            self.albs[app.load_balancer_arn] = LoadBalancer(
+                legacy_route(self.client("elbv2"), app.load_balancer_arn)
+            ).start()
+        self.legacy_alb = self.albs[self.legacy.load_balancer_arn]
+        self.certificates = ExpressCertificates(REGION)
+        self.express_alb = LoadBalancer(
+            express_route(express.endpoints), tls=self.certificates.server_context()
+        ).start()
         bootstrap.reset()
         return self
 
     def stop(self) -> None:
         """Stop the Slack stand-in and restore the environment."""
         self.slack.stop()
+        for balancer in [*self.albs.values(), self.express_alb]:
+            if balancer is not None:
+                balancer.stop()
+        self.albs.clear()
+        tasks.stop_all()
+        express.set_runner(None)
         instances.forget()
         images.forget()
         for name, value in self._saved_env.items():
@@ -141,6 +177,31 @@ class Sandbox:
         assert self.legacy is not None, "start() the sandbox first"
         instances.INSTANCES[self.legacy.instance_id].ssm_agent = False
 
+    def start_from_release_link(self) -> None:
+        """Deploy the legacy app as release tools do: its folder's ``app.js`` is a symlink to
+        ``../releases/1.4.2/server.js``, outside the folder, and the unit runs ``node app.js``.
+        The legacy app is restarted that way (it still serves)."""
+        assert self.legacy is not None, "start() the sandbox first"
+        instance = instances.INSTANCES[self.legacy.instance_id]
+        assert instance.app is not None
+        folder = instance.app.folder
+        release = folder.parent / "releases" / "1.4.2"
+        release.mkdir(parents=True)
+        (folder / "server.js").rename(release / "server.js")
+        (folder / "app.js").symlink_to(Path("..") / "releases" / "1.4.2" / "server.js")
+        instance.app.command = ["/usr/bin/node", "app.js"]
+        dataplane.start_legacy(self.legacy.instance_id, instance, "/health")
+
+    def push_image(self, uri: str, app: str, dockerfile: str) -> None:
+        """Build ``sandbox/apps/<app>`` with ``dockerfile`` as its team would, and push it as ``uri``."""
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            for path in sorted((instances.APPS / app).rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(instances.APPS / app).as_posix())
+            archive.writestr("Dockerfile", dockerfile)
+        images.build(uri, buffer.getvalue())
+
     def upload_bundle(self, app: str = "secure-blog") -> str:
         """Upload ``sandbox/apps/<app>`` as a user would for ``--source``; return its s3:// URI.
 
@@ -154,6 +215,19 @@ class Sandbox:
         ).stdout
         self.client("s3").put_object(Bucket=self.artifacts_bucket, Key=key, Body=packed)
         return f"s3://{self.artifacts_bucket}/{key}"
+
+    def fetch_both(self, path: str) -> tuple[Answer, Answer]:
+        """GET ``path`` as a user would from each side: the app's name through the legacy ALB,
+        and the Express endpoint through the Express load balancer (HTTPS, its Host and SNI)."""
+        assert self.express_alb and self.certificates
+        migration = self.migration()
+        plan = migration.plan
+        assert plan and plan.load_balancer_arn and plan.record_name, "a plan with a name to move"
+        endpoint = (migration.endpoint or "").removeprefix("https://")
+        legacy_alb = self.albs[plan.load_balancer_arn]
+        legacy = fetch(legacy_alb.port, plan.record_name.rstrip("."), path)
+        ecs = fetch(self.express_alb.port, endpoint, path, self.certificates.client_context())
+        return legacy, ecs
 
     # the user's side -------------------------------------------------------------------
     def slash(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL) -> dict[str, Any]:

@@ -61,6 +61,7 @@ class LegacyApp:
     instance_id: str
     name: str
     vpc_id: str
+    load_balancer_arn: str
     load_balancer_dns: str
     hosted_zone_id: str
     record_name: str
@@ -244,6 +245,7 @@ def seed_legacy(
         instance_id=instance,
         name=APP,
         vpc_id=vpc,
+        load_balancer_arn=balancer["LoadBalancerArn"],
         load_balancer_dns=balancer["DNSName"],
         hosted_zone_id=zone_id,
         record_name=f"{RECORD}.",

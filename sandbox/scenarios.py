@@ -35,9 +35,9 @@ class Stopwatch:
         return result
 
 
-def _start(box: Sandbox, watch: Stopwatch) -> None:
+def _start(box: Sandbox, watch: Stopwatch, app: str | None = None) -> None:
     assert box.legacy is not None
-    app = box.legacy.name
+    app = app or box.legacy.name
     watch.stage(
         "request → plan",
         lambda: (box.slash(app, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
@@ -49,6 +49,23 @@ def _start(box: Sandbox, watch: Stopwatch) -> None:
             box.wait_for(Stage.HEALTHY, Stage.FAILED),
         ),
     )
+
+
+def compare_sides(
+    box: Sandbox, notes: list[str], paths: tuple[str, ...] = ("/health", "/")
+) -> bool:
+    """Fetch ``paths`` from both sides as a user would; note and return whether they agree."""
+    alike = True
+    for path in paths:
+        legacy, ecs = box.fetch_both(path)
+        same = (legacy.status, legacy.body) == (ecs.status, ecs.body)
+        alike &= same
+        notes.append(
+            f"GET {path}: EC2 {legacy.status} ({len(legacy.body)} bytes), ECS {ecs.status} "
+            f"({len(ecs.body)} bytes): {'alike' if same else 'DIFFERENT'}"
+        )
+    notes.append(f"both sides answered alike: {'yes' if alike else 'no'}")
+    return alike
 
 
 def _cutover(box: Sandbox, watch: Stopwatch, weight: int) -> None:
@@ -63,12 +80,30 @@ def happy(box: Sandbox) -> Outcome:
     """/migrate the legacy app and cut over 10 → 50 → 100 %."""
     watch = Stopwatch()
     _start(box, watch)
+    notes: list[str] = []
+    alike = box.migration().stage == Stage.HEALTHY and compare_sides(box, notes)
     for weight in (10, 50, 100):
         _cutover(box, watch, weight)
     end = box.migration()
-    return Outcome(
-        end.stage == Stage.CUT_OVER and end.weight == 100, end.stage.value, watch.timings
-    )
+    ok = alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def python_app(box: Sandbox) -> Outcome:
+    """/migrate orders: a private Python app on Graviton behind a shared internal ALB."""
+    watch = Stopwatch()
+    _start(box, watch, "orders")
+    planned = box.migration()
+    plan = planned.plan
+    notes: list[str] = []
+    ok = plan is not None and plan.runtime == "python" and plan.cpu_architecture == "ARM64"
+    ok &= plan is not None and plan.express_scheme == "internal"
+    alike = planned.stage == Stage.HEALTHY and compare_sides(box, notes, ("/healthz", "/"))
+    for weight in (10, 50, 100):
+        _cutover(box, watch, weight)
+    end = box.migration()
+    ok = ok and alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    return Outcome(ok, end.stage.value, watch.timings, notes)
 
 
 def rollback_after_50(box: Sandbox) -> Outcome:
@@ -103,12 +138,22 @@ def failing_health_check(box: Sandbox) -> Outcome:
 
 #: An image the user built and pushed themselves, for ``--image``.
 GIVEN_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-blog:1.4.2"
+#: The Dockerfile the user built it with (their own, not the bot's).
+GIVEN_DOCKERFILE = """FROM public.ecr.aws/docker/library/node:24.16.0-trixie-slim
+WORKDIR /app
+COPY package.json server.js ./
+ENV NODE_ENV=production PORT=3000
+EXPOSE 3000
+USER node
+CMD ["node", "server.js"]
+"""
 
 
 def no_ssm(box: Sandbox) -> Outcome:
-    """An instance SSM does not manage: the plan says why; Cancel, then ``--image`` completes."""
+    """An instance SSM does not manage: the plan says why; Cancel, then --image completes."""
     assert box.legacy is not None
     box.stop_ssm_agent()
+    box.push_image(GIVEN_IMAGE, "secure-blog", GIVEN_DOCKERFILE)  # built by its team beforehand
     watch = Stopwatch()
     watch.stage(
         "request → blocked plan",
@@ -138,11 +183,34 @@ def no_ssm(box: Sandbox) -> Outcome:
             box.wait_for(Stage.HEALTHY, Stage.FAILED),
         ),
     )
+    ok &= compare_sides(box, notes)
     for weight in (10, 50, 100):
         _cutover(box, watch, weight)
     end = box.migration()
     notes.append(f"deployed image: {end.image_uri}")
     ok &= end.stage == Stage.CUT_OVER and end.image_uri == GIVEN_IMAGE and end.build_id is None
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def bad_start(box: Sandbox) -> Outcome:
+    """The start file links out of the app folder: the task exits, the deploy fails, Rollback."""
+    box.start_from_release_link()
+    watch = Stopwatch()
+    _start(box, watch)
+    failed = box.migration()
+    thread = box.thread()
+    offered = sorted(box.buttons())
+    notes = [f"failure shown: {failed.failure}", f"buttons offered: {', '.join(offered)}"]
+    ok = failed.stage == Stage.FAILED and "Essential container in task exited" in thread
+    ok &= offered == ["rollback"]
+    watch.stage(
+        "rollback", lambda: (box.click("rollback", user="U0BOB"), box.wait_for(Stage.ROLLED_BACK))
+    )
+    assert box.legacy is not None
+    legacy, _ = box.fetch_both("/")
+    notes.append(f"EC2 side after the rollback: GET / {legacy.status}")
+    end = box.migration()
+    ok &= legacy.status == 200 and end.stage == Stage.ROLLED_BACK
     return Outcome(ok, end.stage.value, watch.timings, notes)
 
 
@@ -162,9 +230,11 @@ def bad_input(box: Sandbox) -> Outcome:
 
 SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "happy": happy,
+    "python-app": python_app,
     "failing-health-check": failing_health_check,
     "rollback-after-50": rollback_after_50,
     "no-ssm": no_ssm,
+    "bad-start": bad_start,
     "bad-input": bad_input,
 }
 

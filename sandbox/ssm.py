@@ -6,6 +6,8 @@ moto 5.2 records ``SendCommand`` as an instant ``Success`` with empty output, ha
 - answers ``DescribeInstanceInformation`` (API Reference) for the instances whose SSM agent
   is modelled as running (``sandbox.instances``): PingStatus ``Online``, agent version and
   platform; an instance without an agent is absent from the answer, as an unmanaged node is;
+- runs a command on the ``InstanceIds`` it names only (moto adds every instance of the
+  Region when ``Targets`` is empty);
 - makes a sent command go ``Pending`` → ``InProgress`` → its outcome, and emits, as AWS does,
   "EC2 Command Invocation Status-change Notification" per instance and "EC2 Command
   Status-change Notification" for the command (Systems Manager User Guide, "Amazon
@@ -85,6 +87,16 @@ def _send_command(self: SimpleSystemManagerResponse) -> Any:
     response: dict[str, Any] = result.result  # type: ignore[assignment]
     command_id = response["Command"]["CommandId"]
     command = self.ssm_backend.get_command_by_id(command_id)
+    # moto adds every instance of the Region when Targets is empty (its target lookup runs
+    # with no filters); AWS runs the command on the InstanceIds given, and only on them.
+    requested = self._get_param("InstanceIds") or []
+    if requested and not self._get_param("Targets"):
+        command.instance_ids = list(dict.fromkeys(requested))
+        command.invocations = [i for i in command.invocations if i["InstanceId"] in requested]
+        command.target_count = command.completed_count = len(command.instance_ids)
+        response["Command"].update(
+            InstanceIds=command.instance_ids, TargetCount=len(command.instance_ids)
+        )
     command.status, command.status_details = "Pending", "Pending"
     for invocation in command.invocations:
         invocation.update(Status="Pending", StatusDetails="Pending", ResponseCode=-1)

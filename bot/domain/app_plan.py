@@ -89,6 +89,49 @@ def split_environment(environment: Mapping[str, str]) -> tuple[dict[str, str], d
     return plain, secret
 
 
+def environment_from_user_data(user_data: str) -> dict[str, str]:
+    """Variables a user-data script gives the app: systemd ``Environment=`` lines and ``export``s.
+
+    Only for an app that cannot be captured: what the script says is not what the running
+    process has, so the plan says where they came from.
+    """
+    found: dict[str, str] = {}
+    for raw in user_data.splitlines():
+        line = raw.strip()
+        if line.startswith("Environment="):
+            words = line[len("Environment=") :]
+        elif line.startswith("export "):
+            words = line[len("export ") :]
+        else:
+            continue
+        try:
+            pairs = shlex.split(words)
+        except ValueError:
+            continue
+        for pair in pairs:
+            name, sep, value = pair.partition("=")
+            if sep and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                found[name] = value
+    return found
+
+
+def _uncaptured_environment(plan: Plan, user_data: str) -> tuple[dict[str, str], list[str]]:
+    """Plain variables from user data for the plan, and warnings (secret ones are not carried)."""
+    plain, secret = split_environment(environment_from_user_data(user_data))
+    warnings = []
+    if plain:
+        warnings.append(
+            f"The environment ({', '.join(sorted(plain))}) was read from the instance's user "
+            "data, not from the running app; check it before approving."
+        )
+    if secret:
+        warnings.append(
+            f"The user data sets {', '.join(sorted(secret))}, which look secret and are not "
+            "carried over; give them to the service yourself."
+        )
+    return plain, warnings
+
+
 def _bundle_warnings(detection: Detection) -> list[str]:
     return [f"Runtime: {w}" for w in detection.warnings]
 
@@ -154,8 +197,9 @@ def bundle_start_command(bundle: Bundle) -> list[str]:
     return []
 
 
-def with_bundle(plan: Plan, bundle: Bundle, *, bundle_key: str) -> Plan:
+def with_bundle(plan: Plan, bundle: Bundle, *, bundle_key: str, user_data: str = "") -> Plan:
     """Return the plan built from a bundle the user uploaded (``--source``)."""
+    environment, notes = _uncaptured_environment(plan, user_data)
     command = bundle_start_command(bundle)
     detection = detect(bundle, command)
     problem = containerize_problem(detection, command)
@@ -171,21 +215,25 @@ def with_bundle(plan: Plan, bundle: Bundle, *, bundle_key: str) -> Plan:
             "detection": detection,
             "runtime": detection.runtime or "unknown",
             "start_command": command,
-            "warnings": [*plan.warnings, *_bundle_warnings(detection)],
+            "environment": environment,
+            "warnings": [*plan.warnings, *_bundle_warnings(detection), *notes],
             "blocker": _with_way_out(problem),
         }
     )
 
 
-def with_image(plan: Plan, image_uri: str) -> Plan:
+def with_image(plan: Plan, image_uri: str, user_data: str = "") -> Plan:
     """Return the plan that deploys an existing image (``--image``): nothing is built."""
+    environment, notes = _uncaptured_environment(plan, user_data)
     return plan.model_copy(
         update={
             "source": "image",
             "image_uri": image_uri,
             "runtime": "image",
             "start_command": [],
+            "environment": environment,
             "warnings": [
+                *notes,
                 *plan.warnings,
                 f"The image {image_uri} is deployed as it is: it must listen on port "
                 f"{plan.port}, answer {plan.health_check_path}, and be built for "

@@ -27,7 +27,7 @@ from bot.ports import (
 )
 from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
-from bot.services.plan_report import plan_for
+from bot.services.plan_report import discover
 
 
 def discovered(migration: Migration) -> DiscoveryCompleted:
@@ -87,12 +87,14 @@ def run(
     elif current.stage != Stage.DISCOVERING:
         return  # the migration moved on (cancelled, failed, or past planning)
     try:
-        plan = plan_for(event.target, aws)
+        instance, plan = discover(event.target, aws)
         if event.image_uri:
-            plan = app_plan.with_image(plan, event.image_uri)
+            plan = app_plan.with_image(plan, event.image_uri, instance.user_data)
         elif event.source_key:
             bundle = capture.read_bundle(event.source_key)
-            plan = app_plan.with_bundle(plan, bundle, bundle_key=event.source_key)
+            plan = app_plan.with_bundle(
+                plan, bundle, bundle_key=event.source_key, user_data=instance.user_data
+            )
         else:
             status = capture.ssm_status(plan.instance_id, plan.instance_profile_arn)
             if status.managed:

@@ -6,12 +6,18 @@ credentials) both plan through this one function.
 
 from __future__ import annotations
 
+from bot.domain.facts import InstanceFacts
 from bot.domain.plan import Plan
 from bot.domain.planning import make_plan
 from bot.ports import DiscoveryAws
 
 
 def plan_for(target: str, aws: DiscoveryAws) -> Plan:
+    """Discover ``target`` and propose its plan (see ``discover``)."""
+    return discover(target, aws)[1]
+
+
+def discover(target: str, aws: DiscoveryAws) -> tuple[InstanceFacts, Plan]:
     """Discover ``target`` (instance id, Name tag or load balancer name) and propose its plan.
 
     Raises what discovery raises: ``InstanceNotFoundError``, ``DiscoveryError``,
@@ -28,4 +34,4 @@ def plan_for(target: str, aws: DiscoveryAws) -> Plan:
             if load_balancing.host_names
             else aws.find_dns_record(load_balancing.load_balancer_dns)
         )
-    return make_plan(instance, load_balancing, dns)
+    return instance, make_plan(instance, load_balancing, dns)

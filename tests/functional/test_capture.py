@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.events.models import EventPattern
 
@@ -195,3 +196,17 @@ def test_an_unmanaged_instance_is_told_by_its_missing_piece(
     assert not status.managed
     for word in words:
         assert word in status.detail
+
+
+def test_a_command_runs_only_on_the_instance_it_names(emitted: list[dict[str, Any]]) -> None:
+    # moto alone would add every instance of the Region to a command without Targets.
+    first, second = _instance(), _instance()
+    instances.register(first, Instance(app=_blog()))
+    instances.register(second, Instance(app=_blog()))
+    command_id = _capture().start_capture("mig-00000003", first, 3000)
+    sent = _client("ssm").list_commands(CommandId=command_id)["Commands"][0]
+    assert sent["InstanceIds"] == [first] and sent["TargetCount"] == 1
+    finished = [e for e in emitted if e["detail-type"] == "EC2 Command Status-change Notification"]
+    assert finished[-1]["resources"] == [f"arn:aws:ec2:{REGION}:123456789012:instance/{first}"]
+    with pytest.raises(ClientError, match="InvocationDoesNotExist"):
+        _client("ssm").get_command_invocation(CommandId=command_id, InstanceId=second)

@@ -938,6 +938,18 @@ def test_corpus_events_are_complete_documented_envelopes(path: Path) -> None:
     elif event["detail-type"] == "ECS Service Action":
         assert set(detail) == {"eventType", "eventName", "clusterArn", "createdAt"}
         assert MILLIS.match(detail["createdAt"])
+    elif event["source"] == "aws.ssm":
+        # Systems Manager User Guide, "Amazon EventBridge event examples", Run Command.
+        assert set(detail) == {
+            "command-id",
+            "document-name",
+            "expire-after",
+            "parameters",
+            "requested-date-time",
+            "status",
+        }
+        assert all(":instance/i-" in arn for arn in event["resources"])
+        assert MILLIS.match(detail["requested-date-time"])
     else:
         assert event["resources"] == [detail["taskArn"]]
         assert MILLIS.match(detail["createdAt"]) and MILLIS.match(detail["updatedAt"])

@@ -11,7 +11,9 @@ EXPECTED_END = {
     "happy": "PASS: ended cut_over",
     "failing-health-check": "PASS: ended rolled_back",
     "rollback-after-50": "PASS: ended rolled_back",
+    "python-app": "PASS: ended cut_over",
     "no-ssm": "PASS: ended cut_over",
+    "bad-start": "PASS: ended rolled_back",
     "bad-input": "PASS: ended nothing started",
 }
 
@@ -32,6 +34,15 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert "items written: 0, events delivered: 0" in out
         return
     assert "Stage timings" in out and "clicked [ Approve plan ]" in out
+    if scenario == "python-app":
+        assert "python 3.12 (pip) on port 8080, health /healthz" in out
+        assert "arm64 (Graviton): the image is built for linux/arm64" in out
+        assert "behind an internal load balancer" in out and "Image runs:* python app.py" in out
+    if scenario in ("happy", "no-ssm", "python-app"):
+        assert "both sides answered alike: yes" in out  # real apps, through both balancers
+    if scenario == "bad-start":
+        assert "A task stopped (EssentialContainerExited)" in out and "clicked [ Rollback ]" in out
+        assert "EC2 side after the rollback: GET / 200" in out
     if scenario == "happy":
         assert "Traffic now 0% EC2 · 100% ECS." in out
         # The app was captured from the instance and its folder's extras left out.
