@@ -102,7 +102,9 @@ def discovery_aws() -> AwsDiscovery:
     from bot.adapters.aws_discovery import AwsDiscovery
 
     zone = DiscoverySettings.from_env().traffic_hosted_zone_id
-    return AwsDiscovery(client("ec2"), client("elbv2"), client("route53"), hosted_zone_id=zone)
+    return AwsDiscovery(
+        client("ec2"), client("elbv2"), client("route53"), hosted_zone_id=zone, iam=client("iam")
+    )
 
 
 @cache
@@ -133,10 +135,15 @@ def build_aws() -> AwsBuild:
 def deploy_aws() -> AwsExpress:
     """ECS Express Mode."""
     from bot.adapters.aws_express import AwsExpress
+    from bot.adapters.aws_task_access import AwsTaskAccess
 
     settings = DeploySettings.from_env()
     return AwsExpress(
-        client("ecs"), client("sts"), settings.execution_role_arn, settings.infrastructure_role_arn
+        client("ecs"),
+        client("sts"),
+        settings.execution_role_arn,
+        settings.infrastructure_role_arn,
+        access=AwsTaskAccess(client("iam"), client("ec2"), settings.task_role_boundary_arn),
     )
 
 

@@ -115,6 +115,7 @@ class DeploySettings(StoreSettings):
 
     execution_role_arn: str = _env("ECS_EXECUTION_ROLE_ARN")
     infrastructure_role_arn: str = _env("ECS_INFRASTRUCTURE_ROLE_ARN")
+    task_role_boundary_arn: str = _env("TASK_ROLE_BOUNDARY_ARN")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
+from bot.domain.access import AccessFacts, TaskRolePlan
 from bot.domain.facts import (
     DnsRecordFacts,
     InstanceFacts,
@@ -199,6 +200,10 @@ class DiscoveryAws(Protocol):
 
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None: ...
 
+    def find_access(self, instance: InstanceFacts) -> AccessFacts:
+        """The instance role's policies and the security groups that admit the instance."""
+        ...
+
 
 class CaptureAws(Protocol):
     """SSM Run Command and S3 calls that capture the app from its instance."""
@@ -256,9 +261,17 @@ class BuildAws(Protocol):
 
 
 class DeployAws(Protocol):
-    """ECS Express Mode calls the deploy makes."""
+    """ECS Express Mode calls the deploy makes, and the IAM and EC2 ones its tasks need."""
 
     def create_service(self, spec: ServiceSpec) -> ServiceFacts: ...
+
+    def ensure_task_role(self, migration_id: str, role: TaskRolePlan) -> str:
+        """Create (or find) the task role copying the plan's policies; its ARN."""
+        ...
+
+    def ensure_task_security_group(self, migration_id: str, vpc_id: str, port: int) -> str:
+        """Create (or find) the group admitting the Express load balancer on ``port``; its id."""
+        ...
 
 
 class TrafficAws(Protocol):

@@ -9,6 +9,7 @@ the handlers run with the same settings they would get in AWS.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,14 +52,16 @@ class BotStack:
         dynamodb = self._clients("dynamodb")
         for logical_id, resource in self.template.of_type("AWS::DynamoDB::Table").items():
             props = resource["Properties"]
-            dynamodb.create_table(
+            table = dynamodb.create_table(
                 TableName=logical_id, **{k: props[k] for k in _TABLE_KEYS if k in props}
-            )
+            )["TableDescription"]
             self.physical[logical_id] = logical_id
+            self.physical[f"{logical_id}.Arn"] = table["TableArn"]
         for logical_id in self.template.of_type("AWS::S3::Bucket"):
             name = f"migrate-bot-{logical_id.lower()}-{self._account}"
             self._clients("s3").create_bucket(Bucket=name)
             self.physical[logical_id] = name
+            self.physical[f"{logical_id}.Arn"] = f"arn:aws:s3:::{name}"
         sqs = self._clients("sqs")
         queues = self.template.of_type("AWS::SQS::Queue")
         # Dead-letter targets first, so a redrive policy can name them.
@@ -91,6 +94,14 @@ class BotStack:
             )
             self.physical[f"{logical_id}.Arn"] = role["Role"]["Arn"]
         self.physical[self._bus_id()] = self.template.custom_bus_name()
+        # Managed policies (TaskRoleBoundary is the boundary the deploy creates task roles
+        # with; IAM refuses a boundary that does not exist), after what their documents name.
+        for logical_id, resource in self.template.of_type("AWS::IAM::ManagedPolicy").items():
+            document = self._document(resource["Properties"]["PolicyDocument"])
+            policy = iam.create_policy(
+                PolicyName=f"migrate-bot-{logical_id}", PolicyDocument=json.dumps(document)
+            )
+            self.physical[logical_id] = policy["Policy"]["Arn"]
 
     def environment(self, slack: LocalSlack) -> dict[str, str]:
         """Every function's environment variables, resolved for the stand-ins."""
@@ -112,6 +123,26 @@ class BotStack:
 
     def _bus_id(self) -> str:
         return next(iter(self.template.of_type("AWS::Events::EventBus")))
+
+    def _document(self, node: Any) -> Any:
+        """A policy document with its ``!GetAtt``, ``!Ref`` and ``!Sub`` resolved."""
+        if isinstance(node, list):
+            return [self._document(item) for item in node]
+        if isinstance(node, dict) and "Fn::Sub" in node:
+            text = str(node["Fn::Sub"])
+            pseudo = {"AWS::Partition": "aws", "AWS::Region": "us-east-1"}
+            pseudo["AWS::AccountId"] = self._account
+            for name in re.findall(r"\$\{([^}]+)\}", text):
+                value = pseudo.get(name) or self.physical.get(name)
+                if value is None:
+                    raise TemplateError(f"cannot resolve ${{{name}}} for the local run")
+                text = text.replace(f"${{{name}}}", value)
+            return text
+        if isinstance(node, dict) and ("Ref" in node or "Fn::GetAtt" in node):
+            return self._resolve(node)
+        if isinstance(node, dict):
+            return {key: self._document(value) for key, value in node.items()}
+        return node
 
     def _resolve(self, value: Any) -> str:
         if isinstance(value, str):

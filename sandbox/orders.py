@@ -101,6 +101,7 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
             }
         ],
     )
+    _database(ec2, vpc, subnets["private-b"], app_sg["GroupId"])
     profile_arn = _instance_profile(clients)
     instance = ec2.run_instances(
         ImageId=_image(ec2, "arm64"),
@@ -192,6 +193,30 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
     )
 
 
+def _database(ec2: Any, vpc: str, subnet: str, app_sg: str) -> None:
+    """The orders database's group, admitting the app's on 5432, and the database's interface.
+
+    The interface stands for an RDS instance's (the description is the one RDS gives the
+    interfaces it creates, as ``DescribeNetworkInterfaces`` shows them); the database itself
+    is not modelled: the orders app keeps its data in DynamoDB.
+    """
+    db_sg = ec2.create_security_group(
+        GroupName=f"{APP}-db", Description="orders database", VpcId=vpc
+    )["GroupId"]
+    ec2.authorize_security_group_ingress(
+        GroupId=db_sg,
+        IpPermissions=[
+            {
+                "IpProtocol": "tcp",
+                "FromPort": 5432,
+                "ToPort": 5432,
+                "UserIdGroupPairs": [{"GroupId": app_sg}],
+            }
+        ],
+    )
+    ec2.create_network_interface(SubnetId=subnet, Groups=[db_sg], Description="RDSNetworkInterface")
+
+
 def _instance_profile(clients: Any) -> str:
     iam = clients("iam")
     trust = {
@@ -230,6 +255,19 @@ def _instance_profile(clients: Any) -> str:
     iam.attach_role_policy(
         RoleName=f"{APP}-instance", PolicyArn=f"arn:aws:iam::aws:policy/{SSM_CORE}"
     )
+    # A customer managed policy the team shares between its apps' roles.
+    metrics = iam.create_policy(
+        PolicyName="team-metrics",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}
+                ],
+            }
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=f"{APP}-instance", PolicyArn=metrics)
     profile = iam.create_instance_profile(InstanceProfileName=f"{APP}-instance")
     iam.add_role_to_instance_profile(
         InstanceProfileName=f"{APP}-instance", RoleName=f"{APP}-instance"

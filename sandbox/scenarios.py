@@ -68,6 +68,52 @@ def compare_sides(
     return alike
 
 
+def check_task_access(box: Sandbox, notes: list[str], inline: str, attached: str) -> bool:
+    """Read from AWS what the tasks run with: the task role and the security groups.
+
+    The role must be the bot's (under /migrate-bot/, with the stack's boundary, trusted by
+    ecs-tasks) and carry the instance role's ``inline`` and ``attached`` policies; the
+    groups the instance's and one admitting the VPC on the container port.
+    """
+    migration = box.migration()
+    assert migration.service_arn and migration.plan
+    service = box.client("ecs").describe_express_gateway_service(serviceArn=migration.service_arn)[
+        "service"
+    ]
+    config = service["activeConfigurations"][0]
+    iam, ec2 = box.client("iam"), box.client("ec2")
+    role = iam.get_role(RoleName=config["taskRoleArn"].rsplit("/", 1)[-1])["Role"]
+    boundary = role.get("PermissionsBoundary", {}).get("PermissionsBoundaryArn", "none")
+    inline_names = iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]
+    attached_names = [
+        p["PolicyName"]
+        for p in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]
+    ]
+    trusted = [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]]
+    notes.append(
+        f"task role {role['Path']}{role['RoleName']}: boundary {boundary.rsplit('/', 1)[-1]}, "
+        f"trusted by {trusted}, inline {inline_names}, attached {attached_names}"
+    )
+    groups = config["networkConfiguration"]["securityGroups"]
+    own = [g for g in groups if g not in migration.plan.security_group_ids]
+    rules = [
+        f"{r['IpProtocol']} {r['FromPort']} from {[i['CidrIp'] for i in r['IpRanges']]}"
+        for g in ec2.describe_security_groups(GroupIds=own)["SecurityGroups"]
+        for r in g["IpPermissions"]
+    ]
+    notes.append(f"task security groups {groups}: the bot's admits {rules}")
+    return (
+        role["Path"] == "/migrate-bot/"
+        and boundary.endswith("TaskRoleBoundary")
+        and trusted == [{"Service": "ecs-tasks.amazonaws.com"}]
+        and inline in inline_names
+        and attached in attached_names
+        and set(migration.plan.security_group_ids) <= set(groups)
+        and len(own) == 1
+        and rules == [f"tcp {migration.plan.port} from ['10.30.0.0/16']"]
+    )
+
+
 def _cutover(box: Sandbox, watch: Stopwatch, weight: int) -> None:
     target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
     watch.stage(
@@ -99,6 +145,7 @@ def python_app(box: Sandbox) -> Outcome:
     ok = plan is not None and plan.runtime == "python" and plan.cpu_architecture == "ARM64"
     ok &= plan is not None and plan.express_scheme == "internal"
     alike = planned.stage == Stage.HEALTHY and compare_sides(box, notes, ("/healthz", "/"))
+    ok &= planned.stage == Stage.HEALTHY and check_task_access(box, notes, "data", "team-metrics")
     for weight in (10, 50, 100):
         _cutover(box, watch, weight)
     end = box.migration()

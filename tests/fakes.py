@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.domain.access import AccessFacts, InstanceRole, NetworkPath, RolePolicy, TaskRolePlan
 from bot.domain.capture import comment_for, migration_of
 from bot.domain.deployments import TERMINAL
 from bot.domain.facts import (
@@ -220,7 +221,43 @@ INSTANCE = InstanceFacts(
     vpc_id="vpc-1",
     subnet_id="subnet-private",
     security_group_ids=["sg-1"],
+    instance_profile_arn="arn:aws:iam::123456789012:instance-profile/secure-blog-instance",
     user_data="#!/bin/bash\nnode server.js &\n",
+)
+#: The instance role: one inline policy on the app's table, and the SSM agent's policy.
+ACCESS = AccessFacts(
+    role=InstanceRole(
+        role_name="secure-blog-instance",
+        role_arn="arn:aws:iam::123456789012:role/secure-blog-instance",
+        policies=[
+            RolePolicy(
+                name="data",
+                document={
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Action": ["dynamodb:GetItem"],
+                            "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/posts",
+                        }
+                    ],
+                },
+            ),
+            RolePolicy(
+                name="AmazonSSMManagedInstanceCore",
+                arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+            ),
+        ],
+    ),
+    network_paths=[
+        NetworkPath(
+            security_group_id="sg-db",
+            group_name="posts-db",
+            admits=["sg-1"],
+            ports=["5432/tcp"],
+            used_by=["RDSNetworkInterface"],
+        )
+    ],
 )
 LOAD_BALANCING = LoadBalancingFacts(
     target_group_arn="arn:tg",
@@ -253,6 +290,9 @@ class FakeDiscovery:
 
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
         return DnsRecordFacts(hosted_zone_id="Z1", record_name="blog.example.com.")
+
+    def find_access(self, instance: InstanceFacts) -> AccessFacts:
+        return ACCESS
 
 
 def capture_answer(
@@ -379,6 +419,16 @@ class FakeDeployAws:
     """Records service specs."""
 
     specs: list[ServiceSpec] = field(default_factory=list)
+    roles: list[tuple[str, TaskRolePlan]] = field(default_factory=list)
+    groups: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def ensure_task_role(self, migration_id: str, role: TaskRolePlan) -> str:
+        self.roles.append((migration_id, role))
+        return f"arn:aws:iam::123456789012:role/migrate-bot/migrate-bot-task-{migration_id}"
+
+    def ensure_task_security_group(self, migration_id: str, vpc_id: str, port: int) -> str:
+        self.groups.append((migration_id, vpc_id, port))
+        return "sg-0tasks"
 
     def create_service(self, spec: ServiceSpec) -> ServiceFacts:
         self.specs.append(spec)

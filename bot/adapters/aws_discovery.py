@@ -15,8 +15,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from bot.adapters.aws_access import AccessReader
 from bot.adapters.aws_errors import translate_refusals
 from bot.adapters.aws_routing import LoadBalancerPath, next_records_request, normalise, points_at
+from bot.domain.access import AccessFacts
 from bot.domain.facts import (
     INSTANCE_ID,
     DnsRecordFacts,
@@ -43,11 +45,18 @@ class AwsDiscovery:
     """Finds an instance by id, Name tag or load balancer name, and what routes to it."""
 
     def __init__(
-        self, ec2: Any, elbv2: Any, route53: Any, hosted_zone_id: str | None = None
+        self,
+        ec2: Any,
+        elbv2: Any,
+        route53: Any,
+        hosted_zone_id: str | None = None,
+        *,
+        iam: Any | None = None,
     ) -> None:
         """Read with these clients; ``hosted_zone_id`` (TrafficHostedZoneId) limits DNS to it.
 
         ``None``, empty or ``*`` (the template parameter's "any zone") means every public zone.
+        Without ``iam`` the instance role is not read (the plan says so).
         """
         self._ec2 = ec2
         self._elbv2 = elbv2
@@ -55,6 +64,7 @@ class AwsDiscovery:
         zone = (hosted_zone_id or "").removeprefix("/hostedzone/")
         self._zone_id = zone if zone not in ("", "*") else None
         self._path = LoadBalancerPath(ec2, elbv2, route53, self._zone_id)
+        self._access = AccessReader(ec2, iam)
         # The last search's (load balancer, record), kept for the find_dns_record that follows.
         self._searched: tuple[str, DnsRecordFacts | None] | None = None
 
@@ -62,6 +72,11 @@ class AwsDiscovery:
     def find_instance(self, target: str) -> InstanceFacts:
         """Describe the instance ``target`` names; raise ``InstanceNotFoundError`` if none."""
         return self._facts(self._matching(target))
+
+    @translate_refusals
+    def find_access(self, instance: InstanceFacts) -> AccessFacts:
+        """The instance role's policies and the security groups that admit the instance."""
+        return self._access.read(instance)
 
     @translate_refusals
     def resolve_instance(self, target: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from bot.adapters.aws_errors import translate_refusals
+from bot.adapters.aws_task_access import AwsTaskAccess
+from bot.domain.access import TaskRolePlan
 from bot.domain.deployments import OWNER_TAG
 from bot.domain.facts import ServiceFacts, ServiceSpec
 from bot.ports import DeployError
@@ -17,15 +19,30 @@ class EndpointNotReadyError(RuntimeError):
 
 
 class AwsExpress:
-    """Creates Express gateway services (idempotently, by name)."""
+    """Creates Express gateway services (idempotently, by name) and what their tasks need."""
 
     def __init__(
-        self, ecs: Any, sts: Any, execution_role_arn: str, infrastructure_role_arn: str
+        self,
+        ecs: Any,
+        sts: Any,
+        execution_role_arn: str,
+        infrastructure_role_arn: str,
+        *,
+        access: AwsTaskAccess,
     ) -> None:
         self._ecs = ecs
         self._sts = sts
         self._execution_role = execution_role_arn
         self._infrastructure_role = infrastructure_role_arn
+        self._access = access
+
+    def ensure_task_role(self, migration_id: str, role: TaskRolePlan) -> str:
+        """The migration's task role (``aws_task_access``); its ARN."""
+        return self._access.ensure_task_role(migration_id, role)
+
+    def ensure_task_security_group(self, migration_id: str, vpc_id: str, port: int) -> str:
+        """The tasks' own security group (``aws_task_access``); its id."""
+        return self._access.ensure_task_security_group(migration_id, vpc_id, port)
 
     @translate_refusals
     def create_service(self, spec: ServiceSpec) -> ServiceFacts:

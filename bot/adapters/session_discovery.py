@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.adapters.aws_discovery import AwsDiscovery
 
-_SERVICES = ("ec2", "elbv2", "route53")
+_SERVICES = ("ec2", "elbv2", "route53", "iam")
 
 
 def session_discovery(
@@ -30,5 +30,5 @@ def session_discovery(
     config = Config(
         retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
     )
-    ec2, elbv2, route53 = (session.client(name, config=config) for name in _SERVICES)  # type: ignore[call-overload]
-    return AwsDiscovery(ec2, elbv2, route53, hosted_zone_id)
+    ec2, elbv2, route53, iam = (session.client(name, config=config) for name in _SERVICES)  # type: ignore[call-overload]
+    return AwsDiscovery(ec2, elbv2, route53, hosted_zone_id, iam=iam)

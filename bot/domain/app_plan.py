@@ -12,6 +12,7 @@ import re
 import shlex
 from collections.abc import Mapping
 
+from bot.domain import access
 from bot.domain.capture import WAY_OUT, CapturedProcess
 from bot.domain.plan import Plan
 from bot.domain.runtimes import Bundle, containerize_problem, detect, rewrite_command
@@ -176,6 +177,7 @@ def with_capture(
                 "runtime": detection.runtime or "unknown",
                 "start_command": command.argv,
                 "environment": plain,
+                "data": access.merge(plan.data, plain),
                 "secret_names": sorted(secret),
                 "warnings": warnings,
                 "blocker": _with_way_out(problem),
@@ -216,6 +218,7 @@ def with_bundle(plan: Plan, bundle: Bundle, *, bundle_key: str, user_data: str =
             "runtime": detection.runtime or "unknown",
             "start_command": command,
             "environment": environment,
+            "data": access.merge(plan.data, environment),
             "warnings": [*plan.warnings, *_bundle_warnings(detection), *notes],
             "blocker": _with_way_out(problem),
         }
@@ -232,6 +235,7 @@ def with_image(plan: Plan, image_uri: str, user_data: str = "") -> Plan:
             "runtime": "image",
             "start_command": [],
             "environment": environment,
+            "data": access.merge(plan.data, environment),
             "warnings": [
                 *notes,
                 *plan.warnings,

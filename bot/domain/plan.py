@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from bot.domain.access import DataStore, TaskRolePlan
 from bot.domain.capture import CapturedProcess
 from bot.domain.runtimes.model import Detection
 
@@ -63,6 +64,14 @@ class Plan(BaseModel):
     runtime: str = Field(description="Detected runtime: node, python, java, go, ruby, php, static.")
     start_command: list[str] = Field(description="Command that starts the app.")
     instance_profile_arn: str | None = Field(default=None, description="Legacy instance profile.")
+    task_role: TaskRolePlan | None = Field(
+        default=None,
+        description="The task role the deployment creates from the instance role (None: none).",
+    )
+    data: list[DataStore] = Field(
+        default_factory=list,
+        description="The data the app reaches: tables, buckets, security groups admitting it.",
+    )
     environment: dict[str, str] = Field(
         default_factory=dict,
         description="Environment the app runs with, secrets excluded (they go to Secrets Manager).",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from bot.domain.access import AccessFacts, beyond_boundary, data_reached, task_role_plan
 from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.facts import DnsRecordFacts, InstanceFacts, LoadBalancingFacts
 from bot.domain.placement import choose_subnets
@@ -47,10 +48,29 @@ def _capped_warning(instance_type: str, size: TaskSize) -> str:
     )
 
 
+def _access_warnings(instance: InstanceFacts, access: AccessFacts) -> list[str]:
+    warnings = list(access.notes)
+    if not instance.instance_profile_arn:
+        warnings.append(
+            "The instance has no instance profile, so the tasks get no task role: an app that "
+            "calls AWS with the instance's credentials will be refused."
+        )
+    elif access.role is None and not access.notes:
+        warnings.append("The instance profile holds no role, so the tasks get no task role.")
+    if access.role is not None:
+        for policy, services in beyond_boundary(access.role).items():
+            warnings.append(
+                f"The instance role's policy {policy} allows {', '.join(services)}, which the "
+                "task role's permissions boundary does not: the tasks will not have it."
+            )
+    return warnings
+
+
 def make_plan(
     instance: InstanceFacts,
     load_balancing: LoadBalancingFacts | None,
     dns: DnsRecordFacts | None,
+    access: AccessFacts | None = None,
 ) -> Plan:
     """Propose a plan for moving ``instance`` (and what routes to it) to Express Mode."""
     warnings: list[str] = []
@@ -76,6 +96,10 @@ def make_plan(
             warnings.append("No Route 53 record points at the load balancer; cutover needs one.")
     placement = choose_subnets(instance, load_balancing)
     warnings.extend(placement.warnings)
+    if access is not None:  # None: not read (a caller that plans only the network)
+        warnings.extend(_access_warnings(instance, access))
+    else:
+        access = AccessFacts()
     return Plan(
         instance_id=instance.instance_id,
         instance_type=instance.instance_type,
@@ -106,5 +130,7 @@ def make_plan(
         runtime="unknown",  # read from the captured files (app_plan), never from user data
         start_command=[],
         instance_profile_arn=instance.instance_profile_arn,
+        task_role=task_role_plan(access.role) if access.role else None,
+        data=data_reached(access.role, {}, access.network_paths),
         warnings=warnings,
     )

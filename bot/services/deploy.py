@@ -24,8 +24,19 @@ def service_name(app_name: str, migration_id: str) -> str:
     return f"{SERVICE_PREFIX}{safe}-{migration_id}" if safe else f"{SERVICE_PREFIX}{migration_id}"
 
 
-def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
-    """The Express gateway service a plan asks for."""
+def service_spec(
+    migration_id: str,
+    plan: Plan,
+    image_uri: str,
+    *,
+    task_role_arn: str | None = None,
+    task_security_group: str | None = None,
+) -> ServiceSpec:
+    """The Express gateway service a plan asks for, with the role and group made for it.
+
+    The tasks join the instance's security groups (what admits the instance admits them) and
+    ``task_security_group``, the one that admits the Express load balancer.
+    """
     return ServiceSpec(
         service_name=service_name(plan.name, migration_id),
         image_uri=image_uri,
@@ -34,7 +45,11 @@ def service_spec(migration_id: str, plan: Plan, image_uri: str) -> ServiceSpec:
         cpu=plan.cpu,
         memory=plan.memory,
         subnet_ids=plan.subnet_ids,
-        security_group_ids=plan.security_group_ids,
+        security_group_ids=[
+            *plan.security_group_ids,
+            *([task_security_group] if task_security_group else []),
+        ],
+        task_role_arn=task_role_arn,
         environment=plan.environment,
         # ECS reads one JSON key of a Secrets Manager secret from
         # "<secret ARN>:<json-key>:<version-stage>:<version-id>" (ECS Developer Guide,
@@ -79,9 +94,20 @@ def run(
     if migration.service_arn:
         republish_step(store, publisher, _started(migration))  # redelivered
         return
+    plan = migration.plan
     try:
+        role_arn = (
+            aws.ensure_task_role(migration.migration_id, plan.task_role) if plan.task_role else None
+        )
+        group = aws.ensure_task_security_group(migration.migration_id, plan.vpc_id, plan.port)
         service = aws.create_service(
-            service_spec(migration.migration_id, migration.plan, event.image_uri)
+            service_spec(
+                migration.migration_id,
+                plan,
+                event.image_uri,
+                task_role_arn=role_arn,
+                task_security_group=group,
+            )
         )
     except (DeployError, AwsRefusedError) as error:
         report_failure(store, publisher, clock, event.migration_id, Stage.DEPLOYING, str(error))

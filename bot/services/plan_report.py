@@ -34,4 +34,4 @@ def discover(target: str, aws: DiscoveryAws) -> tuple[InstanceFacts, Plan]:
             if load_balancing.host_names
             else aws.find_dns_record(load_balancing.load_balancer_dns)
         )
-    return instance, make_plan(instance, load_balancing, dns)
+    return instance, make_plan(instance, load_balancing, dns, aws.find_access(instance))

@@ -75,3 +75,36 @@ def app_rows(plan: Plan) -> list[tuple[str, str]]:
     if plan.ssm and (plan.source == "capture" or plan.blocker):
         rows.append(("SSM", plan.ssm))
     return rows
+
+
+def access_rows(plan: Plan) -> list[tuple[str, str]]:
+    """Rows for the task role, the data the app reaches and the tasks' security groups."""
+    rows: list[tuple[str, str]] = []
+    role = plan.task_role
+    if role is not None:
+        names = sorted(role.inline) + [arn.rsplit("/", 1)[-1] for arn in role.managed]
+        text = (
+            f"a new role trusted by ECS tasks, with {role.source_role}'s policies: "
+            f"{', '.join(names) or 'none'}"
+        )
+        if role.left_out:
+            text += f" (left out, agents' only: {', '.join(role.left_out)})"
+        rows.append(("Task role", text + "; capped by the stack's permissions boundary"))
+    else:
+        rows.append(("Task role", "none (the instance has no role to copy)"))
+    if plan.data:
+        rows.append(
+            (
+                "Data it reaches",
+                "; ".join(f"{d.kind} {d.name} ({', '.join(d.via)})" for d in plan.data),
+            )
+        )
+    rows.append(
+        (
+            "Security groups",
+            f"the instance's ({', '.join(plan.security_group_ids) or 'none'}), so what admits "
+            "it admits the tasks, and one the bot creates admitting the Express load balancer "
+            f"on port {plan.port}",
+        )
+    )
+    return rows

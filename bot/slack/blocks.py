@@ -24,7 +24,7 @@ from bot.events.models import (
     TaskStateChanged,
     TrafficShifted,
 )
-from bot.slack.app_facts import app_rows, runtime_line
+from bot.slack.app_facts import access_rows, app_rows, runtime_line
 from bot.slack.replies import USAGE, escape
 
 Blocks = list[dict[str, Any]]
@@ -206,10 +206,11 @@ def render_status_card(
                 },
             }
         )
-    if plan is not None and (plan.placement or plan.runs_on):
+    if plan is not None:
         lines = []
         if plan.placement:
             lines.append(f"*Where tasks run:* {escape(plan.placement)}")
+        lines += [f"*{label}:* {escape(text)}" for label, text in access_rows(plan)]
         if plan.runs_on:
             lines.append(f"*Architecture:* {escape(plan.runs_on)}")
         blocks.append(

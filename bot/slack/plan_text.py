@@ -11,7 +11,7 @@ import re
 import textwrap
 
 from bot.domain.plan import Plan
-from bot.slack.app_facts import app_rows, runtime_line
+from bot.slack.app_facts import access_rows, app_rows, runtime_line
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _INDENT = "  "
@@ -73,6 +73,7 @@ def render_plan_text(plan: Plan) -> str:
         ("DNS", plain(plan.record_name.rstrip(".")) if plan.record_name else "no record found"),
         ("Load balancer", _load_balancer(plan)),
         ("Where tasks run", plain(plan.placement) if plan.placement else "not decided"),
+        *((label, plain(text)) for label, text in access_rows(plan)),
         ("Architecture", plain(plan.runs_on) if plan.runs_on else "no Fargate counterpart"),
     ]
     width = max(len(label) for label, _ in rows) + 1

@@ -25,6 +25,7 @@ from moto import mock_aws
 from bot.adapters.aws_build import BUILD_IMAGE, LIFECYCLE_POLICY, AwsBuild
 from bot.adapters.aws_discovery import AwsDiscovery
 from bot.adapters.aws_express import AwsExpress
+from bot.adapters.aws_task_access import AwsTaskAccess
 from bot.adapters.dynamodb_store import DynamoStore
 from bot.adapters.eventbridge import MAX_ATTEMPTS, EventBridgePublisher, PublishError
 from bot.adapters.route53_traffic import EXPRESS_ID, LEGACY_ID, Route53Traffic
@@ -1009,6 +1010,7 @@ def test_create_service_returns_the_active_service_and_is_idempotent(
         clients("sts"),
         execution_role_arn=stack.physical["EcsTaskExecutionRole.Arn"],
         infrastructure_role_arn=stack.physical["EcsInfrastructureRole.Arn"],
+        access=AwsTaskAccess(clients("iam"), clients("ec2"), stack.physical["TaskRoleBoundary"]),
     )
     spec = ServiceSpec(
         service_name="mig-0000abcd",
@@ -1055,6 +1057,7 @@ def test_create_service_refuses_a_same_named_service_it_did_not_create(
         clients("sts"),
         execution_role_arn=stack.physical["EcsTaskExecutionRole.Arn"],
         infrastructure_role_arn=stack.physical["EcsInfrastructureRole.Arn"],
+        access=AwsTaskAccess(clients("iam"), clients("ec2"), stack.physical["TaskRoleBoundary"]),
     )
     spec = ServiceSpec(
         service_name="secure-blog-mig-0000abcd",

@@ -13,6 +13,7 @@ from moto import mock_aws
 from bot.adapters.aws_build import AwsBuild
 from bot.adapters.aws_errors import refusal
 from bot.adapters.aws_express import AwsExpress
+from bot.adapters.aws_task_access import AwsTaskAccess
 from bot.domain.architecture import UnsupportedArchitectureError, target_for
 from bot.domain.facts import ServiceSpec
 from bot.ports import AwsRefusedError, DeployError
@@ -143,6 +144,7 @@ def _express(clients: Clients, stack: BotStack) -> AwsExpress:
         clients("sts"),
         execution_role_arn=stack.physical["EcsTaskExecutionRole.Arn"],
         infrastructure_role_arn=stack.physical["EcsInfrastructureRole.Arn"],
+        access=AwsTaskAccess(clients("iam"), clients("ec2"), stack.physical["TaskRoleBoundary"]),
     )
 
 

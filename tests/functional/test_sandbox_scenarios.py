@@ -38,6 +38,12 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert "python 3.12 (pip) on port 8080, health /healthz" in out
         assert "arm64 (Graviton): the image is built for linux/arm64" in out
         assert "behind an internal load balancer" in out and "Image runs:* python app.py" in out
+        # The approver sees the role and the data; the run reads back what the tasks got.
+        assert "orders-instance's policies: data, team-metrics (left out" in out
+        assert "DynamoDB table orders-table (policy data, variable ORDERS_TABLE)" in out
+        assert '"orders-db" (admits sg-' in out and "used by RDSNetworkInterface" in out
+        assert "task role /migrate-bot/migrate-bot-task-mig-" in out
+        assert "the bot's admits [\"tcp 8080 from ['10.30.0.0/16']\"]" in out
     if scenario in ("happy", "no-ssm", "python-app"):
         assert "both sides answered alike: yes" in out  # real apps, through both balancers
     if scenario == "bad-start":

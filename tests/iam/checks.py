@@ -12,7 +12,7 @@ from botocore.validate import ParamValidator
 
 from sandbox.template import Template
 from tests.iam.matching import action_matches, allowed, resource_matches
-from tests.iam.permissions import Need, UnmappedCallError, needs
+from tests.iam.permissions import Known, Need, UnmappedCallError, needs
 from tests.iam.platform import platform_needs
 from tests.iam.recording import Call
 from tests.iam.template_policies import function_statements, role_of, role_statements
@@ -23,8 +23,10 @@ def needs_by_function(calls: Iterable[Call], template: Template) -> dict[str, li
     out: dict[str, list[Need]] = {
         f.logical_id: platform_needs(template, f) for f in template.functions()
     }
+    calls = list(calls)
+    known = Known.of(calls)
     for call in calls:
-        out.setdefault(call.function, []).extend(needs(call))
+        out.setdefault(call.function, []).extend(needs(call, known))
     return out
 
 
@@ -33,9 +35,10 @@ def missing_permissions(calls: Iterable[Call], template: Template) -> list[str]:
     statements = function_statements(template)
     problems: dict[str, None] = {}
     calls = list(calls)
+    known = Known.of(calls)
     for call in calls:
         try:
-            call_needs = needs(call)
+            call_needs = needs(call, known)
         except UnmappedCallError as error:
             problems[str(error)] = None
             continue

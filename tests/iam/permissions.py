@@ -9,10 +9,11 @@ aws/iam_definition.json, which mirrors those pages).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.domain.access import TASK_ROLE_PATH, TASK_ROLE_PREFIX
 from tests.iam.recording import Call
 from tests.iam.template_policies import ACCOUNT, PARTITION, REGION
 
@@ -108,9 +109,7 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
     "events": lambda op, p: sorted(
         {_bus(e.get("EventBusName") or "default") for e in p.get("Entries", [])}
     ),
-    "ec2": lambda op, p: (
-        [_arn("ec2", f"instance/{p['InstanceId']}")] if op == "DescribeInstanceAttribute" else ["*"]
-    ),
+    "ec2": lambda op, p: _ec2_resources(op, p),
     "elbv2": lambda op, p: ["*"],
     "route53": lambda op, p: [_zone(p["HostedZoneId"])] if "HostedZoneId" in p else ["*"],
     "ecr": lambda op, p: [
@@ -139,15 +138,84 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
         if op == "SendCommand"
         else ["*"]
     ),
-    # SAR, AWS IAM: GetInstanceProfile on the instance profile, ListAttachedRolePolicies on
-    # the role.
+    # SAR, AWS IAM: GetInstanceProfile on the instance profile, GetPolicy and
+    # GetPolicyVersion on the policy, the role calls on the role (whose ARN holds its path).
     "iam": lambda op, p: [
         f"arn:{PARTITION}:iam::{ACCOUNT}:instance-profile/{p['InstanceProfileName']}"
         if op == "GetInstanceProfile"
-        else f"arn:{PARTITION}:iam::{ACCOUNT}:role/{p['RoleName']}"
+        else str(p["PolicyArn"])
+        if op in ("GetPolicy", "GetPolicyVersion")
+        else _role(p["RoleName"], p.get("Path"))
     ],
     "sqs": lambda op, p: [_queue(p["QueueUrl"])],
 }
+
+
+def _role(name: str, path: str | None = None) -> str:
+    # A role's ARN holds its path (IAM User Guide, "IAM identifiers"); the bot creates its
+    # task roles under /migrate-bot/ (bot.domain.access), and reads other roles by name.
+    if path is None:
+        path = TASK_ROLE_PATH if name.startswith(TASK_ROLE_PREFIX) else "/"
+    return f"arn:{PARTITION}:iam::{ACCOUNT}:role{path}{name}"
+
+
+def _ec2_resources(op: str, p: dict[str, Any]) -> list[str]:
+    # SAR, Amazon EC2: DescribeInstanceAttribute on the instance; CreateSecurityGroup on the
+    # VPC and the new group; AuthorizeSecurityGroupIngress on the group; Describe* on "*".
+    if op == "DescribeInstanceAttribute":
+        return [_arn("ec2", f"instance/{p['InstanceId']}")]
+    if op == "CreateSecurityGroup":
+        return [_arn("ec2", f"vpc/{p['VpcId']}"), _arn("ec2", "security-group/*")]
+    if op == "AuthorizeSecurityGroupIngress":
+        return [_arn("ec2", f"security-group/{p['GroupId']}")]
+    return ["*"]
+
+
+@dataclass
+class Known:
+    """What earlier calls of the run established that a later call's authorisation reads.
+
+    IAM evaluates conditions on the resource as it is: ``iam:PermissionsBoundary`` on
+    PutRolePolicy and AttachRolePolicy is the boundary the role has (set by its CreateRole),
+    ``aws:ResourceTag/…`` on AuthorizeSecurityGroupIngress the tags the group was created
+    with (its id is in CreateSecurityGroup's answer).
+    """
+
+    boundaries: dict[str, str] = field(default_factory=dict)  # role name → boundary ARN
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)  # resource id → tags
+
+    @classmethod
+    def of(cls, calls: Iterable[Call]) -> Known:
+        known = cls()
+        for call in calls:
+            p = call.params
+            if (call.service, call.operation) == ("iam", "CreateRole") and p.get(
+                "PermissionsBoundary"
+            ):
+                known.boundaries[p["RoleName"]] = p["PermissionsBoundary"]
+            if (call.service, call.operation) == ("ec2", "CreateSecurityGroup") and (
+                call.response.get("GroupId")
+            ):
+                known.tags[call.response["GroupId"]] = {
+                    t["Key"]: t["Value"]
+                    for spec in p.get("TagSpecifications", [])
+                    for t in spec.get("Tags", [])
+                }
+        return known
+
+
+def _context(call: Call, known: Known) -> dict[str, str]:
+    """Condition keys a call's request or its resource carries (SAR, "Condition keys")."""
+    p, key = call.params, (call.service, call.operation)
+    if key == ("iam", "CreateRole") and p.get("PermissionsBoundary"):
+        return {"iam:PermissionsBoundary": p["PermissionsBoundary"]}
+    if key in (("iam", "PutRolePolicy"), ("iam", "AttachRolePolicy")):
+        boundary = known.boundaries.get(p["RoleName"])
+        return {"iam:PermissionsBoundary": boundary} if boundary else {}
+    if key == ("ec2", "AuthorizeSecurityGroupIngress"):
+        tags = known.tags.get(p["GroupId"], {})
+        return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+    return {}
 
 
 class UnmappedCallError(LookupError):
@@ -177,6 +245,21 @@ def _dependent(call: Call, resource: str) -> list[Need]:
     if key == ("ecr", "CreateRepository") and p.get("tags"):
         # SAR, Amazon ECR: CreateRepository → dependent ecr:TagResource (tags on create).
         out.append(Need("ecr:TagResource", resource, f"{label} with tags"))
+    if key == ("iam", "CreateRole") and p.get("Tags"):
+        # SAR, AWS IAM: CreateRole → dependent iam:TagRole (tags on create).
+        out.append(Need("iam:TagRole", resource, f"{label} with tags"))
+    if key == ("ec2", "CreateSecurityGroup") and p.get("TagSpecifications"):
+        # EC2 User Guide, "Grant permission to tag Amazon EC2 resources during creation":
+        # ec2:CreateTags on the new resource, with ec2:CreateAction the creating call.
+        if resource.endswith(":security-group/*"):
+            out.append(
+                Need(
+                    "ec2:CreateTags",
+                    resource,
+                    f"{label} with tags",
+                    {"ec2:CreateAction": "CreateSecurityGroup"},
+                )
+            )
     if key == ("secretsmanager", "CreateSecret") and p.get("Tags"):
         # Secrets Manager API Reference, CreateSecret, "Required permissions": "If you
         # include tags in the secret, you also need secretsmanager:TagResource."
@@ -221,8 +304,12 @@ def _dependent(call: Call, resource: str) -> list[Need]:
     return out
 
 
-def needs(call: Call) -> list[Need]:
-    """Every action on every resource that AWS authorises for this call."""
+def needs(call: Call, known: Known | None = None) -> list[Need]:
+    """Every action on every resource that AWS authorises for this call.
+
+    ``known`` holds what earlier calls established (a role's boundary, a group's tags); a
+    condition on a resource the run did not create is false (the check fails closed).
+    """
     key = (call.service, call.operation)
     if key in NO_PERMISSION:
         return []
@@ -235,8 +322,9 @@ def needs(call: Call) -> list[Need]:
             for action in [TRANSACT_ITEM_ACTIONS[kind]]
         ]
     prefix = PREFIXES.get(call.service, call.service)
+    context = _context(call, known or Known())
     out = []
     for resource in resources(call):
-        out.append(Need(f"{prefix}:{call.operation}", resource, label))
+        out.append(Need(f"{prefix}:{call.operation}", resource, label, context))
         out += _dependent(call, resource)
     return out

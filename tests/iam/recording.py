@@ -14,6 +14,7 @@ import contextvars
 import copy
 import functools
 import importlib
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,6 +40,9 @@ class Call:
     operation: str  # e.g. "CreateRepository"
     params: dict[str, Any]
     parameter_validation: bool
+    #: What AWS answered (botocore's parsed response), filled in after the call; empty when
+    #: it failed. Read for what a later call's authorisation depends on (a new group's id).
+    response: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def __str__(self) -> str:
         return f"{self.function} → {self.service}.{self.operation}"
@@ -49,6 +53,7 @@ class Recorder:
     """Collects calls; ``window()`` gives the calls made inside a ``with`` block."""
 
     calls: list[Call] = field(default_factory=list)
+    _pending: threading.local = field(default_factory=threading.local)
 
     def on_call(self, client_validates: bool, params: Any, model: Any, **_: Any) -> None:
         """botocore hook: keep the call if a handler is running."""
@@ -59,15 +64,18 @@ class Recorder:
             kept = copy.deepcopy(params)
         except Exception:  # noqa: BLE001 - a stream body cannot be copied; keep the names
             kept = dict(params)
-        self.calls.append(
-            Call(
-                function,
-                model.service_model.service_name,
-                model.name,
-                kept,
-                client_validates,
-            )
-        )
+        call = Call(function, model.service_model.service_name, model.name, kept, client_validates)
+        self.calls.append(call)
+        self._pending.call = call
+
+    def on_response(self, http_response: Any, parsed: Any, model: Any, **_: Any) -> None:
+        """botocore ``after-call`` hook: keep a successful answer on the call it answers."""
+        call = getattr(self._pending, "call", None)
+        self._pending.call = None
+        if call is None or call.operation != model.name:
+            return
+        if 200 <= getattr(http_response, "status_code", 500) < 300 and isinstance(parsed, dict):
+            call.response.update({k: v for k, v in parsed.items() if k != "ResponseMetadata"})
 
     @contextmanager
     def window(self) -> Iterator[list[Call]]:
@@ -90,6 +98,7 @@ def _hooked_create_client(recorder: Recorder, original: Callable[..., Any]) -> A
             recorder.on_call(validates, params, model, **rest)
 
         client.meta.events.register("before-parameter-build", hook)
+        client.meta.events.register("after-call", recorder.on_response)
         return client
 
     return create_client

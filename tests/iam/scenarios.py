@@ -2,7 +2,8 @@
 
 One migration from ``/migrate`` (the app captured through SSM) to a completed cutover
 (10 → 50 → 100 %); on an instance SSM does not manage, a blocked plan cancelled, then one from
-an uploaded bundle (``--source``) rolled back after 50 %; all through the real handlers in the
+an uploaded bundle (``--source``) rolled back after 50 %; the private orders app to a healthy
+deployment; all through the real handlers in the
 sandbox (moto in-process), plus the refused inputs (bad id, unknown instance) and a busy
 instance named by its load balancer, which the ingress answers without writing.
 """
@@ -14,9 +15,8 @@ from moto import mock_aws
 from sandbox.harness import Sandbox
 
 
-def _to_healthy(box: Sandbox, options: str = "") -> None:
-    assert box.legacy is not None
-    started = box.slash(f"{box.legacy.instance_id} {options}".strip(), user="U0ALICE")
+def _to_healthy(box: Sandbox, options: str = "", app: str = "secure-blog") -> None:
+    started = box.slash(f"{box.apps[app].instance_id} {options}".strip(), user="U0ALICE")
     assert "started" in started["json"]["text"], started
     box.settle()
     box.click("approve_plan", user="U0BOB")
@@ -50,5 +50,10 @@ def run_cutover_and_rollback() -> list[str]:
             box.settle()
         box.click("rollback", user="U0CAROL")
         box.settle()
+        ends.append(box.migration().stage.value)
+    with mock_aws(), Sandbox() as box:
+        # The private orders app: its role has a customer managed policy (attached to the
+        # task role) and a database group admits it (the plan reads the interfaces in it).
+        _to_healthy(box, app="orders")
         ends.append(box.migration().stage.value)
     return ends

@@ -151,6 +151,15 @@ def test_whole_path_to_healthy_emits_each_step_once() -> None:
     )
     assert spec.service_name.endswith(mid)
     assert "USER node" in world.build.sources[mid]["Dockerfile"]
+    # The task role copies the instance role (not the SSM agent's policy); the tasks join the
+    # instance's groups and the one made for the Express load balancer.
+    ((role_for, role),) = world.deploy.roles
+    assert role_for == mid and sorted(role.inline) == ["data"] and role.managed == []
+    assert (
+        spec.task_role_arn == f"arn:aws:iam::123456789012:role/migrate-bot/migrate-bot-task-{mid}"
+    )
+    assert world.deploy.groups == [(mid, "vpc-1", 3000)]
+    assert spec.security_group_ids == ["sg-1", "sg-0tasks"]
 
 
 def test_redelivered_events_do_not_repeat_side_effects() -> None:
