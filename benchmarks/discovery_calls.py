@@ -52,12 +52,12 @@ def calls_for(others: int, *, default_action: bool = False) -> collections.Count
             route_by_default_action(clients, legacy)
         seed_neighbours(clients, legacy, others)
         counts: collections.Counter[str] = collections.Counter()
-        own = {name: clients(name) for name in ("ec2", "elbv2", "route53")}
+        own = {name: clients(name) for name in ("ec2", "elbv2", "route53", "iam")}
         for client in own.values():
             client.meta.events.register(
                 "before-call", lambda model, **_: counts.update([model.name])
             )
-        discovery = AwsDiscovery(own["ec2"], own["elbv2"], own["route53"])
+        discovery = AwsDiscovery(own["ec2"], own["elbv2"], own["route53"], iam=own["iam"])
         instance = discovery.find_instance(legacy.instance_id)
         path = discovery.find_load_balancing(instance)
         if path is None or path.target_group_arn != legacy.target_group_arn:
@@ -71,7 +71,9 @@ def calls_for(others: int, *, default_action: bool = False) -> collections.Count
         )
         if dns is None or dns.record_name != legacy.record_name:
             raise SystemExit(f"discovery missed the app's record with {others} others")
-        make_plan(instance, path, dns)
+        # The instance role's policies and the groups admitting the instance (the neighbours'
+        # groups admit their own instances, not this one).
+        make_plan(instance, path, dns, discovery.find_access(instance))
         return counts
 
 
