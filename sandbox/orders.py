@@ -102,7 +102,7 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
         ],
     )
     _database(ec2, vpc, subnets["private-b"], app_sg["GroupId"])
-    profile_arn = _instance_profile(clients)
+    profile_arn = instance_profile(clients)
     instance = ec2.run_instances(
         ImageId=_image(ec2, "arm64"),
         InstanceType="t4g.small",
@@ -217,7 +217,9 @@ def _database(ec2: Any, vpc: str, subnet: str, app_sg: str) -> None:
     ec2.create_network_interface(SubnetId=subnet, Groups=[db_sg], Description="RDSNetworkInterface")
 
 
-def _instance_profile(clients: Any) -> str:
+def instance_profile(clients: Any) -> str:
+    """The orders instance's profile and role: an inline data policy, the SSM agent's and a
+    customer managed one shared by the team; return the profile's ARN."""
     iam = clients("iam")
     trust = {
         "Version": "2012-10-17",

@@ -14,7 +14,8 @@ from bot.adapters.aws_access import AccessReader
 from bot.adapters.aws_task_access import AwsTaskAccess, security_group_name
 from bot.domain.access import BOUNDARY_SERVICES, InstanceRole, RolePolicy, task_role_plan
 from bot.domain.facts import InstanceFacts
-from sandbox.legacy import SSM_CORE, load_aws_managed_policy
+from sandbox.legacy import SSM_CORE
+from sandbox.orders import instance_profile
 from sandbox.template import Template
 
 REGION = "us-east-1"
@@ -36,44 +37,6 @@ TABLE_POLICY = {
 def clients() -> Iterator[Clients]:
     with mock_aws():
         yield lambda service: boto3.client(service, region_name=REGION)
-
-
-def _instance_role(iam: Any, account: str) -> str:
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ec2.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    iam.create_role(RoleName="orders-instance", AssumeRolePolicyDocument=json.dumps(trust))
-    iam.put_role_policy(
-        RoleName="orders-instance", PolicyName="data", PolicyDocument=json.dumps(TABLE_POLICY)
-    )
-    load_aws_managed_policy(account, SSM_CORE)
-    iam.attach_role_policy(
-        RoleName="orders-instance", PolicyArn=f"arn:aws:iam::aws:policy/{SSM_CORE}"
-    )
-    shared = iam.create_policy(
-        PolicyName="team-metrics",
-        PolicyDocument=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}
-                ],
-            }
-        ),
-    )["Policy"]["Arn"]
-    iam.attach_role_policy(RoleName="orders-instance", PolicyArn=shared)
-    profile = iam.create_instance_profile(InstanceProfileName="orders-instance")
-    iam.add_role_to_instance_profile(
-        InstanceProfileName="orders-instance", RoleName="orders-instance"
-    )
-    return str(profile["InstanceProfile"]["Arn"])
 
 
 def _network(ec2: Any) -> tuple[str, str, str, str]:
@@ -106,8 +69,7 @@ def _network(ec2: Any) -> tuple[str, str, str, str]:
 def test_discovery_reads_the_role_policies_and_the_groups_that_admit_the_instance(
     clients: Clients,
 ) -> None:
-    account = clients("sts").get_caller_identity()["Account"]
-    profile = _instance_role(clients("iam"), account)
+    profile = instance_profile(clients)  # the sandbox's orders role
     vpc, subnet, app, db = _network(clients("ec2"))
     instance = InstanceFacts(
         instance_id="i-0abc1234def567890",
@@ -124,7 +86,9 @@ def test_discovery_reads_the_role_policies_and_the_groups_that_admit_the_instanc
 
     assert access.role is not None and access.role.role_name == "orders-instance"
     by_name = {p.name: p for p in access.role.policies}
-    assert by_name["data"].arn is None and by_name["data"].document == TABLE_POLICY
+    data = by_name["data"]
+    assert data.arn is None
+    assert data.document["Statement"][0]["Resource"].endswith(":table/orders-table")
     assert by_name["team-metrics"].document["Statement"][0]["Action"] == "cloudwatch:PutMetricData"
     assert by_name[SSM_CORE].arn == f"arn:aws:iam::aws:policy/{SSM_CORE}"
     # The database group admits the app's; the app's own self-rule and a group admitting
