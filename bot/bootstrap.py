@@ -22,6 +22,7 @@ from bot.config import (
     DeploySettings,
     DiscoverySettings,
     InstallationSettings,
+    PolicySettings,
     SlackSettings,
     StoreSettings,
 )
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from bot.adapters.bolt_lambda import BoltLambdaHandler
     from bot.adapters.route53_traffic import Route53Traffic
     from bot.adapters.slack_web import SlackWebNotifier
+    from bot.domain.policy import Policy
     from bot.ports import Clock, Publisher, Store
     from bot.slack.installation import Installation
 
@@ -221,12 +223,30 @@ class LazyIngressPorts:
         return discovery_aws()
 
     @property
+    def policy(self) -> Policy | None:
+        """The stack's default policy (``Approvers``); ``None`` if unusable (all is denied)."""
+        return ingress_policy()
+
+    @property
     def uploads_bucket(self) -> str | None:
         """The artifacts bucket (``--source`` bundles live under its ``uploads/``)."""
         try:
             return CaptureSettings.from_env().artifacts_bucket
         except ConfigError:
             return None
+
+
+@cache
+def ingress_policy() -> Policy | None:
+    """The stack's default policy from ``APPROVERS``; missing or malformed: ``None`` (denies)."""
+    from bot.domain.policy import PolicyError, stack_default
+    from bot.observability import logger
+
+    try:
+        return stack_default(PolicySettings.from_env().approvers)
+    except (ConfigError, PolicyError) as error:
+        logger.error(f"no usable policy, so every request and click is denied: {error}")
+        return None
 
 
 def slack_installation() -> tuple[Installation | None, str]:
@@ -287,6 +307,7 @@ def reset() -> None:
         slack_client,
         slack_notifier,
         ingress_app,
+        ingress_policy,
         ingress_handler,
     ):
         built.cache_clear()

@@ -119,6 +119,13 @@ class DeploySettings(StoreSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
+class PolicySettings(_Settings):
+    """The ingress: the stack's default policy, template parameter ``Approvers``."""
+
+    approvers: str = _env("APPROVERS")
+
+
+@dataclass(frozen=True, kw_only=True)
 class DiscoverySettings(_Settings):
     """Discovery: the one hosted zone DNS records are looked up in, if the stack pins one."""
 

@@ -48,7 +48,7 @@ BOT_TOKEN = "xoxb-sandbox-token"  # a stand-in value: the local Slack accepts on
 SIGNING_SECRET = "sandbox-signing-secret"  # a stand-in value for local request signing
 #: Values for the template's required parameters, as ``sam deploy --parameter-overrides``
 #: gives them: the installation the stand-in's signed requests name.
-PARAMETERS = {"SlackTeamId": TEAM_ID, "SlackAppId": APP_ID}
+PARAMETERS = {"SlackTeamId": TEAM_ID, "SlackAppId": APP_ID, "Approvers": "S0APPROVERS"}
 
 
 def with_parameters(template: Template, values: dict[str, str]) -> Template:

@@ -38,7 +38,36 @@ METHOD_SCOPES: dict[str, str | None] = {
     "chat.postEphemeral": "chat:write",
     "auth.test": None,
     "conversations.info": None,  # channels:read (public) or groups:read (private): see below
+    "users.info": "users:read",
+    "usergroups.users.list": "usergroups:read",
 }
+
+#: The people of the sandbox's workspace, as ``users.info`` describes them (Slack, "User
+#: object"): full members, a multi-channel and a single-channel guest, a user of a partner
+#: workspace seen through a Slack Connect channel, a bot and a deactivated account.
+PEOPLE: dict[str, dict[str, Any]] = {
+    "U0ALICE": {"name": "alice", "real_name": "Alice (requester)"},
+    "U0BOB": {"name": "bob", "real_name": "Bob (approver)"},
+    "U0CAROL": {"name": "carol", "real_name": "Carol (approver, on call)"},
+    "U0DAVE": {"name": "dave", "real_name": "Dave (developer)"},
+    "U0GUEST": {"name": "gail", "real_name": "Gail (guest)", "is_restricted": True},
+    "U0SINGLE": {
+        "name": "sam",
+        "real_name": "Sam (single-channel guest)",
+        "is_restricted": True,
+        "is_ultra_restricted": True,
+    },
+    "U0PARTNER": {
+        "name": "pat",
+        "real_name": "Pat (partner workspace)",
+        "team_id": "T0PARTNER",
+        "is_stranger": True,
+    },
+    "U0DEPLOYBOT": {"name": "deploybot", "real_name": "Deploy bot", "is_bot": True},
+    "U0GONE": {"name": "former", "real_name": "Former colleague", "deleted": True},
+}
+#: User groups (``S…``) and their members.
+GROUPS: dict[str, list[str]] = {"S0APPROVERS": ["U0BOB", "U0CAROL"]}
 
 
 @dataclass(frozen=True)
@@ -114,6 +143,8 @@ class SlackStandIn:
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._root = ""
+        self.people = {k: dict(v) for k, v in PEOPLE.items()}
+        self.groups = {k: list(v) for k, v in GROUPS.items()}
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> str:
@@ -322,6 +353,41 @@ class SlackStandIn:
             "is_enterprise_install": False,
         }
 
+    def _users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/users.info: ``user`` is required; an
+        unknown id is ``user_not_found``. The user object carries the fields Slack documents
+        for it (``deleted``, ``is_bot``, ``is_restricted``, ``is_ultra_restricted``,
+        ``team_id``; ``is_stranger`` only for a user of another workspace)."""
+        user_id = str(args.get("user") or "")
+        if not user_id:
+            raise _SlackError("invalid_arguments")
+        if user_id not in self.people:
+            raise _SlackError("user_not_found")
+        person = self.people[user_id]
+        user = {
+            "id": user_id,
+            "team_id": TEAM_ID,
+            "deleted": False,
+            "is_bot": False,
+            "is_app_user": False,
+            "is_admin": False,
+            "is_owner": False,
+            "is_restricted": False,
+            "is_ultra_restricted": False,
+            **person,
+        }
+        return {"user": user}
+
+    def _usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/usergroups.users.list: ``usergroup`` is
+        required; an unknown one is ``no_such_subteam``; the answer's ``users`` are ids."""
+        group = str(args.get("usergroup") or "")
+        if not group:
+            raise _SlackError("invalid_arguments")
+        if group not in self.groups:
+            raise _SlackError("no_such_subteam")
+        return {"users": list(self.groups[group])}
+
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         """https://docs.slack.dev/reference/methods/conversations.info (looking creates nothing)."""
         channel_id = str(args.get("channel") or "")
@@ -418,6 +484,8 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "chat.postEphemeral": SlackStandIn._post_ephemeral,
     "auth.test": SlackStandIn._auth_test,
     "conversations.info": SlackStandIn._conversations_info,
+    "users.info": SlackStandIn._users_info,
+    "usergroups.users.list": SlackStandIn._usergroups_users_list,
 }
 
 

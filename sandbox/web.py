@@ -17,26 +17,38 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from sandbox.harness import CHANNEL, ButtonNotOfferedError, Sandbox
+from sandbox.slack_standin import PEOPLE
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>#platform-migrations</title>
 <style>body{font-family:sans-serif;margin:2em;max-width:60em}pre{background:#f6f6f6;padding:1em;
 white-space:pre-wrap}button{margin:.2em}#answer{color:#555}</style></head><body>
 <h2>#platform-migrations <small>(local sandbox)</small></h2>
+<p>You are <select id="who">__PEOPLE__</select> (the Slack stand-in's people; approvers are
+the S0APPROVERS group)</p>
 <form id="cmd"><code>/migrate</code> <input id="text" size="40" value="secure-blog" autofocus>
 <button>Send</button></form><p id="answer"></p><div id="buttons"></div><pre id="channel"></pre>
 <script>
 async function post(path, body){const r=await fetch(path,{method:'POST',body:new URLSearchParams(body)});
  const j=await r.json(); document.getElementById('answer').textContent=j.answer||''; refresh();}
 document.getElementById('cmd').onsubmit=e=>{e.preventDefault();
- post('/command',{text:document.getElementById('text').value,user:'U0YOU'});};
+ post('/command',{text:document.getElementById('text').value,user:document.getElementById('who').value});};
 async function refresh(){const j=await (await fetch('/state')).json();
  document.getElementById('channel').textContent=j.channel;
  const b=document.getElementById('buttons'); b.innerHTML='';
  for(const btn of j.buttons){const e=document.createElement('button'); e.textContent=btn.label;
-  e.onclick=()=>{if(!btn.confirm||confirm(btn.confirm))post('/click',{action_id:btn.action_id,user:'U0YOU'});};
+  e.onclick=()=>{if(!btn.confirm||confirm(btn.confirm))post('/click',{action_id:btn.action_id,user:document.getElementById('who').value});};
   b.appendChild(e);}}
 setInterval(refresh,1000); refresh();
 </script></body></html>"""
+
+
+def page() -> str:
+    """The page, with a choice of who you are among the stand-in's people."""
+    options = "".join(
+        f'<option value="{html.escape(uid)}">{html.escape(person["real_name"])}</option>'
+        for uid, person in PEOPLE.items()
+    )
+    return PAGE.replace("__PEOPLE__", options)
 
 
 class InteractiveSandbox:
@@ -125,7 +137,7 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             if self.path == "/":
-                self._send(200, PAGE, "text/html; charset=utf-8")
+                self._send(200, page(), "text/html; charset=utf-8")
             elif self.path == "/state":
                 self._send(200, json.dumps(app.state()), "application/json")
             else:
@@ -134,7 +146,7 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
             length = int(self.headers.get("Content-Length") or 0)
             form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
-            user = form.get("user", "U0YOU")
+            user = form.get("user", "U0ALICE")
             if self.path == "/command":
                 answer = app.command(form.get("text", ""), user)
             elif self.path == "/click":

@@ -21,11 +21,13 @@ from slack_sdk.errors import SlackApiError
 from bot.slack import replies
 from bot.slack.commands import CommandError, Help, parse_command
 from bot.slack.installation import Installation, installation_guard
+from bot.slack.people import People
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, Respond
     from slack_sdk import WebClient
 
+    from bot.domain.policy import Policy
     from bot.ports import Clock, DiscoveryAws, Publisher, Store
 
 COMMAND = "/migrate"
@@ -67,6 +69,11 @@ class IngressPorts(Protocol):
         """The artifacts bucket, whose ``uploads/`` hold the bundles ``--source`` may name."""
         ...
 
+    @property
+    def policy(self) -> Policy | None:
+        """Who may do what (the stack's default); ``None`` when it is unusable: all denied."""
+        ...
+
 
 @dataclass(frozen=True)
 class IngressDeps:
@@ -77,6 +84,7 @@ class IngressDeps:
     clock: Clock
     discovery: DiscoveryAws
     uploads_bucket: str | None = None
+    policy: Policy | None = None
 
 
 class ChannelAccess:
@@ -133,6 +141,7 @@ def build_app(
     installation: Installation | None,
     unconfigured: str = "no installation configured",
     channels: ChannelAccess | None = None,
+    people: People | None = None,
 ) -> App:
     """Create the Bolt app with every listener registered.
 
@@ -141,7 +150,8 @@ def build_app(
     middleware (run after Bolt's signature check) refuses a request from any other team,
     enterprise or app than ``installation``, and every request if it is ``None`` (logged
     with ``unconfigured``, the reason). ``channels`` remembers which channels the bot may
-    post in (a fresh one per app, i.e. per warm container, if not given).
+    post in (a fresh one per app, i.e. per warm container, if not given); ``people`` who is
+    behind a user id (likewise).
     """
 
     def authorize(enterprise_id: str | None, team_id: str | None, **_: Any) -> AuthorizeResult:
@@ -154,9 +164,10 @@ def build_app(
         process_before_response=True,
     )
     app.use(installation_guard(installation, unconfigured=unconfigured))
-    app.command(COMMAND)(_migrate_command(ports, channels or ChannelAccess()))
+    people = people or People(installation)
+    app.command(COMMAND)(_migrate_command(ports, channels or ChannelAccess(), people))
     for action_id in ACTION_IDS:
-        app.action(action_id)(_button(action_id, ports))
+        app.action(action_id)(_button(action_id, ports, people))
     return app
 
 
@@ -167,23 +178,31 @@ def _is_help(text: str) -> bool:
         return False  # malformed: the full listener answers it, saying why, with usage
 
 
-def _migrate_command(ports: IngressPorts, channels: ChannelAccess) -> Callable[..., None]:
+def _migrate_command(
+    ports: IngressPorts, channels: ChannelAccess, people: People
+) -> Callable[..., None]:
     def listener(ack: Ack, command: dict[str, Any], client: WebClient) -> None:
         if _is_help(command.get("text", "")):
             ack(text=replies.USAGE)
             return
         from bot.slack import listeners  # first use loads the services and the models
 
-        listeners.answer_command(ack, command, client, ports, channels)
+        listeners.answer_command(ack, command, client, ports, channels, people)
 
     return listener
 
 
-def _button(action_id: str, ports: IngressPorts) -> Callable[..., None]:
-    def listener(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+def _button(action_id: str, ports: IngressPorts, people: People) -> Callable[..., None]:
+    def listener(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+    ) -> None:
         ack()
         from bot.slack import listeners  # first use loads the services and the models
 
-        listeners.answer_click(action_id, body, action, respond, ports)
+        listeners.answer_click(action_id, body, action, respond, ports, client, people)
 
     return listener

@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.migration import Migration
+from bot.domain.policy import Action, Decision, Policy, decide, needed_groups, who_may
 from bot.domain.state import IllegalTransitionError
 from bot.ports import (
+    AuditRecord,
     AwsRefusedError,
     InstanceBusyError,
     InstanceNotFoundError,
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from slack_sdk import WebClient
 
     from bot.slack.app import ChannelAccess, IngressPorts
+    from bot.slack.people import People
 
 
 class ButtonValue(BaseModel):
@@ -39,12 +42,40 @@ class ButtonValue(BaseModel):
     w: int | None = None
 
 
+def check(
+    client: WebClient,
+    people: People,
+    policy: Policy | None,
+    user_id: str,
+    action: Action,
+    requester: str | None = None,
+) -> Decision:
+    """The policy's decision on ``user_id`` taking ``action`` (identity from the signed id)."""
+    groups = needed_groups(policy, action) if policy else []
+    return decide(policy, people.actor(client, user_id, groups), action, requester=requester)
+
+
+def _audit_denied(
+    ports: IngressPorts, subject: str, user_id: str, action: str, decision: Decision
+) -> None:
+    ports.store.append_audit(
+        AuditRecord(
+            migration_id=subject,
+            actor=user_id,
+            action=action,
+            decision=f"denied: {decision.reason}",
+            at=ports.clock.now(),
+        )
+    )
+
+
 def answer_command(
     ack: Ack,
     command: dict[str, Any],
     client: WebClient,
     ports: IngressPorts,
     channels: ChannelAccess,
+    people: People,
 ) -> None:
     """Answer ``/migrate`` list, status or a target (help is answered without this module)."""
     channel_id = command["channel_id"]
@@ -70,6 +101,19 @@ def answer_command(
         case Migrate(target=target, image=image, source=source):
             if not channels.can_post(client, channel_id, command.get("channel_name", "")):
                 ack(text=replies.NOT_IN_CHANNEL)  # before anything is read or written
+                return
+            policy = ports.policy
+            decision = check(client, people, policy, command["user_id"], Action.REQUEST)
+            if not decision.allowed:
+                # Audited under the channel: there is no migration to file it under.
+                _audit_denied(
+                    ports, f"channel:{channel_id}", command["user_id"], "request", decision
+                )
+                ack(
+                    text=replies.denied(
+                        "request a migration", decision.reason, who_may(policy, Action.REQUEST)
+                    )
+                )
                 return
             try:
                 migration = requests.request_migration(
@@ -105,6 +149,23 @@ def _ack_status(ack: Ack, migration: Migration | None, empty: str) -> None:
     ack(text=text, blocks=[b for b in blocks if b["type"] != "actions"])
 
 
+#: The policy's action for each button.
+_POLICY_ACTION = {
+    "approve_plan": Action.APPROVE,
+    "cancel_migration": Action.CANCEL,
+    "cutover_10": Action.CUTOVER,
+    "cutover_50": Action.CUTOVER,
+    "cutover_100": Action.CUTOVER_FULL,
+    "rollback": Action.ROLLBACK,
+}
+_DOING = {
+    Action.APPROVE: "approve this plan",
+    Action.CANCEL: "cancel this migration",
+    Action.CUTOVER: "shift traffic",
+    Action.CUTOVER_FULL: "cut over 100 %",
+    Action.ROLLBACK: "roll back",
+}
+
 _ACTS: dict[str, Callable[[actions.Click, int | None, actions.ActionPorts], Migration]] = {
     "approve_plan": lambda click, _, ports: actions.approve_plan(click, ports),
     "cancel_migration": lambda click, _, ports: actions.cancel(click, ports),
@@ -121,8 +182,10 @@ def answer_click(
     action: dict[str, Any],
     respond: Respond,
     ports: IngressPorts,
+    client: WebClient,
+    people: People,
 ) -> None:
-    """Apply a card button (already acked); refusals go to the clicker only."""
+    """Apply a card button (already acked) if the policy allows; refusals go to the clicker."""
 
     def tell(text: str) -> None:
         respond(text=text, response_type="ephemeral", replace_original=False)
@@ -136,6 +199,30 @@ def answer_click(
     action_ports = actions.ActionPorts(
         store=ports.store, publisher=ports.publisher, clock=ports.clock
     )
+    try:
+        migration = ports.store.get(value.m)
+    except MigrationNotFoundError:
+        tell(replies.no_migration(value.m))
+        return
+    wanted = _POLICY_ACTION[action_id]
+    policy = ports.policy
+    decision = check(
+        client, people, policy, click.user_id, wanted, requester=migration.requested_by
+    )
+    if not decision.allowed:
+        _audit_denied(ports, migration.migration_id, click.user_id, action_id, decision)
+        tell(replies.denied(_DOING[wanted], decision.reason, who_may(policy, wanted)))
+        return
+    if decision.break_glass:
+        ports.store.append_audit(
+            AuditRecord(
+                migration_id=migration.migration_id,
+                actor=click.user_id,
+                action=action_id,
+                decision="allowed: break-glass rollback (the policy opens Rollback to everyone)",
+                at=ports.clock.now(),
+            )
+        )
     try:
         _ACTS[action_id](click, value.w, action_ports)
     except actions.StaleClickError as error:

@@ -51,3 +51,8 @@ def click_not_allowed(reason: str) -> str:
 def no_migration(migration_id: str) -> str:
     """A click that names a migration that does not exist."""
     return f":warning: No migration {escape(migration_id)}."
+
+
+def denied(action: str, reason: str, who: str) -> str:
+    """A request or click the policy refuses, and who may do it instead (mentions kept)."""
+    return f":no_entry: You may not {escape(action)}: {escape(reason)}. Who may: {who}."

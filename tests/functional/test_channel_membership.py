@@ -16,6 +16,7 @@ import yaml
 from slack_sdk import WebClient
 
 from bot.adapters.bolt_lambda import BoltLambdaHandler
+from bot.domain.policy import stack_default
 from bot.slack.app import ChannelAccess, IngressDeps, build_app
 from bot.slack.installation import Installation
 from bot.slack.replies import NOT_IN_CHANNEL
@@ -73,7 +74,9 @@ def ingress() -> Iterator[Ingress]:
         slack.add_channel("C0SECRET", "ops-private", private=True, bot_member=False)
         store, publisher, now = FakeStore(), RecordingPublisher(), [0.0]
         app = build_app(
-            IngressDeps(store, publisher, FakeClock(), FakeDiscovery()),
+            IngressDeps(
+                store, publisher, FakeClock(), FakeDiscovery(), policy=stack_default("S0APPROVERS")
+            ),
             token=TOKEN,
             signing_secret=SECRET,
             client=WebClient(token=TOKEN, base_url=slack.url),
@@ -111,11 +114,13 @@ def test_after_invite_the_same_command_starts_the_migration(ingress: Ingress) ->
 def test_a_channel_known_good_is_asked_once_per_warm_container(ingress: Ingress) -> None:
     ingress.migrate(INSTANCE, "C0MEMBER")
     ingress.migrate("secure-blog", "C0MEMBER")  # refused as busy, after the channel check
-    assert ingress.methods() == ["conversations.info"]
+    # One channel check and one look at who is asking (kept) for both requests.
+    assert ingress.methods() == ["conversations.info", "users.info"]
 
     ingress.now[0] = 301.0  # past the TTL: asked again
     ingress.migrate("secure-blog", "C0MEMBER")
-    assert ingress.methods() == ["conversations.info", "conversations.info"]
+    # The person is still known (People keeps its own clock, five minutes of real time).
+    assert ingress.methods() == ["conversations.info", "users.info", "conversations.info"]
 
 
 def test_a_direct_message_is_refused_without_asking_slack(ingress: Ingress) -> None:

@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 
 from bot import bootstrap
 from bot.adapters.bolt_lambda import BoltLambdaHandler
+from bot.domain.policy import stack_default
 from bot.domain.state import Stage
 from bot.slack.app import ChannelAccess, IngressDeps, build_app
 from bot.slack.blocks import render_status_card
@@ -98,7 +99,9 @@ def _ingress(installation: Installation | None) -> Iterator[Ingress]:
         slack.add_channel(CHANNEL, "platform")
         store, publisher = FakeStore(), RecordingPublisher()
         app = build_app(
-            IngressDeps(store, publisher, FakeClock(), FakeDiscovery()),
+            IngressDeps(
+                store, publisher, FakeClock(), FakeDiscovery(), policy=stack_default("S0APPROVERS")
+            ),
             token=TOKEN,
             signing_secret=SECRET,
             client=WebClient(token=TOKEN, base_url=slack.url),

@@ -50,16 +50,21 @@ def wait_for_button(page: InteractiveSandbox, action_id: str) -> dict[str, Any]:
 
 def test_a_person_migrates_from_the_page(page: InteractiveSandbox) -> None:
     assert "/migrate" in get(page, "/")
-    answer = post(page, "/command", text="secure-blog", user="U0YOU")["answer"]
+    assert '<option value="U0GUEST">Gail (guest)</option>' in get(page, "/")
+    answer = post(page, "/command", text="secure-blog", user="U0ALICE")["answer"]
     assert "started" in answer
     state = wait_for_button(page, "approve_plan")
     assert "Plan ready for approval" in state["channel"]
-    post(page, "/click", action_id="approve_plan", user="U0YOU")
+    refused = post(page, "/click", action_id="approve_plan", user="U0ALICE")["answer"]
+    assert "two-person rule" in refused  # the requester cannot approve their own plan
+    post(page, "/click", action_id="approve_plan", user="U0BOB")
     state = wait_for_button(page, "cutover_100")
     assert {b["action_id"]: b["confirm"] for b in state["buttons"]}["rollback"] == (
         "Roll back to EC2?"
     )
-    post(page, "/click", action_id="cutover_100", user="U0YOU")
+    guest = post(page, "/click", action_id="cutover_100", user="U0GUEST")["answer"]
+    assert "a multi-channel guest" in guest
+    post(page, "/click", action_id="cutover_100", user="U0BOB")
     deadline = time.monotonic() + 20
     while "Cut over — 100% on ECS" not in json.loads(get(page, "/state"))["channel"]:
         assert time.monotonic() < deadline, "the cutover never completed"
@@ -67,8 +72,8 @@ def test_a_person_migrates_from_the_page(page: InteractiveSandbox) -> None:
 
 
 def test_bad_input_is_answered_on_the_page(page: InteractiveSandbox) -> None:
-    answer = post(page, "/command", text="i-xyz", user="U0YOU")["answer"]
+    answer = post(page, "/command", text="i-xyz", user="U0ALICE")["answer"]
     assert "not a valid EC2 instance id" in answer
-    assert post(page, "/click", action_id="approve_plan", user="U0YOU")["answer"].startswith(
+    assert post(page, "/click", action_id="approve_plan", user="U0ALICE")["answer"].startswith(
         "no status card"
     )

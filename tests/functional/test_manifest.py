@@ -14,6 +14,7 @@ from slack_sdk.web.base_client import BaseClient
 
 from bot.adapters.bolt_lambda import BoltLambdaHandler
 from bot.domain.migration import Migration
+from bot.domain.policy import stack_default
 from bot.domain.state import Stage
 from bot.slack.app import ACTION_IDS, COMMAND, IngressDeps, build_app
 from bot.slack.blocks import card_buttons
@@ -39,6 +40,8 @@ METHOD_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
         DOCS + "conversations.info",
         frozenset({"channels:read", "groups:read"}),
     ),
+    "users.info": (DOCS + "users.info", frozenset({"users:read"})),
+    "usergroups.users.list": (DOCS + "usergroups.users.list", frozenset({"usergroups:read"})),
 }
 #: Features that need a scope of their own, not a method call.
 FEATURE_SCOPES = {
@@ -51,7 +54,13 @@ CLIENT_HELPERS = frozenset(dir(BaseClient))
 
 @pytest.fixture
 def handler() -> BoltLambdaHandler:
-    deps = IngressDeps(FakeStore(), RecordingPublisher(), FakeClock(), FakeDiscovery())
+    deps = IngressDeps(
+        FakeStore(),
+        RecordingPublisher(),
+        FakeClock(),
+        FakeDiscovery(),
+        policy=stack_default("S0APPROVERS"),
+    )
     app = build_app(
         deps,
         token="xoxb-x",
