@@ -230,13 +230,16 @@ class Sandbox:
         return legacy, ecs
 
     # the user's side -------------------------------------------------------------------
-    def slash(self, text: str, user: str = "U0ALICE", channel: str = CHANNEL) -> dict[str, Any]:
-        """Send ``/migrate <text>`` as Slack would; return the ingress's HTTP response."""
+    def slash(
+        self, text: str, user: str = "U0ALICE", channel: str = CHANNEL, team_id: str = TEAM_ID
+    ) -> dict[str, Any]:
+        """Send ``/migrate <text>`` as Slack would (signed for ``team_id``); return the answer."""
         event = slash_command(
             "/migrate",
             text,
             user_id=user,
             channel_id=channel,
+            team_id=team_id,
             response_url=self.slack.new_response_url(channel, user_id=user),
             signing_secret=SIGNING_SECRET,
         )

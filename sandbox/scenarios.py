@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot import bootstrap
 from bot.domain.state import Stage
 from sandbox import express
 from sandbox.harness import Sandbox
@@ -275,6 +276,54 @@ def bad_input(box: Sandbox) -> Outcome:
     return Outcome(ok and not items and delivered == 0, "nothing started", [], notes)
 
 
+#: Who tries what in ``unauthorized``, and what the refusal must say.
+_INTRUDERS = (
+    ("U0ALICE", "approve_plan", "two-person rule"),
+    ("U0DAVE", "approve_plan", "not allowed to approve here"),
+    ("U0GUEST", "approve_plan", "a multi-channel guest"),
+    ("U0SINGLE", "cancel_migration", "a single-channel guest"),
+    ("U0PARTNER", "approve_plan", "a user of another workspace"),
+    ("U0DEPLOYBOT", "approve_plan", "a bot"),
+    ("U0GONE", "cancel_migration", "a deactivated account"),
+    ("U0NOBODY", "approve_plan", "Slack could not say who you are (user_not_found)"),
+)
+
+
+def unauthorized(box: Sandbox) -> Outcome:
+    """Everyone who may not, tries: each is refused, audited, and the migration is untouched."""
+    notes: list[str] = []
+    ok = True
+    for user, team in (("U0GUEST", None), ("U0PARTNER", None), ("U0ALICE", "T0ELSEWHERE")):
+        reply = box.slash("secure-blog", user=user, **({"team_id": team} if team else {}))
+        answer = str(reply["json"].get("text", "")) if reply.get("json") else ""
+        notes.append(
+            f"/migrate secure-blog as {user}"
+            + (f" signed for {team}" if team else "")
+            + f" → HTTP {reply['statusCode']}: {answer.splitlines()[0] if answer else '(no text)'}"
+        )
+        ok &= (reply["statusCode"] == 401) if team else answer.startswith(":no_entry:")
+    watch = Stopwatch()
+    watch.stage(
+        "request → plan",
+        lambda: (box.slash("secure-blog", user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+    )
+    before = box.migration()
+    for user, action, expected in _INTRUDERS:
+        box.click(action, user=user)
+        answer = box.clicks[-1].answer or ""
+        notes.append(f"{user} clicked {action} → {answer}")
+        ok &= expected in answer and "Who may:" in answer
+    box.settle()
+    after = box.migration()
+    trail = bootstrap.core().store.audit_trail(after.migration_id)
+    denied = [a for a in trail if a.decision.startswith("denied:")]
+    notes.append(f"audit: {len(denied)} denied of {len(trail)} records on {after.migration_id}")
+    untouched = (after.stage, after.version) == (before.stage, before.version)
+    notes.append(f"migration untouched: {'yes' if untouched else 'no'} ({after.stage.value})")
+    ok &= untouched and len(denied) == len(_INTRUDERS)
+    return Outcome(ok, f"{after.stage.value}, untouched", watch.timings, notes)
+
+
 SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "happy": happy,
     "python-app": python_app,
@@ -283,6 +332,7 @@ SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "no-ssm": no_ssm,
     "bad-start": bad_start,
     "bad-input": bad_input,
+    "unauthorized": unauthorized,
 }
 
 __all__ = ["SCENARIOS", "Outcome"]

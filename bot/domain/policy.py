@@ -139,6 +139,8 @@ def who_may(policy: Policy | None, action: Action) -> str:
         text = "every full member of the workspace"
     if action is Action.ROLLBACK and policy.rollback_anyone:
         text = "every full member of the workspace (break-glass)"
+    if action is Action.CANCEL:
+        text += " and the requester"
     return f"{text} ({policy.source})"
 
 

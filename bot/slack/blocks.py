@@ -97,7 +97,20 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
         approve = (
             []
             if blocked or stage != Stage.PLANNED
-            else [_button("Approve plan", "approve_plan", button_value(migration), "primary")]
+            else [
+                _button(
+                    "Approve plan",
+                    "approve_plan",
+                    button_value(migration),
+                    "primary",
+                    _confirm(
+                        "Approve this plan?",
+                        "The image is built and an Express Mode service is created from it. "
+                        "No traffic moves until a cutover.",
+                        "Approve",
+                    ),
+                )
+            ]
         )
         return [
             *approve,

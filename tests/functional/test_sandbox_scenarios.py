@@ -15,6 +15,7 @@ EXPECTED_END = {
     "no-ssm": "PASS: ended cut_over",
     "bad-start": "PASS: ended rolled_back",
     "bad-input": "PASS: ended nothing started",
+    "unauthorized": "PASS: ended planned, untouched",
 }
 
 
@@ -34,6 +35,14 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert "items written: 0, events delivered: 0" in out
         return
     assert "Stage timings" in out and "clicked [ Approve plan ]" in out
+    if scenario == "unauthorized":
+        assert "signed for T0ELSEWHERE → HTTP 401" in out
+        assert "audit: 8 denied of 9 records" in out and "migration untouched: yes" in out
+        assert (
+            "U0ALICE clicked approve_plan → :no_entry: You may not approve this plan: "
+            "two-person rule" in out
+        )
+        return
     if scenario == "python-app":
         assert "python 3.12 (pip) on port 8080, health /healthz" in out
         assert "arm64 (Graviton): the image is built for linux/arm64" in out
