@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from bot.config import (
     BuildSettings,
+    ButtonSettings,
     CaptureSettings,
     ConfigError,
     DeploySettings,
@@ -196,7 +198,8 @@ def slack_notifier() -> SlackWebNotifier:
     """The notifier's Slack writer."""
     from bot.adapters.slack_web import SlackWebNotifier
 
-    return SlackWebNotifier(slack_client())
+    hours = int(ButtonSettings.from_env().button_validity_hours)
+    return SlackWebNotifier(slack_client(), buttons_valid_for=timedelta(hours=hours))
 
 
 class LazyIngressPorts:
@@ -243,7 +246,8 @@ def ingress_policy() -> Policy | None:
     from bot.observability import logger
 
     try:
-        return stack_default(PolicySettings.from_env().approvers)
+        settings = PolicySettings.from_env()
+        return stack_default(settings.approvers, settings.policy_admins)
     except (ConfigError, PolicyError) as error:
         logger.error(f"no usable policy, so every request and click is denied: {error}")
         return None

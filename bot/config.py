@@ -120,9 +120,24 @@ class DeploySettings(StoreSettings):
 
 @dataclass(frozen=True, kw_only=True)
 class PolicySettings(_Settings):
-    """The ingress: the stack's default policy, template parameter ``Approvers``."""
+    """The ingress: the stack's default policy, template parameters ``Approvers`` and
+    ``PolicyAdmins`` (who may set a channel's own policy; empty: nobody)."""
 
     approvers: str = _env("APPROVERS")
+    policy_admins: str = _env("POLICY_ADMINS", "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ButtonSettings(_Settings):
+    """The notifier: how long a card's buttons stay valid (``ButtonValidityHours``)."""
+
+    button_validity_hours: str = _env("BUTTON_VALIDITY_HOURS", "24")
+
+    def __post_init__(self) -> None:
+        """Refuse anything but a whole number of hours from 1 to 720 (30 days)."""
+        value = self.button_validity_hours
+        if not value.isdigit() or not 1 <= int(value) <= 720:
+            raise ConfigError("bad or missing settings: BUTTON_VALIDITY_HOURS")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -84,6 +84,13 @@ class AuditRecord(BaseModel):
     at: datetime
 
 
+class StoredPolicy(BaseModel):
+    """A channel's policy as stored: the JSON document (validated when read) and its version."""
+
+    document: str
+    version: int
+
+
 class Clock(Protocol):
     """Source of the current UTC time."""
 
@@ -160,6 +167,19 @@ class Store(Protocol):
         """Record the ``version`` and ``tasks_key`` the card shows (never older; no bump)."""
         ...
 
+    def channel_policy(self, channel_id: str) -> StoredPolicy | None:
+        """The channel's own policy document, if one was set."""
+        ...
+
+    def put_channel_policy(self, channel_id: str, document: str, expected_version: int) -> int:
+        """Write the channel's policy if its stored version is ``expected_version`` (0: none
+        yet); return the new version; ``StaleVersionError`` if it changed meanwhile."""
+        ...
+
+    def delete_channel_policy(self, channel_id: str, expected_version: int) -> None:
+        """Forget the channel's policy (the stack's default applies again)."""
+        ...
+
 
 class Publisher(Protocol):
     """Puts domain events on the bus."""
@@ -180,6 +200,12 @@ class SlackPort(Protocol):
 
     def is_milestone(self, event: DomainEvent) -> bool:
         """Whether ``event`` deserves a thread reply."""
+        ...
+
+    def send_file(
+        self, user_id: str, *, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        """Upload ``content`` as a file into the person's direct messages with the bot."""
         ...
 
     def post_milestone(self, migration: Migration, event: DomainEvent) -> None:

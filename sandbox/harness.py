@@ -16,10 +16,12 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
+import time_machine
 
 from bot import bootstrap
 from bot.domain.migration import Migration
@@ -48,7 +50,12 @@ BOT_TOKEN = "xoxb-sandbox-token"  # a stand-in value: the local Slack accepts on
 SIGNING_SECRET = "sandbox-signing-secret"  # a stand-in value for local request signing
 #: Values for the template's required parameters, as ``sam deploy --parameter-overrides``
 #: gives them: the installation the stand-in's signed requests name.
-PARAMETERS = {"SlackTeamId": TEAM_ID, "SlackAppId": APP_ID, "Approvers": "S0APPROVERS"}
+PARAMETERS = {
+    "SlackTeamId": TEAM_ID,
+    "SlackAppId": APP_ID,
+    "Approvers": "S0APPROVERS",
+    "PolicyAdmins": "U0CAROL",
+}
 
 
 def with_parameters(template: Template, values: dict[str, str]) -> Template:
@@ -90,6 +97,7 @@ class Sandbox:
     express_alb: LoadBalancer | None = None
     certificates: ExpressCertificates | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
+    _travels: list[Any] = field(default_factory=list)
 
     def client(self, service: str) -> Any:
         """A boto3 client for the AWS stand-in."""
@@ -149,7 +157,9 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop the Slack stand-in and restore the environment."""
+        """Stop the Slack stand-in and restore the environment (and the clock)."""
+        while self._travels:
+            self._travels.pop().stop()
         self.slack.stop()
         for balancer in [*self.albs.values(), self.express_alb]:
             if balancer is not None:
@@ -171,6 +181,14 @@ class Sandbox:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def pass_time(self, hours: float) -> None:
+        """Let ``hours`` pass at once for the whole process: the bot, moto and the Slack
+        stand-in all read the moved clock (time-machine), and it keeps ticking from there.
+        Undone by ``stop()``."""
+        travel = time_machine.travel(datetime.now(UTC) + timedelta(hours=hours), tick=True)
+        travel.start()
+        self._travels.append(travel)
 
     def stop_ssm_agent(self) -> None:
         """Make the legacy instance an unmanaged node (its SSM agent stopped)."""

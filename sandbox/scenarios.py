@@ -147,11 +147,37 @@ def python_app(box: Sandbox) -> Outcome:
     ok &= plan is not None and plan.express_scheme == "internal"
     alike = planned.stage == Stage.HEALTHY and compare_sides(box, notes, ("/healthz", "/"))
     ok &= planned.stage == Stage.HEALTHY and check_task_access(box, notes, "data", "team-metrics")
-    for weight in (10, 50, 100):
+    # This channel's policy asks two distinct approvers for 100 % (set by the policy admin).
+    changed = str(box.slash("policy two-approvals on", user="U0CAROL")["json"].get("text"))
+    notes.append(f"/migrate policy two-approvals on as U0CAROL → {changed.splitlines()[0]}")
+    for weight in (10, 50):
         _cutover(box, watch, weight)
+    ok &= _two_approvals(box, watch, notes)
     end = box.migration()
     ok = ok and alike and end.stage == Stage.CUT_OVER and end.weight == 100
     return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def _two_approvals(box: Sandbox, watch: Stopwatch, notes: list[str]) -> bool:
+    """Cutover 100 % under ``two-approvals on``: the requester is refused, the first
+    approver's click is recorded ("1 of 2"), the second, different approver's moves traffic."""
+    box.click("cutover_100", user="U0ALICE")
+    notes.append(f"U0ALICE (the requester) clicked cutover_100 → {box.clicks[-1].answer}")
+    ok = "two-person rule" in (box.clicks[-1].answer or "")
+    box.click("cutover_100", user="U0BOB")
+    notes.append(f"U0BOB clicked cutover_100 → {box.clicks[-1].answer}")
+    box.settle()
+    label = box.buttons()["cutover_100"]["text"]["text"]
+    notes.append(f"the card now offers [ {label} ] at {box.migration().weight}% ECS")
+    ok &= label == "Cutover 100% (1 of 2 approvals)" and box.migration().weight == 50
+    watch.stage(
+        "cutover 100% (second approval)",
+        lambda: (
+            box.click("cutover_100", user="U0CAROL"),
+            box.wait_for(Stage.CUT_OVER, Stage.FAILED),
+        ),
+    )
+    return ok
 
 
 def rollback_after_50(box: Sandbox) -> Outcome:
@@ -279,7 +305,7 @@ def bad_input(box: Sandbox) -> Outcome:
 #: Who tries what in ``unauthorized``, and what the refusal must say.
 _INTRUDERS = (
     ("U0ALICE", "approve_plan", "two-person rule"),
-    ("U0DAVE", "approve_plan", "not allowed to approve here"),
+    ("U0DAVE", "approve_plan", "not allowed to approve plans here"),
     ("U0GUEST", "approve_plan", "a multi-channel guest"),
     ("U0SINGLE", "cancel_migration", "a single-channel guest"),
     ("U0PARTNER", "approve_plan", "a user of another workspace"),
@@ -313,15 +339,45 @@ def unauthorized(box: Sandbox) -> Outcome:
         answer = box.clicks[-1].answer or ""
         notes.append(f"{user} clicked {action} → {answer}")
         ok &= expected in answer and "Who may:" in answer
+    # An approver who is not a policy admin tries to loosen the channel's policy.
+    changed = str(box.slash("policy break-glass-rollback on", user="U0BOB")["json"].get("text"))
+    notes.append(f"/migrate policy break-glass-rollback on as U0BOB → {changed}")
+    ok &= changed.startswith(":no_entry: You may not change this channel's policy")
+    # A day and an hour later, the card's buttons have expired: the click is refused and the
+    # card is drawn again with fresh buttons.
+    drawn = _footer(box)
+    box.pass_time(25)
+    box.click("approve_plan", user="U0BOB")
+    expired = box.clicks[-1].answer or ""
+    notes.append(f"25 hours later U0BOB clicked approve_plan → {expired}")
     box.settle()
+    redrawn = _footer(box)
+    notes.append(f"card footer before: {drawn}; after: {redrawn}")
+    ok &= expired.startswith(":hourglass: Not done: these buttons expired") and redrawn != drawn
     after = box.migration()
     trail = bootstrap.core().store.audit_trail(after.migration_id)
     denied = [a for a in trail if a.decision.startswith("denied:")]
     notes.append(f"audit: {len(denied)} denied of {len(trail)} records on {after.migration_id}")
+    mid = after.migration_id
+    refused = str(box.slash(f"audit {mid}", user="U0DAVE")["json"].get("text", ""))
+    notes.append(f"/migrate audit {mid} as U0DAVE → {refused}")
+    trail_text = str(box.slash(f"audit {mid}", user="U0BOB")["json"].get("text", ""))
+    notes.append(f"/migrate audit {mid} as U0BOB →\n    " + trail_text.replace("\n", "\n    "))
+    ok &= refused.startswith(":no_entry: You may not read this audit trail")
+    refusals = len(_INTRUDERS) + 1  # and the expired click
+    ok &= trail_text.count("denied: ") == refusals + 1  # Dave's audit request too
     untouched = (after.stage, after.version) == (before.stage, before.version)
     notes.append(f"migration untouched: {'yes' if untouched else 'no'} ({after.stage.value})")
-    ok &= untouched and len(denied) == len(_INTRUDERS)
+    ok &= untouched and len(denied) == refusals
     return Outcome(ok, f"{after.stage.value}, untouched", watch.timings, notes)
+
+
+def _footer(box: Sandbox) -> str:
+    """The newest card's last context line (its version and its buttons' validity)."""
+    contexts = [b for b in box.card().get("blocks", []) if b.get("type") == "context"]
+    if not contexts:
+        return "(no footer)"
+    return " ".join(str(e.get("text", "")) for e in contexts[-1].get("elements", []))
 
 
 SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {

@@ -30,6 +30,7 @@ class Message:
     deleted: bool = False
     visible_to: str | None = None  # set on ephemeral messages
     replies: list[Message] = field(default_factory=list)
+    files: list[dict[str, Any]] = field(default_factory=list)  # file objects shared with it
 
     def as_slack(self) -> dict[str, Any]:
         """The message object as Slack returns it (and puts in interaction payloads)."""
@@ -49,6 +50,8 @@ class Message:
             data.update(reply_count=len(self.replies), latest_reply=self.replies[-1].ts)
         if self.edits:
             data["edited"] = {"user": self.user, "ts": self.ts}
+        if self.files:
+            data["files"] = [dict(file) for file in self.files]
         return data
 
 
@@ -168,15 +171,23 @@ def render_blocks(blocks: Sequence[Block]) -> list[str]:
 
 
 def render_message(message: Message) -> list[str]:
-    """Render one message: its blocks (or text when it has none), marked when edited or deleted."""
+    """Render one message: its blocks (or text), its files, marked when edited or deleted."""
     if message.deleted:
         return ["(This message was deleted.)"]
     lines = render_blocks(message.blocks) if message.blocks else message.text.splitlines()
+    lines.extend(render_file(file) for file in message.files)
     if message.visible_to:
         lines.insert(0, f"(only visible to <@{message.visible_to}>)")
     if message.edits:
         lines.append(f"(edited {message.edits}x)")
     return lines or [""]
+
+
+def render_file(file: Block) -> str:
+    """Render a shared file as `[file: name (filetype, size bytes)]`."""
+    return (
+        f"[file: {file.get('name', '')} ({file.get('filetype', '')}, {file.get('size', 0)} bytes)]"
+    )
 
 
 def render_thread_lines(root: Message, replies: Sequence[Message]) -> str:

@@ -2,17 +2,22 @@
 
 Each method answers as Slack's reference page for it documents (response shape and errors):
 https://docs.slack.dev/reference/methods/chat.postMessage, …/chat.update, …/chat.delete,
-…/chat.postEphemeral, …/auth.test and …/conversations.info. Like Slack, it knows which
-channels the bot is in: without ``chat:write.public`` a bot cannot post in a public channel it
-is not a member of (``not_in_channel``), and a private channel it is not in does not exist
-for it (``channel_not_found``). Given ``scopes``, it answers ``missing_scope`` (with
-``needed`` and ``provided``) for a method the app was not granted, as Slack does.
+…/chat.postEphemeral, …/auth.test, …/conversations.info, …/conversations.open, …/users.info,
+…/usergroups.users.list, …/files.getUploadURLExternal and …/files.completeUploadExternal.
+Like Slack, it knows which channels the bot is in: without ``chat:write.public`` a bot cannot
+post in a public channel it is not a member of (``not_in_channel``), and a private channel it
+is not in does not exist for it (``channel_not_found``). Given ``scopes``, it answers
+``missing_scope`` (with ``needed`` and ``provided``) for a method the app was not granted, as
+Slack does. It also serves the upload URLs it hands out (``/upload/v1/<file id>``), so
+``WebClient.files_upload_v2`` runs against it unchanged. Where a page leaves a case open, the
+method's docstring says so and the stand-in refuses rather than guesses.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import mimetypes
 import threading
 import time
 from collections import defaultdict, deque
@@ -40,6 +45,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.info": None,  # channels:read (public) or groups:read (private): see below
     "users.info": "users:read",
     "usergroups.users.list": "usergroups:read",
+    "conversations.open": "im:write",  # a 1:1 DM; several users (an MPIM) are not modelled
+    "files.getUploadURLExternal": "files:write",
+    "files.completeUploadExternal": "files:write",
 }
 
 #: The people of the sandbox's workspace, as ``users.info`` describes them (Slack, "User
@@ -95,6 +103,19 @@ class _Access:
 
     private: bool = False
     bot_member: bool = True
+    im: str | None = None  # for a DM: the person at the other end
+
+
+@dataclass
+class _Upload:
+    """A file from files.getUploadURLExternal, its bytes once posted, its object once shared."""
+
+    id: str
+    filename: str
+    length: int
+    alt_txt: str | None = None
+    content: bytes | None = None
+    file: dict[str, Any] | None = None  # set by files.completeUploadExternal
 
 
 @dataclass
@@ -145,6 +166,9 @@ class SlackStandIn:
         self._root = ""
         self.people = {k: dict(v) for k, v in PEOPLE.items()}
         self.groups = {k: list(v) for k, v in GROUPS.items()}
+        self._dms: dict[str, str] = {}  # user id -> D… id
+        self._uploads: dict[str, _Upload] = {}
+        self._file_ids = itertools.count(1)
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> str:
@@ -195,6 +219,23 @@ class SlackStandIn:
     def channel(self, channel_id: str) -> Channel:
         """The recorded view of a channel; KeyError if it does not exist."""
         return self._channels[channel_id]
+
+    def dm_channel(self, user_id: str) -> str:
+        """The id of the bot's DM with this person; KeyError until conversations.open opened it."""
+        return self._dms[user_id]
+
+    def file_content(self, file_id: str) -> bytes:
+        """The bytes posted to a file's upload URL; KeyError if unknown or nothing arrived."""
+        content = self._uploads[file_id].content
+        if content is None:
+            raise KeyError(file_id)
+        return content
+
+    def files_in(self, channel_id: str) -> list[dict[str, Any]]:
+        """The file objects shared in a channel or its threads, oldest first."""
+        view = self.channel(channel_id)
+        messages = [m for root in view.messages for m in (root, *root.replies) if not m.deleted]
+        return [file for m in sorted(messages, key=lambda m: float(m.ts)) for file in m.files]
 
     def new_response_url(
         self,
@@ -262,7 +303,9 @@ class SlackStandIn:
 
     def _channel(self, channel_id: Any, *, create: bool = False) -> Channel:
         channel_id = str(channel_id or "")
-        if channel_id not in self._channels and create and self._auto_channels and channel_id:
+        # A D… id exists only once conversations.open opened it.
+        auto = create and self._auto_channels and channel_id and not channel_id.startswith("D")
+        if channel_id not in self._channels and auto:
             self._channels[channel_id] = Channel(channel_id, channel_id.lower())
             self._access[channel_id] = _Access()
         if channel_id not in self._channels:
@@ -389,7 +432,10 @@ class SlackStandIn:
         return {"users": list(self.groups[group])}
 
     def _conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
-        """https://docs.slack.dev/reference/methods/conversations.info (looking creates nothing)."""
+        """https://docs.slack.dev/reference/methods/conversations.info (looking creates nothing).
+
+        A DM opened by conversations.open needs ``im:read`` and reads as an ``im`` with its
+        ``user``."""
         channel_id = str(args.get("channel") or "")
         known = self._channels.get(channel_id)
         if known is None and not (self._auto_channels and channel_id):
@@ -397,16 +443,20 @@ class SlackStandIn:
         access = self._access.get(channel_id, _Access())
         if access.private and not access.bot_member:
             raise _SlackError("channel_not_found")
-        self._require("groups:read" if access.private else "channels:read")
+        if access.im:
+            self._require("im:read")
+        else:
+            self._require("groups:read" if access.private else "channels:read")
         name = known.name if known else channel_id.lower()
+        extra = {"user": access.im, "is_open": True} if access.im else {}
         return {
             "channel": {
                 "id": channel_id,
                 "name": name,
                 "name_normalized": name,
-                "is_channel": True,
+                "is_channel": not access.im,
                 "is_group": False,
-                "is_im": False,
+                "is_im": bool(access.im),
                 "is_mpim": False,
                 "is_private": access.private,
                 "is_archived": False,
@@ -417,8 +467,243 @@ class SlackStandIn:
                 "is_member": access.bot_member,
                 "created": 1_700_000_000,
                 "unlinked": 0,
+                **extra,
             }
         }
+
+    # direct messages ---------------------------------------------------------------------
+    def _conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/conversations.open, for a 1:1 DM.
+
+        ``users`` (comma-separated) or ``channel`` (a DM's id, to resume it); neither is
+        ``users_list_not_supplied``. Unknown users are ``user_not_found``, deactivated ones
+        ``user_disabled``, more than 8 ``too_many_users``; a ``channel`` that is not a DM is
+        ``method_not_supported_for_channel_type``, an unknown one ``channel_not_found``. The
+        same person always gets the same ``D…`` id; a repeat adds ``no_op`` and
+        ``already_open`` (the page shows them in its ``return_im`` example), and ``return_im``
+        answers the IM object the page shows. Not on the page, so chosen strictly: a bot user
+        (or the bot itself) is refused with ``cannot_dm_bot``, the code Slack is reported to
+        answer; several users (an MPIM, which needs ``mpim:write``) and ``prevent_creation``
+        without an open DM are refused ``invalid_arguments`` as not modelled."""
+        users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+        if not users:
+            if not args.get("channel"):
+                raise _SlackError("users_list_not_supplied")
+            return self._resume_dm(str(args["channel"]), args)
+        if len(users) > 8:
+            raise _SlackError("too_many_users")
+        if len(users) > 1:
+            raise _unmodelled("multi-person DMs")
+        existing = self._dms.get(users[0])
+        if existing is None and _flag(args.get("prevent_creation")):
+            raise _unmodelled("prevent_creation without an open DM")
+        return self._dm_answer(self._dm_for(users[0]), args, already=existing is not None)
+
+    def _dm_for(self, user_id: str) -> str:
+        """The bot's DM with this person, opened if it was not (the bot is in it, privately)."""
+        person = self.people.get(user_id)
+        if user_id == BOT_USER_ID or (person is not None and person.get("is_bot")):
+            raise _SlackError("cannot_dm_bot")
+        if person is None:
+            raise _SlackError("user_not_found")
+        if person.get("deleted"):
+            raise _SlackError("user_disabled")
+        if user_id not in self._dms:
+            dm = self._dms[user_id] = f"D{user_id.removeprefix('U')}"
+            self._channels[dm] = Channel(dm, str(person.get("name") or user_id))
+            self._access[dm] = _Access(private=True, im=user_id)
+        return self._dms[user_id]
+
+    def _resume_dm(self, channel_id: str, args: Mapping[str, Any]) -> dict[str, Any]:
+        access = self._access.get(channel_id)
+        if access is None or (access.private and not access.bot_member):
+            raise _SlackError("channel_not_found")
+        if access.im is None:
+            raise _SlackError("method_not_supported_for_channel_type")
+        return self._dm_answer(channel_id, args, already=True)
+
+    def _dm_answer(self, dm: str, args: Mapping[str, Any], *, already: bool) -> dict[str, Any]:
+        channel: dict[str, Any] = {"id": dm}
+        if _flag(args.get("return_im")):
+            channel |= {
+                "created": 1_700_000_000,
+                "is_im": True,
+                "is_org_shared": False,
+                "user": self._access[dm].im,
+                "last_read": "0000000000.000000",
+                "latest": None,
+                "unread_count": 0,
+                "unread_count_display": 0,
+                "is_open": True,
+                "priority": 0,
+            }
+        flags = {"no_op": True, "already_open": True} if already else {}
+        return {**flags, "channel": channel}
+
+    # files -------------------------------------------------------------------------------
+    def _get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/files.getUploadURLExternal.
+
+        ``filename`` and ``length`` are required: a missing one, or a ``length`` of 0, is
+        ``missing_argument`` (the page: "Typically only occurs when the length provided is
+        0"); a ``length`` that is not a whole number is ``invalid_arguments``. ``alt_txt`` over
+        1000 characters is ``alt_txt_too_large``; a ``snippet_type`` with more than 1 MB is
+        ``snippet_too_large``. The page lists ``unknown_snippet_type`` but not the types, so
+        any ``snippet_type`` is taken. Answers ``upload_url`` (on this server, shaped like
+        Slack's ``…/upload/v1/…``) and ``file_id``."""
+        filename, raw_length = str(args.get("filename") or ""), str(args.get("length") or "")
+        if not filename or raw_length in ("", "0"):
+            raise _SlackError("missing_argument")
+        if not raw_length.isdigit():
+            raise _SlackError("invalid_arguments")
+        length, alt_txt = int(raw_length), args.get("alt_txt") or None
+        if alt_txt is not None and len(str(alt_txt)) > 1000:
+            raise _SlackError("alt_txt_too_large")
+        if args.get("snippet_type") and length > 1024 * 1024:
+            raise _SlackError("snippet_too_large")
+        file_id = f"F0FILE{next(self._file_ids):04d}"
+        self._uploads[file_id] = _Upload(file_id, filename, length, alt_txt)
+        return {"upload_url": f"{self._root}/upload/v1/{file_id}", "file_id": file_id}
+
+    def receive_upload(self, file_id: str, content_type: str, raw: bytes) -> tuple[int, str]:
+        """Take the bytes POSTed to an upload URL (raw or multipart); return (status, body).
+
+        The page says only "Files can be sent as raw bytes or can be multipart form encoded.
+        Slack will return HTTP 200 if the upload is successful; a non-200 response indicates
+        a failure." Success answers 200 ``OK - <length>`` (what Slack's upload service is
+        seen to answer). What Slack does when the bytes differ from the declared ``length``,
+        or on a second POST, is not documented; the stand-in refuses both (400 and 409) and
+        keeps nothing, and an id it never issued is 404."""
+        with self._lock:
+            upload = self._uploads.get(file_id)
+            if upload is None:
+                return 404, "file_not_found"
+            if upload.content is not None or upload.file is not None:
+                return 409, "already_uploaded"
+            content = _upload_body(content_type, raw)
+            if len(content) != upload.length:
+                return 400, f"length_mismatch: declared {upload.length}, received {len(content)}"
+            upload.content = content
+            return 200, f"OK - {len(content)}"
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """https://docs.slack.dev/reference/methods/files.completeUploadExternal.
+
+        ``files`` (a JSON array of ``{"id", "title"}``) is required, else
+        ``invalid_arguments``. An id never issued is ``file_not_found`` ("Could not find the
+        file from the upload ticket"). Shared in ``channel_id`` (unknown: ``channel_not_found``)
+        or ``channels`` (channel or user ids; unknown: ``invalid_channel``; over 100:
+        ``channels_limit_exceeded``); a channel without the bot is ``not_in_channel`` (a
+        private one does not exist for it). With neither the file stays private. One message
+        per channel carries all the files, with ``initial_comment`` as its text (``blocks``
+        only without it), in the ``thread_ts`` thread if given. Not on the page, so chosen
+        strictly: completing before the bytes arrived (the page says the call waits for them)
+        or a second time ("can only be called once") is ``file_not_found``; both
+        ``channel_id`` and ``channels``, ``thread_ts`` with other than one channel, or a
+        ``thread_ts`` that is not a thread's root are ``invalid_arguments``. Nothing is shared
+        unless everything checks out."""
+        try:
+            entries = _json_field(args.get("files"))
+        except ValueError:
+            raise _SlackError("invalid_arguments") from None
+        if not isinstance(entries, list) or not entries:
+            raise _SlackError("invalid_arguments")
+        if not all(isinstance(entry, dict) and entry.get("id") for entry in entries):
+            raise _SlackError("invalid_arguments")
+        uploads = [self._uploads.get(str(entry["id"])) for entry in entries]
+        ready = [u for u in uploads if u is not None and u.content is not None and u.file is None]
+        if len(ready) != len(entries):
+            raise _SlackError("file_not_found")
+        views = self._share_targets(args)
+        if args.get("thread_ts") and len(views) != 1:
+            raise _SlackError("invalid_arguments")
+        parents = [self._file_thread(view, args.get("thread_ts")) for view in views]
+        for upload, entry in zip(ready, entries, strict=True):
+            upload.file = self._file_object(
+                upload, str(entry.get("title") or upload.filename), views
+            )
+        files = [dict(u.file or {}) for u in ready]
+        text = str(args.get("initial_comment") or "")
+        blocks = [] if text else _json_field(args.get("blocks")) or []
+        for view, parent in zip(views, parents, strict=True):
+            message = Message(
+                view.id, self._next_ts(), text, blocks, thread_ts=parent.ts if parent else None
+            )
+            message.files = [dict(f) for f in files]
+            (parent.replies if parent else view.messages).append(message)
+        return {"files": files}
+
+    def _share_targets(self, args: Mapping[str, Any]) -> list[Channel]:
+        channel_id, channels = args.get("channel_id"), args.get("channels")
+        if channel_id and channels:
+            raise _SlackError("invalid_arguments")
+        if channel_id:
+            return [self._sharable(str(channel_id), unknown="channel_not_found")]
+        ids = [c.strip() for c in str(channels or "").split(",") if c.strip()]
+        if len(ids) > 100:
+            raise _SlackError("channels_limit_exceeded")
+        return [self._sharable(self._dm_or(c), unknown="invalid_channel") for c in ids]
+
+    def _dm_or(self, channel_or_user: str) -> str:
+        """A channel id as is; a person's id as the bot's DM with them (opened if need be)."""
+        if channel_or_user not in self.people:
+            return channel_or_user
+        try:
+            return self._dm_for(channel_or_user)
+        except _SlackError:
+            raise _SlackError("invalid_channel") from None
+
+    def _sharable(self, channel_id: str, *, unknown: str) -> Channel:
+        try:
+            view = self._channel(channel_id, create=True)
+        except _SlackError:
+            raise _SlackError(unknown) from None
+        access = self._access[view.id]
+        if not access.bot_member:
+            raise _SlackError(unknown if access.private else "not_in_channel")
+        return view
+
+    def _file_thread(self, view: Channel, thread_ts: Any) -> Message | None:
+        if not thread_ts:
+            return None
+        try:
+            parent = view.message(str(thread_ts))
+        except KeyError:
+            raise _SlackError("invalid_arguments") from None
+        if parent.thread_ts or parent.deleted:
+            raise _SlackError("invalid_arguments")
+        return parent
+
+    def _file_object(self, upload: _Upload, title: str, views: list[Channel]) -> dict[str, Any]:
+        """The file object (Slack, "File object") as shared in ``views``."""
+        where: dict[str, list[str]] = {"channels": [], "groups": [], "ims": []}
+        for view in views:
+            access = self._access[view.id]
+            where["ims" if access.im else "groups" if access.private else "channels"].append(
+                view.id
+            )
+        extension = upload.filename.rpartition(".")[2].lower() if "." in upload.filename else ""
+        file: dict[str, Any] = {
+            "id": upload.id,
+            "created": 1_700_000_000,
+            "timestamp": 1_700_000_000,
+            "name": upload.filename,
+            "title": title,
+            "mimetype": mimetypes.guess_type(upload.filename)[0] or "application/octet-stream",
+            "filetype": {"": "binary", "txt": "text"}.get(extension, extension),
+            "user": BOT_USER_ID,
+            "user_team": TEAM_ID,
+            "size": upload.length,
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": bool(where["channels"]),
+            "public_url_shared": False,
+            **where,
+        }
+        if upload.alt_txt:
+            file["alt_txt"] = upload.alt_txt
+        return file
 
     # response_url ------------------------------------------------------------------------
     def respond(self, hook_id: str, payload: dict[str, Any]) -> tuple[int, str]:
@@ -460,7 +745,7 @@ class SlackStandIn:
 class _SlackError(Exception):
     """A Web API error answered as `{"ok": false, "error": code}`."""
 
-    def __init__(self, code: str, **extra: str) -> None:
+    def __init__(self, code: str, **extra: Any) -> None:
         super().__init__(code)
         self.code = code
         self.extra = extra
@@ -468,6 +753,33 @@ class _SlackError(Exception):
 
 def _json_field(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) and value[:1] in "[{" else value
+
+
+def _unmodelled(what: str) -> _SlackError:
+    """Refuse a case the stand-in does not model, saying so in ``response_metadata``."""
+    message = f"[ERROR] the Slack stand-in does not model {what}"
+    return _SlackError("invalid_arguments", response_metadata={"messages": [message]})
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as sent form-encoded (``1``/``true``) or in JSON."""
+    return value is True or str(value).lower() in ("1", "true")
+
+
+def _upload_body(content_type: str, raw: bytes) -> bytes:
+    """The uploaded file's bytes: the raw body, or the file part of a multipart form."""
+    kind, _, params = content_type.partition(";")
+    if kind.strip().lower() != "multipart/form-data":
+        return raw
+    boundary = next(
+        (p.strip()[9:].strip('"') for p in params.split(";") if p.strip().startswith("boundary=")),
+        "",
+    )
+    for part in raw.split(b"--" + boundary.encode())[1:-1] if boundary else []:
+        head, _, body = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        if b"filename=" in head.lower():
+            return body.removesuffix(b"\r\n")
+    return b""
 
 
 def _content(args: Mapping[str, Any]) -> tuple[str, list[dict[str, Any]]]:
@@ -486,6 +798,9 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.info": SlackStandIn._conversations_info,
     "users.info": SlackStandIn._users_info,
     "usergroups.users.list": SlackStandIn._usergroups_users_list,
+    "conversations.open": SlackStandIn._conversations_open,
+    "files.getUploadURLExternal": SlackStandIn._get_upload_url,
+    "files.completeUploadExternal": SlackStandIn._complete_upload,
 }
 
 
@@ -512,6 +827,13 @@ def _handler_for(standin: SlackStandIn) -> type[BaseHTTPRequestHandler]:
                 hook_id = parts.path.removeprefix("/response/")
                 status, text = standin.respond(hook_id, json.loads(raw or b"{}"))
                 return self._send(status, text.encode(), "text/plain", {})
+            if parts.path.startswith("/upload/v1/"):
+                file_id, ctype = (
+                    parts.path.removeprefix("/upload/v1/"),
+                    self.headers["Content-Type"],
+                )
+                status, text = standin.receive_upload(file_id, ctype or "", raw)
+                return self._send(status, text.encode(), "text/plain; charset=utf-8", {})
             if not parts.path.startswith("/api/"):
                 return self._send(404, b"Not Found", "text/plain", {})
             args = dict(parse_qsl(parts.query)) | _parse_body(

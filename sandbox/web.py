@@ -1,9 +1,10 @@
 """The interactive sandbox: the channel as a web page where a person types and clicks.
 
-``migrate-bot sandbox --interactive`` serves one page on 127.0.0.1: the channel as
-Slack would show it (status cards, threads, ephemeral answers), a box for
-``/migrate …`` and the buttons each card offers. A background thread keeps the
-local Lambda runtime delivering events, so the thread moves on by itself.
+``migrate-bot sandbox --interactive`` serves one page on 127.0.0.1: the channel drawn
+as Slack draws it (``sandbox/slack_html.py``: status cards with their buttons and confirm
+dialogs, threads, ephemeral answers for the person chosen in "You are") and a box for
+``/migrate …``. ``/state`` answers the channel as text and as that HTML. A background
+thread keeps the local Lambda runtime delivering events, so the thread moves on by itself.
 """
 
 from __future__ import annotations
@@ -14,32 +15,113 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from sandbox.harness import CHANNEL, ButtonNotOfferedError, Sandbox
+from sandbox.slack_html import render_channel
+from sandbox.slack_render import Channel
 from sandbox.slack_standin import PEOPLE
 
+#: Slack's look, near enough to read a card as a person would: Lato-like sans, #1d1c1d text,
+#: green primary and red danger buttons, grey context, blue mentions (Slack's client styles).
+STYLE = """
+*{box-sizing:border-box}
+body{margin:0;font:15px/1.46668 Lato,"Helvetica Neue",Helvetica,Arial,sans-serif;color:#1d1c1d;
+ background:#fff;display:flex;flex-direction:column;height:100vh}
+.sk-top{display:flex;align-items:center;gap:1em;padding:10px 20px;border-bottom:1px solid #ddd}
+.sk-top h1{font-size:18px;font-weight:900;margin:0}.sk-top small{color:#616061;font-weight:400}
+.sk-top label{margin-left:auto;color:#616061;font-size:13px}
+#channel{flex:1;overflow-y:auto;padding:8px 0}
+.sk-conversation{border-bottom:1px solid #f0f0f0;padding:4px 0}
+.sk-message{display:grid;grid-template-columns:36px 1fr;column-gap:8px;padding:8px 20px}
+.sk-message:hover{background:#f8f8f8}
+.sk-avatar{width:36px;height:36px;border-radius:6px;background:#4a154b;color:#fff;
+ font-weight:900;display:flex;align-items:center;justify-content:center}
+.sk-meta{display:flex;align-items:baseline;gap:6px}
+.sk-sender{font-weight:900}.sk-meta time{color:#616061;font-size:12px}
+.sk-app{background:#e8e8e8;color:#616061;font-size:10px;font-weight:700;padding:0 3px;border-radius:2px}
+.sk-ephemeral-note{grid-column:1/3;color:#616061;font-size:13px;margin-bottom:2px}
+.sk-edited{color:#616061;font-size:13px}
+.sk-deleted{display:block;color:#616061;font-style:italic;padding-left:64px}
+.sk-header{font-size:18px;font-weight:900;margin:4px 0 8px}
+.sk-section{display:flex;gap:12px;margin:4px 0 8px}.sk-main{flex:1;min-width:0}
+.sk-fields{display:grid;grid-template-columns:1fr 1fr;gap:8px 16px;margin-top:4px}
+.sk-field,.sk-text{overflow-wrap:anywhere}
+.sk-context{display:flex;flex-wrap:wrap;gap:4px 12px;color:#616061;font-size:12px;margin:4px 0}
+.sk-context code{font-size:11px}
+.sk-divider{border:0;border-top:1px solid #ddd;margin:8px 0}
+.sk-actions{display:flex;flex-wrap:wrap;gap:8px;margin:8px 0}
+.sk-btn{font:700 15px Lato,"Helvetica Neue",Helvetica,Arial,sans-serif;height:36px;padding:0 12px;
+ border:1px solid rgba(29,28,29,.3);border-radius:4px;background:#fff;color:#1d1c1d;cursor:pointer;
+ text-decoration:none;display:inline-flex;align-items:center}
+.sk-btn:hover{background:#f8f8f8;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+.sk-primary{background:#007a5a;border-color:#007a5a;color:#fff}.sk-primary:hover{background:#148567}
+.sk-danger{background:#e01e5a;border-color:#e01e5a;color:#fff}.sk-danger:hover{background:#e23067}
+.sk-select{border:1px solid rgba(29,28,29,.3);border-radius:4px;padding:6px 10px;color:#616061}
+code{font:12px Monaco,Menlo,Consolas,"Courier New",monospace;color:#e01e5a;background:#f8f8f8;
+ border:1px solid #e8e8e8;border-radius:3px;padding:1px 3px}
+pre{font:12px/1.5 Monaco,Menlo,Consolas,monospace;background:#f8f8f8;border:1px solid #e8e8e8;
+ border-radius:4px;padding:8px;white-space:pre-wrap;margin:4px 0}
+blockquote{border-left:4px solid #ddd;margin:4px 0;padding-left:12px}
+a{color:#1264a3;text-decoration:none}a:hover{text-decoration:underline}
+.mention{color:#1264a3;background:rgba(29,155,209,.1);border-radius:3px;padding:0 2px}
+.mention.broadcast{color:#1d1c1d;background:rgba(242,199,68,.4)}
+.mention.channel{background:none}
+.sk-thread{margin-left:64px;border-left:2px solid #e8e8e8;margin-bottom:8px}
+.sk-thread .sk-message{padding-left:12px}
+.sk-thread-count{color:#1264a3;font-weight:700;font-size:13px;padding:2px 12px}
+.sk-ephemeral{background:#f8f8f8}
+.sk-file{display:flex;gap:10px;align-items:center;border:1px solid #ddd;border-radius:8px;
+ padding:10px;max-width:420px;margin:6px 0}
+.sk-file-icon{width:36px;height:36px;border-radius:4px;background:#1264a3;color:#fff;font-size:10px;
+ font-weight:900;display:flex;align-items:center;justify-content:center}
+.sk-file-title{font-weight:700}.sk-file-kind{color:#616061;font-size:13px}
+dialog.sk-confirm{border:0;border-radius:8px;box-shadow:0 18px 48px rgba(0,0,0,.35);
+ width:min(520px,90vw);padding:20px 28px}
+dialog.sk-confirm::backdrop{background:rgba(0,0,0,.6)}
+dialog.sk-confirm h3{font-size:22px;font-weight:900;margin:0 0 16px}
+.sk-confirm-buttons{display:flex;justify-content:flex-end;gap:12px;margin-top:24px}
+.sk-composer{border-top:1px solid #ddd;padding:12px 20px}
+.sk-composer form{display:flex;gap:8px;align-items:center;border:1px solid rgba(29,28,29,.3);
+ border-radius:8px;padding:6px 10px}
+.sk-composer input{flex:1;border:0;font:15px Lato,Helvetica,Arial,sans-serif;outline:none}
+#answer{color:#616061;font-size:13px;margin:6px 0 0;white-space:pre-wrap}
+.sk-empty{color:#616061;padding:20px}
+"""
+
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>#platform-migrations</title>
-<style>body{font-family:sans-serif;margin:2em;max-width:60em}pre{background:#f6f6f6;padding:1em;
-white-space:pre-wrap}button{margin:.2em}#answer{color:#555}</style></head><body>
-<h2>#platform-migrations <small>(local sandbox)</small></h2>
-<p>You are <select id="who">__PEOPLE__</select> (the Slack stand-in's people; approvers are
-the S0APPROVERS group)</p>
-<form id="cmd"><code>/migrate</code> <input id="text" size="40" value="secure-blog" autofocus>
-<button>Send</button></form><p id="answer"></p><div id="buttons"></div><pre id="channel"></pre>
+<style>__STYLE__</style></head><body>
+<header class="sk-top"><h1># platform-migrations <small>(local sandbox)</small></h1>
+<label>You are <select id="who">__PEOPLE__</select> (approvers are the S0APPROVERS group)</label>
+</header>
+<main id="channel"></main>
+<footer class="sk-composer"><form id="cmd"><code>/migrate</code>
+<input id="text" value="secure-blog" autofocus><button class="sk-btn sk-primary">Send</button></form>
+<p id="answer"></p></footer>
 <script>
+const who=()=>document.getElementById('who').value;
+const channel=document.getElementById('channel');
+let shown='';
 async function post(path, body){const r=await fetch(path,{method:'POST',body:new URLSearchParams(body)});
  const j=await r.json(); document.getElementById('answer').textContent=j.answer||''; refresh();}
 document.getElementById('cmd').onsubmit=e=>{e.preventDefault();
- post('/command',{text:document.getElementById('text').value,user:document.getElementById('who').value});};
-async function refresh(){const j=await (await fetch('/state')).json();
- document.getElementById('channel').textContent=j.channel;
- const b=document.getElementById('buttons'); b.innerHTML='';
- for(const btn of j.buttons){const e=document.createElement('button'); e.textContent=btn.label;
-  e.onclick=()=>{if(!btn.confirm||confirm(btn.confirm))post('/click',{action_id:btn.action_id,user:document.getElementById('who').value});};
-  b.appendChild(e);}}
+ post('/command',{text:document.getElementById('text').value,user:who()});};
+channel.addEventListener('click',e=>{const b=e.target.closest('button[data-action-id]'); if(!b)return;
+ const send=()=>post('/click',{action_id:b.dataset.actionId,ts:b.dataset.ts,user:who()});
+ const dialog=b.parentElement.querySelector('dialog');
+ if(!dialog){send();return;}
+ dialog.returnValue=''; dialog.onclose=()=>{if(dialog.returnValue==='confirm')send();}; dialog.showModal();});
+async function refresh(){if(document.querySelector('dialog[open]'))return;
+ const j=await (await fetch('/state?viewer='+encodeURIComponent(who()))).json();
+ if(j.html===shown)return;
+ const atEnd=channel.scrollHeight-channel.scrollTop-channel.clientHeight<60;
+ channel.innerHTML=j.html; shown=j.html; if(atEnd)channel.scrollTop=channel.scrollHeight;}
+document.getElementById('who').onchange=refresh;
 setInterval(refresh,1000); refresh();
 </script></body></html>"""
+
+
+EMPTY = '<p class="sk-empty">Nothing yet — type a command.</p>'
 
 
 def page() -> str:
@@ -48,7 +130,7 @@ def page() -> str:
         f'<option value="{html.escape(uid)}">{html.escape(person["real_name"])}</option>'
         for uid, person in PEOPLE.items()
     )
-    return PAGE.replace("__PEOPLE__", options)
+    return PAGE.replace("__STYLE__", STYLE).replace("__PEOPLE__", options)
 
 
 class InteractiveSandbox:
@@ -81,16 +163,22 @@ class InteractiveSandbox:
         self._server.shutdown()
         self._server.server_close()
 
-    def state(self) -> dict[str, Any]:
-        """The channel as text and the newest card's buttons."""
+    def state(self, viewer: str = "U0ALICE") -> dict[str, Any]:
+        """The channel as text, as HTML the way ``viewer`` sees it, and the newest card's buttons."""
         with self.lock:
+            try:
+                view = self.box.slack.channel(CHANNEL)
+            except KeyError:
+                view = None
             try:
                 channel = self.box.slack.render_channel(CHANNEL)
                 buttons = self.box.buttons()
             except (KeyError, ButtonNotOfferedError):
                 channel, buttons = "(nothing yet — type a command)", {}
+            page_html = self._channel_html(view, viewer) if view else EMPTY
         return {
             "channel": channel,
+            "html": page_html,
             "buttons": [
                 {
                     "action_id": action_id,
@@ -101,15 +189,31 @@ class InteractiveSandbox:
             ],
         }
 
+    def _channel_html(self, view: Channel, viewer: str) -> str:
+        # Sandbox.click clicks the newest card's buttons (it cannot name a message ts), so
+        # buttons are drawn on the newest card only; older cards show no actions.
+        newest = view.messages[-1].ts if view.messages else None
+        return render_channel(
+            view,
+            viewer,
+            self.box.slack.people,
+            self.box.slack.groups,
+            clickable=lambda message: message.ts == newest,
+        )
+
     def command(self, text: str, user: str) -> str:
         """Send ``/migrate text`` as ``user``; return the ephemeral answer."""
         with self.lock:
             return str(self.box.slash(text, user=user)["json"].get("text", ""))
 
-    def click(self, action_id: str, user: str) -> str:
-        """Click a button on the newest card; return any ephemeral answer."""
+    def click(self, action_id: str, user: str, ts: str | None = None) -> str:
+        """Click a button on the newest card (``ts``, if given, must be it); return any answer."""
         with self.lock:
             try:
+                if ts and ts != self.box.card()["ts"]:
+                    return (
+                        "That card is no longer the newest; click the buttons on the newest card."
+                    )
                 self.box.click(action_id, user=user)
             except ButtonNotOfferedError as error:
                 return str(error)
@@ -136,10 +240,12 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
-            if self.path == "/":
+            url = urlsplit(self.path)
+            if url.path == "/":
                 self._send(200, page(), "text/html; charset=utf-8")
-            elif self.path == "/state":
-                self._send(200, json.dumps(app.state()), "application/json")
+            elif url.path == "/state":
+                viewer = parse_qs(url.query).get("viewer", ["U0ALICE"])[0]
+                self._send(200, json.dumps(app.state(viewer)), "application/json")
             else:
                 self._send(404, "not found", "text/plain")
 
@@ -150,7 +256,7 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
             if self.path == "/command":
                 answer = app.command(form.get("text", ""), user)
             elif self.path == "/click":
-                answer = app.click(form.get("action_id", ""), user)
+                answer = app.click(form.get("action_id", ""), user, form.get("ts"))
             else:
                 self._send(404, "not found", "text/plain")
                 return

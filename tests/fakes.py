@@ -28,6 +28,7 @@ from bot.ports import (
     MigrationNotFoundError,
     SsmStatus,
     StaleVersionError,
+    StoredPolicy,
     TaskRecord,
     TaskSummary,
 )
@@ -58,6 +59,7 @@ class FakeStore:
     locks: dict[str, str] = field(default_factory=dict)
     card_versions: dict[str, int] = field(default_factory=dict)
     card_tasks: dict[str, str] = field(default_factory=dict)
+    policies: dict[str, StoredPolicy] = field(default_factory=dict)
     service_lookups: int = 0  # find_by_service_arn calls (a DynamoDB query each)
     task_writes: int = 0  # record_task calls (a conditional put each, even when refused)
 
@@ -130,6 +132,22 @@ class FakeStore:
     def audit_trail(self, migration_id: str) -> list[AuditRecord]:
         return [r for r in self.audit if r.migration_id == migration_id]
 
+    def channel_policy(self, channel_id: str) -> StoredPolicy | None:
+        return self.policies.get(channel_id)
+
+    def put_channel_policy(self, channel_id: str, document: str, expected_version: int) -> int:
+        stored = self.policies.get(channel_id)
+        if (stored.version if stored else 0) != expected_version:
+            raise StaleVersionError(channel_id)
+        self.policies[channel_id] = StoredPolicy(document=document, version=expected_version + 1)
+        return expected_version + 1
+
+    def delete_channel_policy(self, channel_id: str, expected_version: int) -> None:
+        stored = self.policies.get(channel_id)
+        if stored is None or stored.version != expected_version:
+            raise StaleVersionError(channel_id)
+        del self.policies[channel_id]
+
     def claim(self, key: str) -> bool:
         if key in self.claims:
             return False
@@ -183,6 +201,7 @@ class FakeSlack:
     replies: list[str] = field(default_factory=list)
     posted_cards: int = 0
     card_updates: int = 0
+    files: list[tuple[str, str, str]] = field(default_factory=list)  # (user, name, content)
 
     def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
         self.posted_cards += 1
@@ -198,6 +217,11 @@ class FakeSlack:
         self.card_tasks[migration.slack_ts] = tasks
         render_status_card(migration, tasks)
         self.card_updates += 1
+
+    def send_file(
+        self, user_id: str, *, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        self.files.append((user_id, filename, content))
 
     def writes(self) -> int:
         """Web API writes made: chat.postMessage (cards and replies) and chat.update."""

@@ -3,7 +3,8 @@
 One table holds, per migration (``pk = MIGRATION#<id>``): the state item
 (``sk = STATE``: the record as JSON, ``version`` for optimistic locking, and the
 keys of the ``by_service`` and ``by_channel`` indexes), append-only audit items
-(``AUDIT#<time>#<n>``), and one item per ECS task and deployment. Idempotency
+(``AUDIT#<time>#<n>``), and one item per ECS task and deployment. A channel's own policy is
+one item (``pk = CHANNEL#<id>``, ``sk = POLICY``: the document and a ``version``). Idempotency
 claims live in their own table with a TTL.
 """
 
@@ -24,6 +25,7 @@ from bot.ports import (
     InstanceBusyError,
     MigrationNotFoundError,
     StaleVersionError,
+    StoredPolicy,
     TaskRecord,
 )
 
@@ -42,6 +44,10 @@ def _lock_pk(instance_id: str) -> str:
 
 def _conditional_failed(error: ClientError) -> bool:
     return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _policy_key(channel_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"CHANNEL#{channel_id}"}, "sk": {"S": "POLICY"}}
 
 
 class DynamoStore:
@@ -204,6 +210,52 @@ class DynamoStore:
         except ClientError as error:
             if not _conditional_failed(error):
                 raise
+
+    def channel_policy(self, channel_id: str) -> StoredPolicy | None:
+        """The channel's policy item (strongly consistent: a change counts at once)."""
+        item = self._db.get_item(
+            TableName=self._table, Key=_policy_key(channel_id), ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return StoredPolicy(document=item["document"]["S"], version=int(item["version"]["N"]))
+
+    def put_channel_policy(self, channel_id: str, document: str, expected_version: int) -> int:
+        """Write the document if the stored version is ``expected_version`` (0: no item)."""
+        version = expected_version + 1
+        condition = "attribute_not_exists(pk)" if expected_version == 0 else "#v = :expected"
+        values: dict[str, Any] = {":d": {"S": document}, ":v": {"N": str(version)}}
+        if expected_version:
+            values[":expected"] = {"N": str(expected_version)}
+        try:
+            self._db.update_item(
+                TableName=self._table,
+                Key=_policy_key(channel_id),
+                UpdateExpression="SET document = :d, #v = :v",
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise StaleVersionError(f"the policy of {channel_id} changed meanwhile") from error
+            raise
+        return version
+
+    def delete_channel_policy(self, channel_id: str, expected_version: int) -> None:
+        """Delete the policy item if it is still at ``expected_version``."""
+        try:
+            self._db.delete_item(
+                TableName=self._table,
+                Key=_policy_key(channel_id),
+                ConditionExpression="#v = :expected",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                raise StaleVersionError(f"the policy of {channel_id} changed meanwhile") from error
+            raise
 
     def find_by_service_arn(self, service_arn: str) -> Migration | None:
         """The migration whose Express service has this ARN (``by_service`` index)."""

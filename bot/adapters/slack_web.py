@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
@@ -18,15 +21,33 @@ def web_client(token: str, base_url: str) -> WebClient:
     return client
 
 
-class SlackWebNotifier:
-    """Renders cards and replies with the Block Kit builders and sends them."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, client: WebClient) -> None:
+
+class SlackWebNotifier:
+    """Renders cards and replies with the Block Kit builders and sends them.
+
+    Every card drawn carries buttons valid for ``buttons_valid_for`` from the moment it is
+    drawn (template parameter ``ButtonValidityHours``); the ingress refuses a later click.
+    """
+
+    def __init__(
+        self,
+        client: WebClient,
+        buttons_valid_for: timedelta = timedelta(hours=24),
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._client = client
+        self._valid_for = buttons_valid_for
+        self._now = now
+
+    def _card(self, migration: Migration, tasks: TaskSummary | None) -> tuple[str, list[dict]]:
+        return render_status_card(migration, tasks, buttons_until=self._now() + self._valid_for)
 
     def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
         """Post the status card as a new thread root; return its ts."""
-        text, blocks = render_status_card(migration, tasks)
+        text, blocks = self._card(migration, tasks)
         response = self._client.chat_postMessage(
             channel=migration.channel_id, text=text, blocks=blocks
         )
@@ -34,7 +55,7 @@ class SlackWebNotifier:
 
     def update_card(self, migration: Migration, tasks: TaskSummary | None = None) -> None:
         """Edit the status card in place."""
-        text, blocks = render_status_card(migration, tasks)
+        text, blocks = self._card(migration, tasks)
         self._client.chat_update(
             channel=migration.channel_id, ts=str(migration.slack_ts), text=text, blocks=blocks
         )
@@ -42,6 +63,17 @@ class SlackWebNotifier:
     def is_milestone(self, event: DomainEvent) -> bool:
         """Whether ``event`` deserves a thread reply (the renderer decides)."""
         return render_milestone(event) is not None
+
+    def send_file(
+        self, user_id: str, *, filename: str, title: str, content: str, comment: str
+    ) -> None:
+        """Open the DM with ``user_id`` (``conversations.open``, scope ``im:write``) and upload
+        the file there with ``files_upload_v2`` (``files.getUploadURLExternal``, the upload,
+        ``files.completeUploadExternal``; scope ``files:write``): only that person sees it."""
+        dm = self._client.conversations_open(users=user_id)["channel"]["id"]
+        self._client.files_upload_v2(
+            channel=dm, filename=filename, title=title, content=content, initial_comment=comment
+        )
 
     def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
         """Reply in the migration's thread."""

@@ -33,6 +33,10 @@ class Migration(BaseModel):
     updated_at: datetime = Field(description="When it last changed (UTC).")
     weight: int = Field(default=0, description="Percent of traffic on the ECS side.")
     requested_weight: int | None = Field(default=None, description="Cutover step under way.")
+    full_approvals: list[str] = Field(
+        default_factory=list,
+        description="Who approved Cutover 100 % so far, when the policy asks for two approvers.",
+    )
     weighted_dns: bool = Field(
         default=False, description="Whether weighted Route 53 records were (being) written."
     )
@@ -110,9 +114,32 @@ def cutover_target(migration: Migration, weight: int) -> Migration:
             f"{migration.weight}% is already on ECS; use Rollback to move traffic back",
         )
     # DNS is about to change: remember it in the click's own save, so a rollback after any
-    # crash resets the weights.
+    # crash resets the weights. Approvals gathered for this step are used up by it.
+    update: dict[str, Any] = {
+        "stage": Stage.CUTTING_OVER,
+        "requested_weight": weight,
+        "weighted_dns": True,
+    }
+    if weight == 100:
+        update["full_approvals"] = []
+    return migration.model_copy(update=update)
+
+
+def approve_full_cutover(migration: Migration, user_id: str, now: datetime) -> Migration:
+    """Record ``user_id``'s approval of Cutover 100 % (the policy asks for more than one).
+
+    Refused when the step could not happen now (as ``cutover_target`` would refuse it), or
+    when this person already approved it: the approvals must come from distinct people.
+    """
+    cutover_target(migration, 100)  # raises if 100 % cannot be asked for now
+    if user_id in migration.full_approvals:
+        raise IllegalTransitionError(
+            migration.stage,
+            Stage.CUTTING_OVER,
+            "you already approved Cutover 100 %; another approver must approve it too",
+        )
     return migration.model_copy(
-        update={"stage": Stage.CUTTING_OVER, "requested_weight": weight, "weighted_dns": True}
+        update={"full_approvals": [*migration.full_approvals, user_id], "updated_at": now}
     )
 
 

@@ -156,6 +156,27 @@ class MigrationFailed(DomainEvent):
     reason: str = Field(description="Why, in words a person can act on.")
 
 
+class ApprovalRecorded(DomainEvent):
+    """One of the distinct approvals a step needs was given; the step waits for the next."""
+
+    action: str = Field(description="The step approved, e.g. cutover_100.")
+    approved_by: str = Field(description="Slack user id.")
+    approvals: int = Field(ge=1, description="Approvals given so far.")
+    needed: int = Field(ge=2, description="Approvals the policy asks for.")
+
+
+class CardRefreshRequested(DomainEvent):
+    """A click on a card whose buttons expired: the card is drawn again with fresh ones."""
+
+    requested_by: str = Field(description="Slack user id of the expired click.")
+
+
+class AuditExportRequested(DomainEvent):
+    """A person the policy lets read the audit trail asked for it as a CSV file."""
+
+    requested_by: str = Field(description="Slack user id; the file goes to their DM.")
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.detail_type: cls
     for cls in (
@@ -174,6 +195,9 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         RollbackRequested,
         RolledBack,
         MigrationFailed,
+        ApprovalRecorded,
+        CardRefreshRequested,
+        AuditExportRequested,
     )
 }
 

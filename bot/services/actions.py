@@ -5,9 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.domain.migration import Migration, advance, approve, cutover_target
+from bot.domain.migration import (
+    Migration,
+    advance,
+    approve,
+    approve_full_cutover,
+    cutover_target,
+)
 from bot.domain.state import IllegalTransitionError, Stage
 from bot.events.models import (
+    ApprovalRecorded,
     CutoverRequested,
     DomainEvent,
     MigrationCancelled,
@@ -89,13 +96,34 @@ def cutover(click: Click, weight: int, ports: ActionPorts) -> Migration:
     )
 
 
+def approve_full(click: Click, needed: int, ports: ActionPorts) -> Migration:
+    """Record one of the ``needed`` distinct approvals of Cutover 100 % (no traffic moves)."""
+    return _act(
+        click,
+        ports,
+        "cutover_100",
+        lambda m: approve_full_cutover(m, click.user_id, ports.clock.now()),
+        lambda m: ApprovalRecorded(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:approval:cutover_100:{click.user_id}:{m.version}",
+            action="cutover_100",
+            approved_by=click.user_id,
+            approvals=len(m.full_approvals) + 1,
+            needed=needed,
+        ),
+        accepted=f"approval {{n}} of {needed} recorded",
+    )
+
+
 def rollback(click: Click, ports: ActionPorts) -> Migration:
-    """Ask for all traffic back on EC2 at once."""
+    """Ask for all traffic back on EC2 at once (approvals gathered for 100 % are dropped)."""
     return _act(
         click,
         ports,
         "rollback",
-        lambda m: advance(m, Stage.ROLLING_BACK, ports.clock.now(), requested_weight=None),
+        lambda m: advance(
+            m, Stage.ROLLING_BACK, ports.clock.now(), requested_weight=None, full_approvals=[]
+        ),
         lambda m: RollbackRequested(
             migration_id=m.migration_id,
             idempotency_key=f"{m.migration_id}:rollback:{m.version}",
@@ -110,6 +138,7 @@ def _act(
     action: str,
     change: Callable[[Migration], Migration],
     event: Callable[[Migration], DomainEvent],
+    accepted: str = "accepted",
 ) -> Migration:
     migration = ports.store.get(click.migration_id)
     try:
@@ -140,7 +169,7 @@ def _act(
             ) from error
         _audit(ports, click, action, f"failed: not queued ({error})")
         raise ActionNotQueuedError("the bot could not queue that; nothing changed") from error
-    _audit(ports, click, action, "accepted")
+    _audit(ports, click, action, accepted.format(n=len(saved.full_approvals)))
     return saved
 
 

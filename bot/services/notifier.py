@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from bot.domain.migration import Migration
 from bot.domain.tasks import RUNNING, STOPPED, TaskSummary, stop_digest, summarize
-from bot.events.models import DomainEvent, TaskStateChanged
+from bot.events.models import (
+    AuditExportRequested,
+    CardRefreshRequested,
+    DomainEvent,
+    TaskStateChanged,
+)
 from bot.ports import MigrationNotFoundError, SlackPort, Store
+from bot.services.audit_csv import audit_csv
 from bot.services.deploy import service_spec
 
 
@@ -16,11 +22,17 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
     stored version, or another task summary. The summary is read from the store when the
     notifier runs, not taken from the event, so a burst of task events queued behind the
     notifier (it runs one at a time) costs one edit for the state they add up to.
+
+    ``CardRefreshRequested`` redraws the card whatever it shows (its buttons expired), and
+    ``AuditExportRequested`` sends the trail as a CSV file to the asker's direct messages.
     """
     try:
         migration = store.get(event.migration_id)
     except MigrationNotFoundError:
         return  # an event for a migration this installation never stored
+    if isinstance(event, AuditExportRequested):
+        _export_audit(event, store, slack)
+        return
     tasks = task_summary(store, migration)
     tasks_key = tasks.key() if tasks is not None else None
     if migration.slack_ts is None:
@@ -30,7 +42,11 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
             ts = store.get(migration.migration_id).slack_ts or ts
         migration = migration.model_copy(update={"slack_ts": ts})
         store.mark_card(migration.migration_id, migration.version, tasks_key)
-    elif (migration.card_version or 0) < migration.version or tasks_key != migration.card_tasks:
+    elif (
+        (migration.card_version or 0) < migration.version
+        or tasks_key != migration.card_tasks
+        or isinstance(event, CardRefreshRequested)
+    ):
         slack.update_card(migration, tasks)
         store.mark_card(migration.migration_id, migration.version, tasks_key)
     # else: the card already shows this; duplicates and settled bursts cost no chat.update
@@ -43,6 +59,25 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
         slack.post_milestone(migration, event)
     except Exception:
         store.release(key)  # let the retry post it
+        raise
+
+
+def _export_audit(event: AuditExportRequested, store: Store, slack: SlackPort) -> None:
+    """The trail as a CSV file in the asker's DM, once per request (a retry sends it again
+    only if the first attempt failed)."""
+    key = f"reply:{event.idempotency_key}"
+    if not store.claim(key):
+        return
+    try:
+        slack.send_file(
+            event.requested_by,
+            filename=f"audit-{event.migration_id}.csv",
+            title=f"Audit trail of {event.migration_id}",
+            content=audit_csv(store.audit_trail(event.migration_id)),
+            comment=f"The audit trail of {event.migration_id} you asked for (times UTC).",
+        )
+    except Exception:
+        store.release(key)
         raise
 
 

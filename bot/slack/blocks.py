@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from bot.domain.migration import CUTOVER_STEPS, Migration
@@ -52,11 +53,16 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def button_value(migration: Migration, weight: int | None = None) -> str:
-    """The value a button carries: migration id, version and (for cutover) weight."""
+def button_value(
+    migration: Migration, weight: int | None = None, until: datetime | None = None
+) -> str:
+    """The value a button carries: migration id, version, (for cutover) weight, and until
+    when it may be used (epoch seconds; a button without one is refused as expired)."""
     payload: dict[str, Any] = {"m": migration.migration_id, "v": migration.version}
     if weight is not None:
         payload["w"] = weight
+    if until is not None:
+        payload["x"] = int(until.timestamp())
     return json.dumps(payload, separators=(",", ":"))
 
 
@@ -89,8 +95,12 @@ def _confirm(title: str, text: str, go: str) -> dict[str, Any]:
     }
 
 
-def card_buttons(migration: Migration) -> list[dict[str, Any]]:
-    """The buttons the status card offers in the migration's current stage."""
+def card_buttons(migration: Migration, until: datetime | None = None) -> list[dict[str, Any]]:
+    """The buttons the status card offers in the migration's current stage, usable ``until``."""
+
+    def value(weight: int | None = None) -> str:
+        return button_value(migration, weight, until)
+
     stage = migration.stage
     if stage in (Stage.PLANNED, Stage.CAPTURING):
         blocked = migration.plan is not None and migration.plan.blocker is not None
@@ -101,7 +111,7 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
                 _button(
                     "Approve plan",
                     "approve_plan",
-                    button_value(migration),
+                    value(),
                     "primary",
                     _confirm(
                         "Approve this plan?",
@@ -117,7 +127,7 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
             _button(
                 "Cancel",
                 "cancel_migration",
-                button_value(migration),
+                value(),
                 "danger",
                 _confirm("Cancel migration?", "Nothing has been built yet.", "Cancel it"),
             ),
@@ -127,11 +137,12 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
     if stage in (Stage.HEALTHY, Stage.CUTTING_OVER) and idle:
         for weight in CUTOVER_STEPS:
             if weight > migration.weight:
+                given = len(migration.full_approvals) if weight == 100 else 0
                 buttons.append(
                     _button(
-                        f"Cutover {weight}%",
+                        f"Cutover {weight}%" + (f" ({given} of 2 approvals)" if given else ""),
                         f"cutover_{weight}",
-                        button_value(migration, weight),
+                        value(weight),
                         "primary" if weight == 100 else None,
                         _confirm(
                             f"Send {weight}% to ECS?",
@@ -149,7 +160,7 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
             _button(
                 "Rollback",
                 "rollback",
-                button_value(migration),
+                value(),
                 "danger",
                 _confirm(
                     "Roll back to EC2?",
@@ -162,12 +173,17 @@ def card_buttons(migration: Migration) -> list[dict[str, Any]]:
 
 
 def render_status_card(
-    migration: Migration, tasks: TaskSummary | None = None
+    migration: Migration,
+    tasks: TaskSummary | None = None,
+    *,
+    buttons_until: datetime | None = None,
 ) -> tuple[str, Blocks]:
     """The thread root: fallback text and blocks for the migration's current state.
 
     ``tasks`` folds the service's ECS tasks into the card (running n of desired, the last
     stop reason) once the service exists; task events get no thread reply of their own.
+    ``buttons_until`` is when the card's buttons expire (the card says so); without it the
+    buttons carry no expiry and every click on them is refused as expired.
     """
     label = STAGE_LABELS[migration.stage]
     if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
@@ -197,6 +213,9 @@ def render_status_card(
         fields.append(f"*Express endpoint*\n{escape(migration.endpoint)}")
     if tasks is not None:
         fields.append(f"*Tasks*\n{tasks.running} of {tasks.desired} running")
+    if migration.full_approvals:
+        who = ", ".join(f"<@{escape(u)}>" for u in migration.full_approvals)
+        fields.append(f"*Cutover 100 %*\n{len(migration.full_approvals)} of 2 approvals ({who})")
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {
@@ -255,20 +274,13 @@ def render_status_card(
                 },
             }
         )
-    buttons = card_buttons(migration)
+    buttons = card_buttons(migration, buttons_until)
+    footer = f"version {migration.version} · {migration.migration_id}"
     if buttons:
         blocks.append({"type": "actions", "block_id": "card_actions", "elements": buttons})
-    blocks.append(
-        {
-            "type": "context",
-            "elements": [
-                {
-                    "type": "mrkdwn",
-                    "text": f"version {migration.version} · {migration.migration_id}",
-                }
-            ],
-        }
-    )
+        if buttons_until is not None:
+            footer += f" · buttons valid until {buttons_until:%Y-%m-%d %H:%M} UTC"
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer}]})
     return f"{title} — {STAGE_LABELS[migration.stage]}", blocks
 
 

@@ -34,6 +34,32 @@ class Status:
 
 
 @dataclass(frozen=True)
+class Audit:
+    """``/migrate audit <migration-id> [csv]``: who did what, allowed or denied, and why."""
+
+    migration_id: str
+    csv: bool = False
+
+
+@dataclass(frozen=True)
+class PolicyShow:
+    """``/migrate policy [show]``: the policy that applies in this channel."""
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """``/migrate policy <setting> <value>``: change this channel's policy (admins only)."""
+
+    setting: str
+    value: str
+
+
+@dataclass(frozen=True)
+class PolicyReset:
+    """``/migrate policy reset``: the stack's default applies again in this channel."""
+
+
+@dataclass(frozen=True)
 class Migrate:
     """``/migrate <instance-id | name> [--image <uri> | --source s3://bucket/key]``."""
 
@@ -50,7 +76,7 @@ IMAGE = re.compile(
 SOURCE = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+\.(?:tar\.gz|tgz))$")
 
 
-Command = Help | ListMigrations | Status | Migrate
+Command = Help | ListMigrations | Status | Audit | PolicyShow | PolicySet | PolicyReset | Migrate
 
 
 def parse_command(text: str) -> Command:
@@ -68,6 +94,20 @@ def parse_command(text: str) -> Command:
         if rest and not MIGRATION_ID.match(rest[0]):
             raise CommandError(f"`{rest[0]}` is not a migration id (they look like mig-1a2b3c4d)")
         return Status(rest[0] if rest else None)
+    if verb == "audit":
+        wants_csv = len(rest) == 2 and rest[1].lower() == "csv"
+        if (
+            len(rest) not in (1, 2)
+            or not MIGRATION_ID.match(rest[0])
+            or (len(rest) == 2 and not wants_csv)
+        ):
+            raise CommandError(
+                "`audit` takes one migration id (they look like mig-1a2b3c4d), "
+                "and `csv` for the trail as a file"
+            )
+        return Audit(rest[0], csv=wants_csv)
+    if verb == "policy":
+        return _policy(rest)
     target = words[0]
     options = _options(rest, target)
     if target.lower().startswith("i-"):
@@ -87,6 +127,35 @@ def parse_command(text: str) -> Command:
             "(letters, digits, '.', '_' and '-')"
         )
     return Migrate(target, **options)
+
+
+#: ``/migrate policy`` settings; the values are checked by the policy itself.
+POLICY_SETTINGS = (
+    "requesters",
+    "approvers",
+    "cutover",
+    "rollback",
+    "cleanup",
+    "decommission",
+    "break-glass-rollback",
+    "two-approvals",
+)
+
+
+def _policy(rest: list[str]) -> PolicyShow | PolicySet | PolicyReset:
+    if not rest or rest == ["show"]:
+        return PolicyShow()
+    if rest == ["reset"]:
+        return PolicyReset()
+    setting = rest[0].lower()
+    if setting not in POLICY_SETTINGS:
+        raise CommandError(
+            f"`{rest[0]}` is not a policy setting: use `show`, `reset` or one of "
+            + ", ".join(f"`{s}`" for s in POLICY_SETTINGS)
+        )
+    if len(rest) < 2:
+        raise CommandError(f"`policy {setting}` needs a value")
+    return PolicySet(setting, " ".join(rest[1:]))
 
 
 def _options(rest: list[str], target: str) -> dict[str, str]:

@@ -12,8 +12,19 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from bot.domain.migration import Migration
-from bot.domain.policy import Action, Decision, Policy, decide, needed_groups, who_may
+from bot.domain.policy import (
+    Action,
+    Decision,
+    Policy,
+    PolicyError,
+    decide,
+    describe,
+    needed_groups,
+    who_may,
+)
 from bot.domain.state import IllegalTransitionError
+from bot.events.models import AuditExportRequested, CardRefreshRequested
+from bot.observability import logger
 from bot.ports import (
     AuditRecord,
     AwsRefusedError,
@@ -21,10 +32,21 @@ from bot.ports import (
     InstanceNotFoundError,
     MigrationNotFoundError,
 )
-from bot.services import actions, requests
+from bot.services import actions, policies, requests
 from bot.slack import replies
 from bot.slack.blocks import render_error, render_list, render_started, render_status_card
-from bot.slack.commands import CommandError, Help, ListMigrations, Migrate, Status, parse_command
+from bot.slack.commands import (
+    Audit,
+    CommandError,
+    Help,
+    ListMigrations,
+    Migrate,
+    PolicyReset,
+    PolicySet,
+    PolicyShow,
+    Status,
+    parse_command,
+)
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, Respond
@@ -40,6 +62,7 @@ class ButtonValue(BaseModel):
     m: str
     v: int
     w: int | None = None
+    x: int | None = None  # valid until (epoch seconds); missing: expired
 
 
 def check(
@@ -98,11 +121,15 @@ def answer_command(
                 ack(text=render_error(f"no migration {migration_id} in this channel"))
             else:
                 _ack_status(ack, found, "")
+        case Audit(migration_id=migration_id, csv=csv):
+            _answer_audit(ack, command, client, ports, people, migration_id, csv)
+        case PolicyShow() | PolicySet() | PolicyReset():
+            _answer_policy(ack, command, client, ports, people, parsed)
         case Migrate(target=target, image=image, source=source):
             if not channels.can_post(client, channel_id, command.get("channel_name", "")):
                 ack(text=replies.NOT_IN_CHANNEL)  # before anything is read or written
                 return
-            policy = ports.policy
+            policy = policies.policy_for(channel_id, ports.policy, ports.store)
             decision = check(client, people, policy, command["user_id"], Action.REQUEST)
             if not decision.allowed:
                 # Audited under the channel: there is no migration to file it under.
@@ -138,6 +165,116 @@ def answer_command(
                 ack(text=render_error(str(error)))
                 return
             ack(text=render_started(migration))
+
+
+#: Slack shows at most 40,000 characters of a message; the trail's newest lines are kept.
+_AUDIT_LINES = 150
+
+
+def _answer_audit(
+    ack: Ack,
+    command: dict[str, Any],
+    client: WebClient,
+    ports: IngressPorts,
+    people: People,
+    migration_id: str,
+    csv: bool,
+) -> None:
+    """The audit trail of a migration of this channel, to a person the policy lets read it;
+    with ``csv``, the notifier sends it as a file to their DM."""
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    found = requests.channel_migration(channel_id, migration_id, ports.store)
+    if found is None:
+        ack(text=render_error(f"no migration {migration_id} in this channel"))
+        return
+    policy = policies.policy_for(channel_id, ports.policy, ports.store)
+    decision = check(client, people, policy, user_id, Action.AUDIT)
+    if not decision.allowed:
+        _audit_denied(ports, migration_id, user_id, "audit", decision)
+        ack(
+            text=replies.denied(
+                "read this audit trail", decision.reason, who_may(policy, Action.AUDIT)
+            )
+        )
+        return
+    if csv:
+        at = ports.clock.now()
+        try:
+            ports.publisher.publish(
+                [
+                    AuditExportRequested(
+                        migration_id=migration_id,
+                        idempotency_key=f"{migration_id}:audit-csv:{user_id}:{at.timestamp()}",
+                        requested_by=user_id,
+                    )
+                ]
+            )
+        except Exception:
+            logger.exception("the audit export could not be queued")
+            ack(text=render_error("the bot could not queue the CSV; please try again"))
+            return
+        ack(text=replies.audit_export_queued(migration_id))
+        return
+    trail = ports.store.audit_trail(migration_id)[-_AUDIT_LINES:]
+    ack(
+        text=replies.audit_trail(
+            migration_id,
+            [(f"{r.at:%Y-%m-%d %H:%M:%S}", r.actor, r.action, r.decision) for r in trail],
+        )
+    )
+
+
+def _answer_policy(
+    ack: Ack,
+    command: dict[str, Any],
+    client: WebClient,
+    ports: IngressPorts,
+    people: People,
+    parsed: PolicyShow | PolicySet | PolicyReset,
+) -> None:
+    """Show the channel's policy to any full member; change it for the stack's admins."""
+    channel_id, user_id = command["channel_id"], command["user_id"]
+    default = ports.policy
+    if isinstance(parsed, PolicyShow):
+        actor = people.actor(client, user_id)
+        if not actor.full_member:
+            ack(text=replies.denied("read the policy", actor.why_not, "full members"))
+            return
+        policy = policies.policy_for(channel_id, default, ports.store)
+        if policy is None:
+            ack(text=render_error("no usable policy applies here, so everything is denied"))
+            return
+        ack(text=replies.policy_shown(describe(policy), policy.source))
+        return
+    decision = check(client, people, default, user_id, Action.POLICY)
+    if default is None or not decision.allowed:
+        _audit_denied(ports, f"channel:{channel_id}", user_id, "policy", decision)
+        ack(
+            text=replies.denied(
+                "change this channel's policy", decision.reason, who_may(default, Action.POLICY)
+            )
+        )
+        return
+    try:
+        if isinstance(parsed, PolicyReset):
+            had = policies.reset_policy(
+                channel_id, user_id, default=default, store=ports.store, clock=ports.clock
+            )
+            ack(text=replies.POLICY_RESET if had else replies.NO_CHANNEL_POLICY)
+            return
+        changed = policies.set_policy(
+            channel_id,
+            parsed.setting,
+            parsed.value,
+            user_id,
+            default=default,
+            store=ports.store,
+            clock=ports.clock,
+        )
+    except (PolicyError, policies.PolicyChangedError) as error:
+        ack(text=render_error(str(error)))
+        return
+    ack(text=replies.policy_changed(parsed.setting, describe(changed)))
 
 
 def _ack_status(ack: Ack, migration: Migration | None, empty: str) -> None:
@@ -176,6 +313,31 @@ _ACTS: dict[str, Callable[[actions.Click, int | None, actions.ActionPorts], Migr
 }
 
 
+def _expired(
+    ports: IngressPorts, migration: Migration, user_id: str, action_id: str, until: int | None
+) -> None:
+    """Audit an expired click and have the notifier draw the card again with fresh buttons."""
+    _audit_denied(
+        ports,
+        migration.migration_id,
+        user_id,
+        action_id,
+        Decision(allowed=False, reason="expired: the card's buttons are no longer valid"),
+    )
+    try:
+        ports.publisher.publish(
+            [
+                CardRefreshRequested(
+                    migration_id=migration.migration_id,
+                    idempotency_key=f"{migration.migration_id}:refresh:{until}:{user_id}",
+                    requested_by=user_id,
+                )
+            ]
+        )
+    except Exception:  # the refusal stands; the card is redrawn by its next change
+        logger.exception("the card refresh could not be queued")
+
+
 def answer_click(
     action_id: str,
     body: dict[str, Any],
@@ -204,8 +366,12 @@ def answer_click(
     except MigrationNotFoundError:
         tell(replies.no_migration(value.m))
         return
+    if value.x is None or ports.clock.now().timestamp() > value.x:
+        _expired(ports, migration, click.user_id, action_id, value.x)
+        tell(replies.expired_click(value.x))
+        return
     wanted = _POLICY_ACTION[action_id]
-    policy = ports.policy
+    policy = policies.policy_for(migration.channel_id, ports.policy, ports.store)
     decision = check(
         client, people, policy, click.user_id, wanted, requester=migration.requested_by
     )
@@ -223,6 +389,21 @@ def answer_click(
                 at=ports.clock.now(),
             )
         )
+    needed = policy.approvals_needed(wanted) if policy else 1
+    given = migration.full_approvals
+    if needed > 1 and (needed > 1 + len(given) or click.user_id in given):
+        # Not the last approval the step needs (or this person's second): record it only.
+        try:
+            saved = actions.approve_full(click, needed, action_ports)
+        except actions.StaleClickError as error:
+            tell(replies.stale_click(str(error)))
+        except actions.ActionNotQueuedError as error:
+            tell(replies.click_not_queued(str(error)))
+        except IllegalTransitionError as error:
+            tell(replies.click_not_allowed(str(error)))
+        else:
+            tell(replies.approval_recorded(len(saved.full_approvals), needed))
+        return
     try:
         _ACTS[action_id](click, value.w, action_ports)
     except actions.StaleClickError as error:

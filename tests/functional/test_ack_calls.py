@@ -18,7 +18,7 @@ def sandbox() -> Iterator[Sandbox]:
         yield box
 
 
-def test_a_started_migration_costs_at_most_four_aws_calls_with_its_audit_record(
+def test_a_started_migration_costs_five_aws_calls_with_its_audit_record(
     sandbox: Sandbox,
 ) -> None:
     assert sandbox.legacy is not None
@@ -27,6 +27,7 @@ def test_a_started_migration_costs_at_most_four_aws_calls_with_its_audit_record(
 
     assert "started" in response["json"]["text"]
     assert calls == [
+        "dynamodb:GetItem",  # the channel's own policy (none: the stack's default applies)
         "ec2:DescribeInstances",  # the target exists
         "dynamodb:GetItem",  # who holds the instance's lock (nobody)
         "dynamodb:TransactWriteItems",  # migration, lock and audit record together

@@ -46,10 +46,6 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
     ("NotifierRole", "secretsmanager:GetSecretValue"): (
         "read at cold start in AWS; locally the Slack credentials come from the environment"
     ),
-    ("SlackIngressRole", "dynamodb:Query"): (
-        "/migrate list and /migrate status read the by_channel index (the end-to-end "
-        "status-and-list test reaches it; the session-end check covers that run)"
-    ),
     ("BuildRole", "ecr:DescribeRepositories"): (
         "only when CreateRepository finds the repository already there (a redelivered "
         "PlanApproved, or a second migration of the same app)"
@@ -197,4 +193,26 @@ def test_a_managed_policy_is_checked_on_each_role_that_attaches_it(
         "DiscoveryRole (via SharedQueries/TaskRecords) grants dynamodb:Query on "
         "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationsTable, which "
         "DiscoveryFunction never needed"
+    ]
+
+
+def test_the_ingress_may_delete_a_channels_policy_and_no_migration(
+    driven_calls: tuple[list[Call], list[str]],
+) -> None:
+    # ChannelPolicyReset's dynamodb:LeadingKeys condition: the recorded reset passes, the
+    # same DeleteItem on a migration's item (MIGRATION#…) is refused.
+    resets = [
+        c
+        for c in _calls(driven_calls)
+        if (c.function, c.operation) == ("SlackIngressFunction", "DeleteItem")
+    ]
+    assert resets and all(c.params["Key"]["pk"]["S"].startswith("CHANNEL#") for c in resets)
+    template = Template.load()
+    assert missing_permissions(resets, template) == []
+    other = copy.deepcopy(resets[0])
+    other.params["Key"] = {"pk": {"S": "MIGRATION#mig-0123"}, "sk": {"S": "STATE"}}
+    assert missing_permissions([other], template) == [
+        "SlackIngressFunction (dynamodb.DeleteItem) needs dynamodb:DeleteItem on "
+        "arn:aws:dynamodb:us-east-1:123456789012:table/MigrationsTable with "
+        "dynamodb:LeadingKeys=MIGRATION#mig-0123; its role SlackIngressRole does not allow it"
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -87,7 +88,10 @@ class Ingress:
         (requested,) = self.store.migrations.values()
         migration = requested.model_copy(update={"stage": Stage.PLANNED})
         self.store.migrations[migration.migration_id] = migration
-        text, blocks = render_status_card(migration)
+        # Drawn by the notifier an hour before the fake clock's now: the buttons are valid.
+        text, blocks = render_status_card(
+            migration, buttons_until=datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+        )
         client = WebClient(token=TOKEN, base_url=self.slack.url)
         ts = client.chat_postMessage(channel=CHANNEL, text=text, blocks=blocks)["ts"]
         self.publisher.events.clear()

@@ -42,6 +42,12 @@ METHOD_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     ),
     "users.info": (DOCS + "users.info", frozenset({"users:read"})),
     "usergroups.users.list": (DOCS + "usergroups.users.list", frozenset({"usergroups:read"})),
+    # A DM only: the page lists im:write for a direct message (channels:manage, groups:write
+    # and mpim:write are for the other conversation types, which the bot never opens).
+    "conversations.open": (DOCS + "conversations.open", frozenset({"im:write"})),
+    # slack_sdk's files_upload_v2 calls files.getUploadURLExternal, POSTs the bytes to the
+    # URL it returns, then files.completeUploadExternal; both methods' pages name files:write.
+    "files.upload.v2": (DOCS + "files.completeUploadExternal", frozenset({"files:write"})),
 }
 #: Features that need a scope of their own, not a method call.
 FEATURE_SCOPES = {

@@ -37,7 +37,9 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
     assert "Stage timings" in out and "clicked [ Approve plan ]" in out
     if scenario == "unauthorized":
         assert "signed for T0ELSEWHERE → HTTP 401" in out
-        assert "audit: 8 denied of 9 records" in out and "migration untouched: yes" in out
+        assert "audit: 9 denied of 10 records" in out and "migration untouched: yes" in out
+        assert "as U0BOB → :no_entry: You may not change this channel's policy" in out
+        assert "25 hours later U0BOB clicked approve_plan → :hourglass: Not done: these " in out
         assert (
             "U0ALICE clicked approve_plan → :no_entry: You may not approve this plan: "
             "two-person rule" in out
@@ -52,6 +54,10 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert "DynamoDB table orders-table (policy data, variable ORDERS_TABLE)" in out
         assert '"orders-db" (admits sg-' in out and "used by RDSNetworkInterface" in out
         assert "task role /migrate-bot/migrate-bot-task-mig-" in out
+        # Two approvals for 100 %: the requester refused, the first approval recorded.
+        assert "U0ALICE (the requester) clicked cutover_100 → :no_entry:" in out
+        assert "U0BOB clicked cutover_100 → :ballot_box_with_check: Your approval is 1 of 2" in out
+        assert "the card now offers [ Cutover 100% (1 of 2 approvals) ] at 50% ECS" in out
         assert "the bot's admits [\"tcp 8080 from ['10.30.0.0/16']\"]" in out
     if scenario in ("happy", "no-ssm", "python-app"):
         assert "both sides answered alike: yes" in out  # real apps, through both balancers

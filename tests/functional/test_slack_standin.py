@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from types import SimpleNamespace
 from typing import Any
@@ -494,3 +496,273 @@ def test_slack_user_clicks_and_mentions_through_bolt(
     card = standin.channel(CHANNEL).message(root["ts"])
     assert (card.text, card.edits) == ("Approved by <@U0BOB>", 1)
     assert [r.text for r in card.replies] == ["status: planning"]
+
+
+# --- direct messages and file uploads ----------------------------------------------------
+
+AUDIT = "migration,step,at\nmig-1234abcd,plan_approved,2024-05-01T10:00:00Z\n"
+
+
+def _post_upload(url: str, body: bytes, content_type: str | None = None) -> tuple[int, str]:
+    """POST bytes to an upload URL the way a client does; answer (status, body)."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, body, headers)) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read().decode()
+
+
+def test_conversations_open_gives_each_person_one_dm_the_bot_is_in(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """https://docs.slack.dev/reference/methods/conversations.open"""
+    first = client.conversations_open(users="U0BOB")
+    again = client.conversations_open(users="U0BOB")
+    resumed = client.conversations_open(channel=first["channel"]["id"], return_im=True)
+    other = client.conversations_open(users=["U0ALICE"])
+    dm = first["channel"]["id"]
+    posted = client.chat_postMessage(channel=dm, text="Your audit trail is coming")
+    info = client.conversations_info(channel=dm)["channel"]
+
+    assert dm.startswith("D") and first.data == {"ok": True, "channel": {"id": dm}}
+    assert again.data == {"ok": True, "no_op": True, "already_open": True, "channel": {"id": dm}}
+    assert resumed["channel"]["id"] == dm and resumed["already_open"] is True
+    assert (resumed["channel"]["is_im"], resumed["channel"]["user"]) == (True, "U0BOB")
+    assert other["channel"]["id"] not in (dm, CHANNEL)
+    assert standin.dm_channel("U0BOB") == dm and standin.dm_channel("U0ALICE") != dm
+    assert standin.channel(dm).message(posted["ts"]).text == "Your audit trail is coming"
+    assert (info["is_im"], info["is_channel"], info["user"], info["is_member"]) == (
+        True,
+        False,
+        "U0BOB",
+        True,
+    )
+    with pytest.raises(KeyError):
+        standin.dm_channel("U0CAROL")  # never opened
+
+
+def test_conversations_open_refuses_as_slack_documents(client: WebClient) -> None:
+    """The page's errors; cannot_dm_bot is not on it but is what Slack answers for a bot."""
+    client.chat_postMessage(channel=CHANNEL, text="a channel, not a DM")
+    errors = [
+        _error(lambda: client.conversations_open(users="U0NOBODY")),
+        _error(lambda: client.conversations_open(users="U0GONE")),
+        _error(lambda: client.conversations_open(users="U0DEPLOYBOT")),
+        _error(lambda: client.api_call("conversations.open", params={})),
+        _error(lambda: client.conversations_open(channel=CHANNEL)),
+        _error(lambda: client.conversations_open(channel="D0NEVER")),
+        _error(lambda: client.conversations_open(users=[f"U0{n}" for n in range(9)])),
+        _error(lambda: client.conversations_open(users="U0BOB,U0CAROL")),
+    ]
+    assert [e["error"] for e in errors] == [
+        "user_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+        "users_list_not_supplied",
+        "method_not_supported_for_channel_type",
+        "channel_not_found",
+        "too_many_users",
+        "invalid_arguments",  # an MPIM: not modelled, and said so
+    ]
+    assert "multi-person" in errors[-1]["response_metadata"]["messages"][0]
+
+
+def test_conversations_open_needs_im_write() -> None:
+    with SlackStandIn(TOKEN, scopes={"chat:write"}) as standin:
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        refused = _error(lambda: web.conversations_open(users="U0BOB"))
+        assert (refused["error"], refused["needed"]) == ("missing_scope", "im:write")
+        with pytest.raises(KeyError):
+            standin.dm_channel("U0BOB")
+
+
+def test_files_upload_v2_puts_the_exact_bytes_in_the_dm_with_the_comment(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """files.getUploadURLExternal, the POST to its URL, files.completeUploadExternal."""
+    dm = client.conversations_open(users="U0BOB")["channel"]["id"]
+
+    done = client.files_upload_v2(
+        channel=dm,
+        filename="audit-mig-1234abcd.csv",
+        content=AUDIT,
+        title="Audit trail",
+        initial_comment="Audit trail for mig-1234abcd",
+    )
+
+    (file,) = done["files"]
+    assert (file["name"], file["title"], file["size"], file["filetype"]) == (
+        "audit-mig-1234abcd.csv",
+        "Audit trail",
+        len(AUDIT),
+        "csv",
+    )
+    assert file["ims"] == [dm] and file["channels"] == [] and file["is_public"] is False
+    assert standin.file_content(file["id"]) == AUDIT.encode()
+    assert standin.files_in(dm) == [file]
+    (message,) = standin.channel(dm).messages
+    assert (message.text, [f["id"] for f in message.files]) == (
+        "Audit trail for mig-1234abcd",
+        [file["id"]],
+    )
+    assert message.as_slack()["files"] == [file]
+    assert standin.render_channel(dm) == (
+        f"Audit trail for mig-1234abcd\n[file: audit-mig-1234abcd.csv (csv, {len(AUDIT)} bytes)]"
+    )
+    assert [c.method for c in standin.calls][-2:] == [
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+    ]
+
+
+def test_a_file_shared_with_thread_ts_is_a_reply_and_without_a_channel_stays_private(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    root = client.chat_postMessage(channel=CHANNEL, text="Migration done")
+    client.files_upload_v2(
+        channel=CHANNEL, filename="a.txt", content=b"\x00\xff", thread_ts=root["ts"]
+    )
+    private = client.files_upload_v2(filename="draft.txt", content="not shared")
+
+    (reply,) = standin.channel(CHANNEL).message(root["ts"]).replies
+    assert [(f["name"], f["filetype"], f["size"]) for f in reply.files] == [("a.txt", "text", 2)]
+    assert reply.thread_ts == root["ts"] and reply.text == ""
+    assert "    > [file: a.txt (text, 2 bytes)]" in standin.render_channel(CHANNEL)
+    assert standin.file_content(private["file"]["id"]) == b"not shared"
+    assert private["file"]["channels"] == private["file"]["ims"] == []
+    assert [f["name"] for f in standin.files_in(CHANNEL)] == ["a.txt"]
+
+
+def test_channels_shares_once_per_channel_and_a_user_id_means_their_dm(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """files.completeUploadExternal: ``channels`` is "channel IDs or user IDs"."""
+    done = client.files_upload_v2(
+        channels=[CHANNEL, "U0CAROL"],
+        filename="audit.csv",
+        content="a,b\n",
+        initial_comment="Audit",
+    )
+
+    dm = standin.dm_channel("U0CAROL")
+    assert (done["file"]["channels"], done["file"]["ims"]) == ([CHANNEL], [dm])
+    assert [m.text for m in standin.channel(CHANNEL).messages] == ["Audit"]
+    assert [m.text for m in standin.channel(dm).messages] == ["Audit"]
+    assert standin.files_in(CHANNEL) == standin.files_in(dm) == [done["file"]]
+
+
+def test_uploading_files_needs_files_write() -> None:
+    with SlackStandIn(TOKEN, scopes={"chat:write", "im:write"}) as standin:
+        web = WebClient(token=TOKEN, base_url=standin.url)
+        dm = web.conversations_open(users="U0BOB")["channel"]["id"]
+        refused = _error(lambda: web.files_upload_v2(channel=dm, filename="a.csv", content="a"))
+        assert standin.channel(dm).messages == []
+    assert (refused["error"], refused["needed"]) == ("missing_scope", "files:write")
+    assert refused["provided"] == "chat:write,im:write"
+
+
+def test_completing_an_upload_that_was_never_made_is_file_not_found(client: WebClient) -> None:
+    """https://docs.slack.dev/reference/methods/files.completeUploadExternal: file_not_found."""
+    ticket = client.files_getUploadURLExternal(filename="a.csv", length=1)
+    unknown = _error(lambda: client.files_completeUploadExternal(files=[{"id": "F0NOSUCH"}]))
+    no_bytes = _error(
+        lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}])
+    )
+    assert _post_upload(ticket["upload_url"], b"a") == (200, "OK - 1")
+    client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}], channel_id=CHANNEL)
+    twice = _error(lambda: client.files_completeUploadExternal(files=[{"id": ticket["file_id"]}]))
+    malformed = [
+        _error(lambda p=params: client.api_call("files.completeUploadExternal", params=p))
+        for params in ({}, {"files": "[{"}, {"files": "[]"}, {"files": '[{"title": "no id"}]'})
+    ]
+
+    assert unknown["error"] == no_bytes["error"] == twice["error"] == "file_not_found"
+    assert [e["error"] for e in malformed] == ["invalid_arguments"] * 4
+
+
+def test_sharing_a_file_where_the_bot_is_not_is_refused_as_slack_documents() -> None:
+    """not_in_channel; a private channel without the bot, or none, is channel_not_found
+    (invalid_channel when named in ``channels``)."""
+    with SlackStandIn(TOKEN, channels={CHANNEL: "platform"}) as standin:
+        standin.add_channel("C0OUT", "general", bot_member=False)
+        standin.add_channel("C0PRIV", "ops", private=True, bot_member=False)
+        web = WebClient(token=TOKEN, base_url=standin.url)
+
+        def upload(**where: Any) -> dict[str, Any]:
+            return _error(lambda: web.files_upload_v2(filename="a.csv", content="a", **where))
+
+        errors = [
+            upload(channel="C0OUT"),
+            upload(channel="C0PRIV"),
+            upload(channel="C0NONE"),
+            upload(channels=["C0NONE"]),
+            upload(channels=[CHANNEL, "C0OUT"]),
+        ]
+        shared = [standin.files_in(c) for c in (CHANNEL, "C0OUT", "C0PRIV")]
+    assert [e["error"] for e in errors] == [
+        "not_in_channel",
+        "channel_not_found",
+        "channel_not_found",
+        "invalid_channel",
+        "not_in_channel",
+    ]
+    assert shared == [[], [], []]  # nothing is shared unless every channel checks out
+
+
+def test_the_upload_url_takes_raw_or_multipart_bytes_of_the_declared_length(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """files.getUploadURLExternal: HTTP 200 on success, non-200 a failure."""
+    raw = client.files_getUploadURLExternal(filename="a.bin", length=3)
+    form = client.files_getUploadURLExternal(filename="b.bin", length=4)
+    boundary = "sandbox-boundary"
+    multipart = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="filename"; filename="b.bin"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + b"\r\n\x00\xff"
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+
+    assert raw["upload_url"] == f"{standin.url.removesuffix('api/')}upload/v1/{raw['file_id']}"
+    assert _post_upload(raw["upload_url"], b"ab")[0] == 400  # declared 3
+    assert _post_upload(raw["upload_url"], b"abc") == (200, "OK - 3")
+    assert _post_upload(raw["upload_url"], b"abc")[0] == 409  # once only
+    assert _post_upload(raw["upload_url"].replace(raw["file_id"], "F0NOSUCH"), b"a")[0] == 404
+    assert _post_upload(
+        form["upload_url"], multipart, f"multipart/form-data; boundary={boundary}"
+    ) == (
+        200,
+        "OK - 4",
+    )
+    assert standin.file_content(raw["file_id"]) == b"abc"
+    assert standin.file_content(form["file_id"]) == b"\r\n\x00\xff"
+
+
+def test_asking_for_an_upload_url_refuses_as_slack_documents(client: WebClient) -> None:
+    """https://docs.slack.dev/reference/methods/files.getUploadURLExternal"""
+    call = client.api_call
+    errors = [
+        _error(lambda: client.files_getUploadURLExternal(filename="a.csv", length=0)),
+        _error(lambda: call("files.getUploadURLExternal", params={"filename": "a.csv"})),
+        _error(lambda: call("files.getUploadURLExternal", params={"length": 3})),
+        _error(lambda: call("files.getUploadURLExternal", params={"filename": "a", "length": "x"})),
+        _error(
+            lambda: client.files_getUploadURLExternal(filename="a", length=1, alt_txt="x" * 1001)
+        ),
+        _error(
+            lambda: client.files_getUploadURLExternal(
+                filename="a.py", length=2 * 1024 * 1024, snippet_type="python"
+            )
+        ),
+    ]
+    assert [e["error"] for e in errors] == [
+        "missing_argument",
+        "missing_argument",
+        "missing_argument",
+        "invalid_arguments",
+        "alt_txt_too_large",
+        "snippet_too_large",
+    ]

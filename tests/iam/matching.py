@@ -6,7 +6,11 @@ characters, ``/`` and ``:`` included) and ``?`` (one character), as the IAM User
 Allow. Conditions: ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike`` against the
 request's context keys; a key the request does not carry makes the condition false, and
 an operator this module does not know makes the statement not apply (so a check never
-passes on a condition it did not understand).
+passes on a condition it did not understand). The set operators ``ForAllValues:`` and
+``ForAnyValue:`` in front of those read a context key as a set of values (IAM User Guide,
+"Set operators for multivalued context keys"); this module's context holds one value per
+key, so both ask that the value match. IAM's ``ForAllValues`` is true when the request
+lacks the key; here a missing key is false for every operator (fail closed).
 """
 
 from __future__ import annotations
@@ -45,9 +49,10 @@ def _condition_holds(
     condition: Mapping[str, Mapping[str, tuple[str, ...]]], context: Mapping[str, str]
 ) -> bool:
     for operator, pairs in condition.items():
-        if operator not in _OPERATORS:
+        base = operator.removeprefix("ForAllValues:").removeprefix("ForAnyValue:")
+        if base not in _OPERATORS:
             return False
-        wildcard = _OPERATORS[operator]
+        wildcard = _OPERATORS[base]
         for key, values in pairs.items():
             if key not in context:
                 return False

@@ -215,7 +215,23 @@ def _context(call: Call, known: Known) -> dict[str, str]:
     if key == ("ec2", "AuthorizeSecurityGroupIngress"):
         tags = known.tags.get(p["GroupId"], {})
         return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
+    if call.service == "dynamodb":
+        return _leading_keys(p)
     return {}
+
+
+#: The partition key attribute of both of the template's tables (their KeySchema HASH).
+_PARTITION_KEY = "pk"
+
+
+def _leading_keys(item_request: dict[str, Any]) -> dict[str, str]:
+    """``dynamodb:LeadingKeys`` of a single-item request: its partition key value (DynamoDB
+    Developer Guide, "Using IAM policy conditions for fine-grained access control"). Calls
+    over many keys (Query, batches) carry none here, so a LeadingKeys condition fails them."""
+    key = item_request.get("Key") or item_request.get("Item") or {}
+    value = key.get(_PARTITION_KEY, {})
+    found = value.get("S") or value.get("N")
+    return {"dynamodb:LeadingKeys": str(found)} if found else {}
 
 
 class UnmappedCallError(LookupError):
@@ -316,7 +332,7 @@ def needs(call: Call, known: Known | None = None) -> list[Need]:
     label = f"{call.service}.{call.operation}"
     if key == ("dynamodb", "TransactWriteItems"):
         return [
-            Need(action, _arn("dynamodb", f"table/{body['TableName']}"), label)
+            Need(action, _arn("dynamodb", f"table/{body['TableName']}"), label, _leading_keys(body))
             for item in call.params["TransactItems"]
             for kind, body in item.items()
             for action in [TRANSACT_ITEM_ACTIONS[kind]]

@@ -35,6 +35,12 @@ def run_cutover_and_rollback() -> list[str]:
             box.click(f"cutover_{weight}", user="U0BOB")
             box.settle()
         ends.append(box.migration().stage.value)
+        box.slash(f"audit {box.migration().migration_id}", user="U0BOB")  # reads the trail
+        box.slash("list")  # the by_channel index
+        box.slash(f"audit {box.migration().migration_id} csv", user="U0BOB")
+        box.settle()  # the notifier reads the trail for the CSV
+        box.slash("policy two-approvals on", user="U0CAROL")  # an admin writes the channel's
+        box.slash("policy reset", user="U0CAROL")  # ... and deletes it
     with mock_aws(), Sandbox() as box:
         # An instance SSM does not manage: the plan says why and cannot be approved; the
         # migration is cancelled and requested again with a bundle the user uploaded.

@@ -38,3 +38,12 @@ def test_valid_commands(text: str, expected: object) -> None:
 def test_malformed_commands_say_why(text: str, message: str) -> None:
     with pytest.raises(CommandError, match=message):
         parse_command(text)
+
+
+def test_audit_takes_one_migration_id() -> None:
+    from bot.slack.commands import Audit
+
+    assert parse_command("audit mig-1a2b3c4d") == Audit("mig-1a2b3c4d")
+    for text in ("audit", "audit mig-1", "audit mig-1a2b3c4d mig-5e6f7a8b"):
+        with pytest.raises(CommandError, match="`audit` takes one migration id"):
+            parse_command(text)
