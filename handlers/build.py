@@ -13,7 +13,7 @@ from bot.observability import correlate, logger
 from bot.services import build
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Start the image build for an approved plan."""
     detail = detail_as(event, PlanApproved)

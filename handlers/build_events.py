@@ -13,7 +13,7 @@ from bot.observability import logger
 from bot.services import build
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Turn CodeBuild's final state into the migration's next step."""
     detail = detail_as(event, CodeBuildStateChange)

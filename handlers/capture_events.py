@@ -13,7 +13,7 @@ from bot.observability import logger
 from bot.services import capture
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Read the finished capture command and complete its migration's plan."""
     parsed = envelope(event)

@@ -13,7 +13,7 @@ from bot.observability import correlate, logger
 from bot.services import deploy
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Deploy the built image as an Express Mode service."""
     detail = detail_as(event, ImageBuilt)

@@ -13,7 +13,7 @@ from bot.observability import correlate, logger
 from bot.services import discovery
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Run discovery for the requested migration."""
     detail = detail_as(event, MigrationRequested)

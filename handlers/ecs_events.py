@@ -19,7 +19,7 @@ def warm_cache(core: bootstrap.Core) -> ecs_events.WarmCache:
     return ecs_events.WarmCache()
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Dispatch one ECS event by its detail-type."""
     parsed = envelope(event)

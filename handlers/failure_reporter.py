@@ -33,7 +33,7 @@ def _report(record: SQSRecord) -> None:
         logger.warning("a settled migration's step failed", extra={"event": body.get("id")})
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Report each record; unreportable ones stay queued (partial batch response)."""
     return dict(process(event=event, record_handler=_report, processor=processor, context=context))

@@ -12,7 +12,7 @@ from bot.observability import correlate, logger
 from bot.services import notifier
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Show the migration's current state in its Slack thread."""
     detail = domain_event(event)

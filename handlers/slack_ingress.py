@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Hand the API Gateway v2 event to Bolt, which verifies the signature and acks."""
     return bootstrap.ingress_handler().handle(event, context)

@@ -13,7 +13,7 @@ from bot.observability import correlate, logger
 from bot.services import traffic
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Shift traffic for a cutover step, or return it all to EC2."""
     detail = domain_event(event)

@@ -355,3 +355,34 @@ def test_the_notifier_sends_the_csv_once_per_request() -> None:
         f"2026-11-25T09:00:00Z,{MIGRATION},U0DAVE,'=cmd(),denied: x",
     ]
     assert slack.posted_cards == slack.card_updates == 0  # no card is drawn for an export
+
+
+# Confirm dialogs ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stage", "changes"),
+    [
+        (Stage.PLANNED, {}),
+        (Stage.HEALTHY, {"service_arn": "arn:aws:ecs:us-east-1:123456789012:service/c/s"}),
+        (Stage.CUTTING_OVER, {"weight": 50, "service_arn": "arn:aws:ecs:us-east-1:1:service/c/s"}),
+    ],
+)
+def test_every_button_asks_for_confirmation_first(stage: Stage, changes: dict[str, Any]) -> None:
+    _, blocks = render_status_card(
+        _migration(stage, **changes), buttons_until=NOW + timedelta(hours=24)
+    )
+    buttons = [
+        element
+        for block in blocks
+        if block.get("type") == "actions"
+        for element in block["elements"]
+    ]
+    assert buttons, f"the {stage} card offers no buttons"
+    for button in buttons:
+        confirm = button.get("confirm")
+        assert confirm, f"{button['action_id']} has no confirm dialog"
+        assert {"title", "text", "confirm", "deny"} <= set(confirm)
+    if stage == Stage.PLANNED:
+        approve = next(b for b in buttons if b["action_id"] == "approve_plan")
+        assert approve["confirm"]["title"]["text"] == "Approve this plan?"

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+
 import pytest
 
+from bot.observability import logger
 from sandbox.cli import main
 from sandbox.scenarios import SCENARIOS
 
@@ -27,7 +32,14 @@ def test_every_scenario_has_an_expected_ending() -> None:
 def test_scenario_runs_to_its_end_state_in_server_mode(
     scenario: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["sandbox", "--scenario", scenario]) == 0
+    logs = io.StringIO()  # the functions' JSON log lines (Powertools' handler)
+    handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
+    before = handler.setStream(logs)
+    try:
+        assert main(["sandbox", "--scenario", scenario]) == 0
+    finally:
+        handler.setStream(before)
     out = capsys.readouterr().out
     assert out.rstrip().endswith(EXPECTED_END[scenario])
     if scenario == "bad-input":
@@ -38,6 +50,14 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
     if scenario == "unauthorized":
         assert "signed for T0ELSEWHERE → HTTP 401" in out
         assert "audit: 9 denied of 10 records" in out and "migration untouched: yes" in out
+        # The ingress logs only its own keys: none left by the capture consumer's invocation
+        # (one process, as a warm Lambda is: inject_lambda_context(clear_state=True)).
+        ingress_logs = [
+            json.loads(line)
+            for line in logs.getvalue().splitlines()
+            if '"SlackIngressFunction"' in line
+        ]
+        assert ingress_logs and all("command_id" not in log for log in ingress_logs)
         assert "as U0BOB → :no_entry: You may not change this channel's policy" in out
         assert "25 hours later U0BOB clicked approve_plan → :hourglass: Not done: these " in out
         assert (
