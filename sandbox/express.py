@@ -26,7 +26,7 @@ from moto.ecs.exceptions import (
 from moto.ecs.models import ecs_backends
 from moto.ecs.responses import EC2ContainerServiceResponse
 
-from sandbox import aws_events
+from sandbox import aws_events, express_network
 from sandbox.express_checks import access_type, check_request
 from sandbox.express_resources import (
     Gateway,
@@ -183,6 +183,7 @@ class ExpressBackend:
         endpoint = _endpoint_host(name, self.region)
         network = params.get("networkConfiguration") or {}
         scheme = access_type(self.account, self.region, list(network.get("subnets") or ()))
+        container = params.get("primaryContainer") or {}
         resources = provision(
             self.gateways,
             account=self.account,
@@ -191,6 +192,8 @@ class ExpressBackend:
             service=name,
             endpoint=endpoint,
             subnets=network.get("subnets") or (),
+            port=int(container.get("containerPort") or 80),
+            health_check_path=params.get("healthCheckPath") or _DEFAULTS["healthCheckPath"],
             now=now,
             time_scale=_settings.time_scale,
             access_type=scheme,
@@ -227,6 +230,13 @@ class ExpressBackend:
         )
         service.updated_at = datetime.now(UTC)
         config = _configuration(service, params, previous)
+        if config["healthCheckPath"] != previous["healthCheckPath"]:
+            express_network.update_health_check(
+                self.account,
+                self.region,
+                service.resources.target_group_arn,
+                config["healthCheckPath"],
+            )
         return service, _deploy(service, config)
 
     def delete(self, arn: str) -> ExpressService:
@@ -234,6 +244,10 @@ class ExpressBackend:
         service.status, service.updated_at = "DRAINING", datetime.now(UTC)
         service.drained_by = time.monotonic() + DRAIN_SECONDS * _settings.time_scale
         service.resources.deprovision(service.updated_at, DRAIN_SECONDS * _settings.time_scale)
+        express_network.deregister_tasks(
+            self.account, self.region, service.resources.target_group_arn
+        )
+        _later(DRAIN_SECONDS * _settings.time_scale, service.resources.release)
         return service
 
     def revision(self, arn: str) -> dict[str, Any] | None:
@@ -312,6 +326,19 @@ def _deploy(service: ExpressService, config: dict[str, Any]) -> Plan:
     behaviour = _behaviour_for(service.name)
     if behaviour is None:
         behaviour = _settings.runner(service, config) if _settings.runner else "healthy"
+    resources = service.resources
+    if behaviour == "healthy":  # the task runs and passes its checks: ECS registers it
+        express_network.register_task(
+            service.account,
+            service.region,
+            resources.gateway.network,
+            resources.target_group_arn,
+            int(config["primaryContainer"]["containerPort"]),
+        )
+    else:  # the task stopped (or never ran): nothing of the service is registered
+        express_network.deregister_tasks(
+            service.account, service.region, resources.target_group_arn
+        )
     return _plan(service, deployment, behaviour)
 
 
@@ -446,6 +473,22 @@ def _task_events(
             )
         )
     return events
+
+
+def _later(delay: float, step: Callable[[], None]) -> None:
+    """Run ``step`` (under the lock) after ``delay`` real seconds, or now when it is 0;
+    ``reset()`` cancels what is still waiting."""
+    if delay <= 0:
+        step()
+        return
+    cancel = _settings.cancel
+
+    def run() -> None:
+        if not cancel.wait(delay):
+            with _lock:
+                step()
+
+    threading.Thread(target=run, name="express-later", daemon=True).start()
 
 
 def _record(event: dict[str, Any]) -> None:
@@ -595,15 +638,39 @@ def set_runner(runner: TaskRunner | None, on_delete: Callable[[str], None] | Non
 
 def endpoints() -> dict[str, str]:
     """Every live service's endpoint host → its ARN (what Express's host rules route)."""
-    found: dict[str, str] = {}
     with _lock:
-        for account in list(ecs_backends.values()):
-            for ecs in list(account.values()):
-                backend = ecs.__dict__.get("_express_gateway")
-                for service in backend.services.values() if backend else ():
-                    if service.status_code() == "ACTIVE":
-                        found[service.endpoint] = service.arn
+        return {s.endpoint: s.arn for s in _live_services() if s.status_code() == "ACTIVE"}
+
+
+def _live_services() -> list[ExpressService]:
+    found = []
+    for account in list(ecs_backends.values()):
+        for ecs in list(account.values()):
+            backend = ecs.__dict__.get("_express_gateway")
+            found += [s for s in (backend.services.values() if backend else ())]
     return found
+
+
+def service_for_target_group(target_group_arn: str) -> str | None:
+    """The ARN of the live service whose tasks the target group holds, if it is one."""
+    with _lock:
+        for service in _live_services():
+            if service.resources.target_group_arn == target_group_arn:
+                if service.status_code() != "INACTIVE":
+                    return service.arn
+    return None
+
+
+def load_balancer_for(endpoint: str) -> str | None:
+    """The ARN of the ALB that serves an Express endpoint host, if a live service has it."""
+    with _lock:
+        for service in _live_services():
+            if (
+                service.endpoint == endpoint.lower().rstrip(".")
+                and service.status_code() == "ACTIVE"
+            ):
+                return service.resources.gateway.arn
+    return None
 
 
 def emitted() -> list[dict[str, Any]]:

@@ -8,6 +8,10 @@ Scaling scalable target with a target tracking policy, a service log group and m
 The ALB (with its listener and security group) is shared by the Express services of one network,
 as AWS does; everything else belongs to one service and is shared by all its revisions.
 
+The load balancer, listener, rule, target group, security groups and certificates exist in moto's
+ELBv2, EC2 and ACM (``sandbox.express_network`` makes them), so ``ecsManagedResources`` reports
+their real ARNs; the scaling, alarm and log resources are reported only.
+
 Names follow what Express creates in real accounts: ALBs ``ecs-express-gateway-alb-<8 hex>``,
 target groups ``ecs-gateway-tg-<17 hex>``, log groups ``/aws/ecs/<cluster>/<service>-<4 hex>``.
 Target tracking alarms use Application Auto Scaling's ``TargetTracking-<resource id>-AlarmHigh/Low``
@@ -27,6 +31,9 @@ from typing import Any
 
 from moto.core.responses import ActionResult
 from moto.ecs.exceptions import InvalidParameterException
+
+from sandbox import express_network
+from sandbox.express_network import SERVICES_PER_LOAD_BALANCER, GatewayNetwork, ServiceNetwork
 
 MAX_REVISION_ARNS = 20  # "You can specify a maximum of 20 ARNs." (DescribeServiceRevisions)
 PROVISION_SECONDS = 20.0  # simulated seconds until new resources are ACTIVE
@@ -73,36 +80,43 @@ class Gateway:
     """An ALB with its HTTPS listener and security group, shared by services of one network.
 
     Internet-facing (ingress ``accessType`` PUBLIC) in public subnets, internal (PRIVATE)
-    in private ones; see ``sandbox.express_checks.access_type``.
+    in private ones; see ``sandbox.express_checks.access_type``. The ALB, listener, group and
+    default certificate exist in moto's ELBv2, EC2 and ACM (``sandbox.express_network``).
     """
 
     account: str
     region: str
-    subnets: tuple[str, ...]
+    subnets: tuple[str, ...]  # as the services asked for them (none: the default VPC's)
     clock: Clock
+    network: GatewayNetwork
     access_type: str = "PUBLIC"
-    name: str = field(default_factory=lambda: f"ecs-express-gateway-alb-{_hex(8)}")
-    lb_id: str = field(default_factory=lambda: _hex(16))
-    listener_id: str = field(default_factory=lambda: _hex(16))
-    security_group_id: str = field(default_factory=lambda: f"sg-{_hex(17)}")
     users: list[Managed] = field(default_factory=list)
 
     @property
     def arn(self) -> str:
-        return f"{self._elb}:loadbalancer/app/{self.name}/{self.lb_id}"
+        return self.network.load_balancer_arn
 
     @property
     def listener_arn(self) -> str:
-        return f"{self._elb}:listener/app/{self.name}/{self.lb_id}/{self.listener_id}"
+        return self.network.listener_arn
 
     @property
-    def _elb(self) -> str:
-        return f"arn:aws:elasticloadbalancing:{self.region}:{self.account}"
+    def security_group_id(self) -> str:
+        return self.network.security_group_id
 
     def status(self) -> str:
         """The most alive status among the services that use this gateway."""
         statuses = {user.service_status() for user in self.users} or {"INACTIVE"}
         return next(s for s in _LIVENESS if s in statuses)
+
+    def accepts(self, subnets: tuple[str, ...]) -> bool:
+        """Whether a new service of these subnets joins this gateway (live, not full)."""
+        live = [u for u in self.users if u.service_status() != "INACTIVE"]
+        return (
+            self.subnets == subnets
+            and self.status() == "ACTIVE"
+            and len(live) < SERVICES_PER_LOAD_BALANCER
+        )
 
     def state(self) -> tuple[str, datetime]:
         status = self.status()
@@ -125,11 +139,9 @@ class Managed:
     service: str
     endpoint: str
     clock: Clock
+    network: ServiceNetwork
     service_status: Callable[[], str] = lambda: "ACTIVE"
-    rule_id: str = field(default_factory=lambda: _hex(16))
-    target_group: str = field(default_factory=lambda: f"ecs-gateway-tg-{_hex(17)}/{_hex(16)}")
-    certificate_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    security_group_id: str = field(default_factory=lambda: f"sg-{_hex(17)}")
+    released: bool = False  # its ELBv2, EC2 and ACM resources are gone
     log_suffix: str = field(default_factory=lambda: _hex(4))
     scalable_target_id: str = field(default_factory=lambda: _hex(36))
     policy_id: str = field(default_factory=lambda: str(uuid.uuid4()))
@@ -138,18 +150,24 @@ class Managed:
     )
 
     @property
-    def _prefix(self) -> tuple[str, str]:
-        return self.gateway.region, self.gateway.account
-
-    @property
     def target_group_arn(self) -> str:
-        region, account = self._prefix
-        return f"arn:aws:elasticloadbalancing:{region}:{account}:targetgroup/{self.target_group}"
+        return self.network.target_group_arn
 
     @property
     def rule_arn(self) -> str:
-        gateway = self.gateway
-        return gateway.listener_arn.replace(":listener/", ":listener-rule/") + f"/{self.rule_id}"
+        return self.network.rule_arn
+
+    @property
+    def certificate_arn(self) -> str:
+        return self.network.certificate_arn
+
+    @property
+    def security_group_id(self) -> str:
+        return self.network.security_group_id
+
+    @property
+    def _prefix(self) -> tuple[str, str]:
+        return self.gateway.region, self.gateway.account
 
     @property
     def log_group_name(self) -> str:
@@ -159,6 +177,18 @@ class Managed:
         """The service was deleted at ``at``: its resources go once it has drained."""
         self.clock.deleting_at = at
         self.clock.deleted_at = at + timedelta(seconds=drain_seconds)
+
+    def release(self) -> None:
+        """The service has drained: delete its resources, and the gateway's after its last."""
+        if self.released:
+            return
+        gateway = self.gateway
+        express_network.delete_service(
+            gateway.account, gateway.region, gateway.network, self.network
+        )
+        self.released = True
+        if all(user.released for user in gateway.users):
+            express_network.delete_gateway(gateway.account, gateway.region, gateway.network)
 
     def describe(self, config: dict[str, Any], revision_created: datetime) -> dict[str, Any]:
         """``ECSManagedResources`` as of the revision whose configuration is ``config``."""
@@ -179,8 +209,7 @@ class Managed:
             scheme="internet-facing" if self.gateway.access_type == "PUBLIC" else "internal",
             securityGroupIds=[self.gateway.security_group_id],
         )
-        if self.gateway.subnets:
-            load_balancer["subnetIds"] = list(self.gateway.subnets)
+        load_balancer["subnetIds"] = list(self.gateway.network.subnets)
         port = int(config["primaryContainer"]["containerPort"])
         scaling = config["scalingTarget"]
         minimum = int(scaling.get("minTaskCount") or 1)
@@ -197,10 +226,7 @@ class Managed:
                     "loadBalancerSecurityGroups": [
                         shared(f"{ec2}/{self.gateway.security_group_id}")
                     ],
-                    "certificate": own(
-                        f"arn:aws:acm:{region}:{account}:certificate/{self.certificate_id}",
-                        domainName=self.endpoint,
-                    ),
+                    "certificate": own(self.certificate_arn, domainName=self.endpoint),
                     "listener": shared(self.gateway.listener_arn),
                     "rule": own(self.rule_arn),
                     "targetGroups": [
@@ -257,20 +283,31 @@ def provision(
     service: str,
     endpoint: str,
     subnets: Iterable[str],
+    port: int,
+    health_check_path: str,
     now: datetime,
     time_scale: float,
     access_type: str = "PUBLIC",
 ) -> Managed:
     """Create a service's resources, joining the live gateway of its network or making one."""
     network = tuple(sorted(subnets))
-    gateway = next(
-        (g for g in gateways if g.subnets == network and g.status() == "ACTIVE"),
-        None,
-    )
+    gateway = next((g for g in gateways if g.accepts(network)), None)
     if gateway is None:
-        gateway = Gateway(account, region, network, Clock.start(now, time_scale), access_type)
+        made = express_network.create_gateway(
+            account, region, network, internet_facing=access_type == "PUBLIC"
+        )
+        gateway = Gateway(account, region, network, Clock.start(now, time_scale), made, access_type)
         gateways.append(gateway)
-    managed = Managed(gateway, cluster, service, endpoint, Clock.start(now, time_scale))
+    own = express_network.create_service(
+        gateway.network,
+        account,
+        region,
+        service=service,
+        endpoint=endpoint,
+        port=port,
+        health_check_path=health_check_path,
+    )
+    managed = Managed(gateway, cluster, service, endpoint, Clock.start(now, time_scale), own)
     gateway.users.append(managed)
     return managed
 
