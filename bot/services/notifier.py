@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from bot.domain.migration import Migration
 from bot.domain.tasks import RUNNING, STOPPED, TaskSummary, stop_digest, summarize
 from bot.events.models import (
@@ -53,32 +55,36 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
     key = reply_key(event)
     if key is None or not slack.is_milestone(event):
         return
+    _once(store, key, lambda: slack.post_milestone(migration, event))
+
+
+def _once(store: Store, key: str, send: Callable[[], None]) -> None:
+    """``send`` unless ``key`` is claimed already; a failed send releases it for the retry."""
     if not store.claim(key):
-        return  # this milestone was already posted
+        return  # already sent
     try:
-        slack.post_milestone(migration, event)
+        send()
     except Exception:
-        store.release(key)  # let the retry post it
+        store.release(key)  # let the retry send it
         raise
 
 
 def _export_audit(event: AuditExportRequested, store: Store, slack: SlackPort) -> None:
     """The trail as a CSV file in the asker's DM, once per request (a retry sends it again
     only if the first attempt failed)."""
-    key = f"reply:{event.idempotency_key}"
-    if not store.claim(key):
-        return
-    try:
-        slack.send_file(
+    key = reply_key(event)
+    assert key is not None  # every event but a task's has one
+    _once(
+        store,
+        key,
+        lambda: slack.send_file(
             event.requested_by,
             filename=f"audit-{event.migration_id}.csv",
             title=f"Audit trail of {event.migration_id}",
             content=audit_csv(store.audit_trail(event.migration_id)),
             comment=f"The audit trail of {event.migration_id} you asked for (times UTC).",
-        )
-    except Exception:
-        store.release(key)
-        raise
+        ),
+    )
 
 
 def reply_key(event: DomainEvent) -> str | None:

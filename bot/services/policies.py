@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from bot.domain.policy import Policy, change
 from bot.observability import logger
-from bot.ports import AuditRecord, Clock, StaleVersionError, Store
+from bot.ports import AuditRecord, Clock, StaleVersionError, Store, StoredPolicy
 
 #: Fields a channel's document leaves out: the admins are always the stack's.
 _STORED = {"admins"}
@@ -32,7 +32,11 @@ def policy_for(channel_id: str, default: Policy | None, store: Store) -> Policy 
     """
     if default is None:
         return None
-    stored = store.channel_policy(channel_id)
+    return _applying(channel_id, store.channel_policy(channel_id), default)
+
+
+def _applying(channel_id: str, stored: StoredPolicy | None, default: Policy) -> Policy | None:
+    """The channel's stored policy over the stack's default (None: malformed, deny)."""
     if stored is None:
         return default
     try:
@@ -63,9 +67,8 @@ def set_policy(
     ``channel:<id>``.
     """
     stored = store.channel_policy(channel_id)
-    current = policy_for(channel_id, default, store) if stored else default
-    if current is None:  # a malformed stored document: start again from the default
-        current = default
+    # A malformed stored document: start again from the default.
+    current = _applying(channel_id, stored, default) or default
     now = clock.now()
     changed = change(current, setting, value, _source(user_id, now))
     document = changed.model_dump_json(exclude=_STORED)

@@ -395,22 +395,27 @@ def answer_click(
         # Not the last approval the step needs (or this person's second): record it only.
         try:
             saved = actions.approve_full(click, needed, action_ports)
-        except actions.StaleClickError as error:
-            tell(replies.stale_click(str(error)))
-        except actions.ActionNotQueuedError as error:
-            tell(replies.click_not_queued(str(error)))
-        except IllegalTransitionError as error:
-            tell(replies.click_not_allowed(str(error)))
+        except _REFUSED as error:
+            tell(_refusal(error))
         else:
             tell(replies.approval_recorded(len(saved.full_approvals), needed))
         return
     try:
         _ACTS[action_id](click, value.w, action_ports)
-    except actions.StaleClickError as error:
-        tell(replies.stale_click(str(error)))
-    except actions.ActionNotQueuedError as error:
-        tell(replies.click_not_queued(str(error)))
-    except IllegalTransitionError as error:
-        tell(replies.click_not_allowed(str(error)))
+    except _REFUSED as error:
+        tell(_refusal(error))
     except MigrationNotFoundError:
         tell(replies.no_migration(value.m))
+
+
+#: What a use case raises when it refuses a click, answered to the clicker by ``_refusal``.
+_REFUSED = (actions.StaleClickError, actions.ActionNotQueuedError, IllegalTransitionError)
+
+
+def _refusal(error: Exception) -> str:
+    """The clicker's answer to a refused click."""
+    if isinstance(error, actions.StaleClickError):
+        return replies.stale_click(str(error))
+    if isinstance(error, actions.ActionNotQueuedError):
+        return replies.click_not_queued(str(error))
+    return replies.click_not_allowed(str(error))
