@@ -17,6 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from bot.config import (
+    BakeSettings,
     BuildSettings,
     ButtonSettings,
     CaptureSettings,
@@ -25,6 +26,7 @@ from bot.config import (
     DiscoverySettings,
     InstallationSettings,
     PolicySettings,
+    SchedulerSettings,
     SlackSettings,
     StoreSettings,
 )
@@ -36,9 +38,11 @@ if TYPE_CHECKING:
     from bot.adapters.aws_build import AwsBuild
     from bot.adapters.aws_capture import AwsCapture
     from bot.adapters.aws_discovery import AwsDiscovery
+    from bot.adapters.aws_edge import AwsEdge
     from bot.adapters.aws_express import AwsExpress
     from bot.adapters.bolt_lambda import BoltLambdaHandler
     from bot.adapters.route53_traffic import Route53Traffic
+    from bot.adapters.scheduler import EventBridgeScheduler
     from bot.adapters.slack_web import SlackWebNotifier
     from bot.domain.policy import Policy
     from bot.ports import Clock, Publisher, Store
@@ -157,6 +161,33 @@ def traffic_aws() -> Route53Traffic:
     from bot.adapters.route53_traffic import Route53Traffic
 
     return Route53Traffic(client("route53"))
+
+
+@cache
+def edge_aws() -> AwsEdge:
+    """ECS (managed resources), ELBv2 (listener certificates, rules) and ACM reads."""
+    from bot.adapters.aws_edge import AwsEdge
+
+    return AwsEdge(client("ecs"), client("elbv2"), client("acm"), client("cloudwatch"))
+
+
+def bake() -> timedelta:
+    """How long each cutover step bakes (``BakeMinutes``)."""
+    return timedelta(minutes=int(BakeSettings.from_env().bake_minutes))
+
+
+@cache
+def scheduler() -> EventBridgeScheduler:
+    """One-time schedules in the stack's schedule group."""
+    from bot.adapters.scheduler import EventBridgeScheduler
+
+    settings = SchedulerSettings.from_env()
+    return EventBridgeScheduler(
+        client("scheduler"),
+        group=settings.schedule_group,
+        bus_arn=settings.event_bus_arn,
+        role_arn=settings.scheduler_role_arn,
+    )
 
 
 @cache
@@ -307,6 +338,8 @@ def reset() -> None:
         build_aws,
         deploy_aws,
         traffic_aws,
+        scheduler,
+        edge_aws,
         slack_credentials,
         slack_client,
         slack_notifier,

@@ -119,6 +119,29 @@ class DeploySettings(StoreSettings):
 
 
 @dataclass(frozen=True, kw_only=True)
+class BakeSettings(_Settings):
+    """The traffic consumer: how long each cutover step bakes (``BakeMinutes``)."""
+
+    bake_minutes: str = _env("BAKE_MINUTES", "10")
+
+    def __post_init__(self) -> None:
+        """Refuse anything but a whole number of minutes from 0 (no bake) to 1440 (a day)."""
+        value = self.bake_minutes
+        if not value.isdigit() or not 0 <= int(value) <= 1440:
+            raise ConfigError("bad or missing settings: BAKE_MINUTES")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SchedulerSettings(_Settings):
+    """Functions that schedule events: the stack's schedule group, the role EventBridge
+    Scheduler assumes, and the bus the events go to."""
+
+    schedule_group: str = _env("SCHEDULE_GROUP")
+    scheduler_role_arn: str = _env("SCHEDULER_ROLE_ARN")
+    event_bus_arn: str = _env("EVENT_BUS_ARN")
+
+
+@dataclass(frozen=True, kw_only=True)
 class PolicySettings(_Settings):
     """The ingress: the stack's default policy, template parameters ``Approvers`` and
     ``PolicyAdmins`` (who may set a channel's own policy; empty: nobody)."""

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from bot.domain.access import AccessFacts, TaskRolePlan
 from bot.domain.facts import (
+    AliasTarget,
     DnsRecordFacts,
+    ExpressIngress,
     InstanceFacts,
     LoadBalancingFacts,
+    ProbeAnswer,
     ServiceFacts,
     ServiceSpec,
 )
@@ -303,6 +306,64 @@ class DeployAws(Protocol):
 class TrafficAws(Protocol):
     """Route 53 calls the traffic shifter makes."""
 
+    def originals(self, record: DnsRecordFacts) -> list[dict[str, Any]]:
+        """The simple record sets at the name that a cutover replaces (as Route 53 lists them)."""
+        ...
+
     def set_weights(
-        self, record: DnsRecordFacts, legacy_target: str, express_target: str, express_weight: int
-    ) -> None: ...
+        self,
+        record: DnsRecordFacts,
+        legacy: AliasTarget,
+        express: AliasTarget,
+        express_weight: int,
+    ) -> str:
+        """Two weighted alias records in place of the simple ones, in one batch; the change id."""
+        ...
+
+    def restore(self, record: DnsRecordFacts, originals: list[dict[str, Any]]) -> str | None:
+        """The original record sets back in place of the weighted ones; the change id, or
+        None when they are already there."""
+        ...
+
+    def change_status(self, change_id: str) -> str:
+        """``PENDING`` or ``INSYNC``."""
+        ...
+
+
+class EdgeAws(Protocol):
+    """ECS, ELBv2 and ACM calls that make the Express load balancer serve the app's name."""
+
+    def express_ingress(self, service_arn: str, access_type: str) -> ExpressIngress:
+        """The service's load balancer, HTTPS listener and rule (its managed resources)."""
+        ...
+
+    def listener_scheme(self, listener_arn: str) -> str:
+        """``https`` or ``http``: the protocol of a listener users reach."""
+        ...
+
+    def certificate_for(self, listener_arn: str, name: str) -> str | None:
+        """An issued certificate on ``listener_arn`` that covers ``name``; None if none."""
+        ...
+
+    def serve_name(
+        self, ingress: ExpressIngress, certificate_arn: str, name: str
+    ) -> dict[str, str]:
+        """Add the certificate to the Express listener and ``name`` to the service's rule;
+        return what this call added (``certificate_arn``, ``host``) for clean up."""
+        ...
+
+    def put_alarms(self, requests: list[dict[str, Any]]) -> None:
+        """Create the migration's CloudWatch alarms (PutMetricAlarm requests)."""
+        ...
+
+    def probe(self, load_balancer_dns: str, scheme: str, name: str, path: str) -> ProbeAnswer:
+        """GET ``path`` from the load balancer as a user of ``name`` would (Host, SNI)."""
+        ...
+
+
+class Scheduler(Protocol):
+    """One-time schedules that put a domain event on the bot's bus at a given time."""
+
+    def at(self, name: str, when: datetime, event: DomainEvent) -> None:
+        """Emit ``event`` at ``when`` (UTC); a second call with the same name does nothing."""
+        ...

@@ -1,4 +1,5 @@
-"""CutoverRequested / RollbackRequested → Route 53 weights → TrafficShifted / RolledBack."""
+"""CutoverRequested / RollbackRequested / DnsChangeCheckDue / BakeEnded → Route 53 and the
+migration → TrafficShifted / RolledBack / StepBaked."""
 
 from __future__ import annotations
 
@@ -8,25 +9,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from bot import bootstrap
 from bot.adapters.envelopes import domain_event
-from bot.events.models import CutoverRequested, RollbackRequested
 from bot.observability import correlate, logger
 from bot.services import traffic
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> None:
-    """Shift traffic for a cutover step, or return it all to EC2."""
+    """Change the records for a step or a rollback, check a change is in sync, end a bake."""
     detail = domain_event(event)
     correlate(detail.migration_id)
     core = bootstrap.core()
-    aws = bootstrap.traffic_aws()
-    if isinstance(detail, CutoverRequested):
-        traffic.cutover(
-            detail, store=core.store, aws=aws, publisher=core.publisher, clock=core.clock
-        )
-    elif isinstance(detail, RollbackRequested):
-        traffic.rollback(
-            detail, store=core.store, aws=aws, publisher=core.publisher, clock=core.clock
-        )
-    else:
+    handled = traffic.handle(
+        detail,
+        store=core.store,
+        aws=bootstrap.traffic_aws(),
+        publisher=core.publisher,
+        clock=core.clock,
+        scheduler=bootstrap.scheduler(),
+        bake=bootstrap.bake(),
+    )
+    if not handled:
         logger.warning("ignoring unexpected detail-type", extra={"detail_type": detail.detail_type})

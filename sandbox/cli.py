@@ -10,8 +10,13 @@ import argparse
 import logging
 import sys
 import time
+from typing import Any
 
 from bot.plan_cli import run_plan, target_argument
+
+#: The scripted runs' time scale: a simulated minute lasts 1.8 real seconds, so a 10-minute
+#: bake lasts 18 s and the cutover's one-minute alarms see ten periods per bake.
+DEFAULT_TIME_SCALE = 0.03
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,8 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument(
         "--time-scale",
         type=float,
-        default=0.0,
-        help="real seconds per simulated AWS second (0 = no waiting; 0.05 feels lively)",
+        default=DEFAULT_TIME_SCALE,
+        help="real seconds per simulated AWS second (default %(default)s: a 10-minute bake "
+        "lasts 18 s; 0 = no waiting, too fast for the cutover's alarms)",
     )
     sandbox.add_argument(
         "--interactive",
@@ -80,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.list_scenarios:
         for name, run in SCENARIOS.items():
-            print(f"{name:22} {(run.__doc__ or '').strip()}")
+            print(f"{name:22} {' '.join((run.__doc__ or '').split())}")
         return 0
     if args.scenario not in SCENARIOS:
         print(f"unknown scenario {args.scenario!r}; try --list-scenarios", file=sys.stderr)
@@ -117,7 +123,7 @@ def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:
 
     from sandbox.aws_server import AwsServer, use_fake_credentials
     from sandbox.harness import Sandbox
-    from sandbox.scenarios import SCENARIOS
+    from sandbox.scenarios import SANDBOX_OPTIONS, SCENARIOS
     from sandbox.transcript import print_transcript
 
     started = time.perf_counter()
@@ -131,7 +137,8 @@ def _run_sandbox(scenario: str, time_scale: float, in_process: bool) -> int:
         server = AwsServer()
         endpoint = server.start()
     try:
-        with Sandbox(endpoint_url=endpoint, time_scale=time_scale) as box:
+        options: dict[str, Any] = dict(SANDBOX_OPTIONS.get(scenario, {}))
+        with Sandbox(endpoint_url=endpoint, time_scale=time_scale, **options) as box:
             ready = time.perf_counter() - started
             outcome = SCENARIOS[scenario](box)
             print_transcript(box, scenario, outcome, ready, time.perf_counter() - started)

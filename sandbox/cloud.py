@@ -93,7 +93,16 @@ class BotStack:
                 RoleName=f"migrate-bot-{logical_id}", AssumeRolePolicyDocument=json.dumps(_ASSUME)
             )
             self.physical[f"{logical_id}.Arn"] = role["Role"]["Arn"]
-        self.physical[self._bus_id()] = self.template.custom_bus_name()
+        bus = self.template.custom_bus_name()
+        self.physical[self._bus_id()] = bus
+        self.physical[f"{self._bus_id()}.Arn"] = (
+            f"arn:aws:events:us-east-1:{self._account}:event-bus/{bus}"
+        )
+        for logical_id in self.template.of_type("AWS::Scheduler::ScheduleGroup"):
+            name = f"migrate-bot-{logical_id.lower()}"
+            group = self._clients("scheduler").create_schedule_group(Name=name)
+            self.physical[logical_id] = name  # Ref: the group's name
+            self.physical[f"{logical_id}.Arn"] = group["ScheduleGroupArn"]
         # Managed policies (TaskRoleBoundary is the boundary the deploy creates task roles
         # with; IAM refuses a boundary that does not exist), after what their documents name.
         for logical_id, resource in self.template.of_type("AWS::IAM::ManagedPolicy").items():

@@ -26,20 +26,27 @@ import time_machine
 from bot import bootstrap
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from sandbox import codebuild, dataplane, express, images, instances, ssm, tasks
+from sandbox import (
+    codebuild,
+    dataplane,
+    express,
+    hosts,
+    images,
+    instances,
+    route53,
+    scheduler,
+    ssm,
+    tasks,
+)
+from sandbox.acm import sandbox_ca
 from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
 from sandbox.legacy import LegacyApp, seed_legacy
-from sandbox.load_balancers import (
-    Answer,
-    ExpressCertificates,
-    LoadBalancer,
-    express_route,
-    fetch,
-    legacy_route,
-)
+from sandbox.live_traffic import LiveTraffic, ScaledClock
+from sandbox.load_balancers import Answer, Balancers, fetch
 from sandbox.orders import seed_orders
+from sandbox.request_log import RequestLog
 from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
 from sandbox.slack_standin import SlackStandIn
 from sandbox.template import Template
@@ -65,6 +72,21 @@ def with_parameters(template: Template, values: dict[str, str]) -> Template:
     return template
 
 
+#: Each seeded app's health path (its target group's).
+HEALTH_PATHS = {"secure-blog": "/health", "orders": "/healthz", "inventory": "/status"}
+
+
+def _load_balancer_names(balancers: Balancers) -> hosts.Lookup:
+    """Resolve load balancer and Express endpoint names to their stand-ins (others: None)."""
+
+    def lookup(name: str, port: int) -> int | None:
+        if not name.endswith((".elb.amazonaws.com", ".on.aws")):
+            return None  # not a load balancer's name (and no AWS call to find out)
+        return balancers.port_for(name, port)
+
+    return lookup
+
+
 class ButtonNotOfferedError(LookupError):
     """The card does not offer the button a script tried to click."""
 
@@ -85,23 +107,25 @@ class Sandbox:
     endpoint_url: str | None = None
     time_scale: float = 0.0
     architecture: str = "x86_64"
+    #: How the legacy secure-blog is served: "https" (HTTPS:443, HTTP:80 redirecting) or "http".
+    legacy_served_over: str = "https"
     slack: SlackStandIn = field(default_factory=SlackStandIn)
     clicks: list[Click] = field(default_factory=list)
     service_events: list[dict[str, Any]] = field(default_factory=list)
     legacy: LegacyApp | None = None
     runtime: LambdaRuntime | None = None
     artifacts_bucket: str = ""
-    legacy_alb: LoadBalancer | None = None
     apps: dict[str, LegacyApp] = field(default_factory=dict)
-    albs: dict[str, LoadBalancer] = field(default_factory=dict)
-    express_alb: LoadBalancer | None = None
-    certificates: ExpressCertificates | None = None
+    #: The ALB stand-ins: every listener ELBv2 holds, legacy and Express alike, on loopback.
+    balancers: Balancers | None = None
+    #: Users' traffic to the apps' names, and CloudWatch computed from it.
+    traffic: LiveTraffic | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     _travels: list[Any] = field(default_factory=list)
 
-    def client(self, service: str) -> Any:
-        """A boto3 client for the AWS stand-in."""
-        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url)
+    def client(self, service: str, **options: Any) -> Any:
+        """A boto3 client for the AWS stand-in (``options`` as ``boto3.client`` takes them)."""
+        return boto3.client(service, region_name=REGION, endpoint_url=self.endpoint_url, **options)
 
     def start(self) -> Sandbox:
         """Start the Slack stand-in, provision the bot and the legacy account."""
@@ -135,24 +159,35 @@ class Sandbox:
         express.reset()
         express.install(emit, time_scale=self.time_scale)
         codebuild.install(emit, delay_seconds=self.time_scale * 3)
+        route53.install(time_scale=self.time_scale)
+        scheduler.reset()
+        scheduler.install(time_scale=self.time_scale)
         ssm.reset()
         ssm.install(emit, delay_seconds=self.time_scale * 4)
         instances.forget()
         images.forget()
         express.set_runner(dataplane.run_task, dataplane.stop_task)
-        self.legacy = seed_legacy(self.client, architecture=self.architecture)
-        orders = seed_orders(self.client, hosted_zone_id=self.legacy.hosted_zone_id)
-        self.apps = {self.legacy.name: self.legacy, orders.name: orders}
-        for app, health in ((self.legacy, "/health"), (orders, "/healthz")):
-            dataplane.start_legacy(app.instance_id, instances.INSTANCES[app.instance_id], health)
-            self.albs[app.load_balancer_arn] = LoadBalancer(
-                legacy_route(self.client("elbv2"), app.load_balancer_arn)
-            ).start()
-        self.legacy_alb = self.albs[self.legacy.load_balancer_arn]
-        self.certificates = ExpressCertificates(REGION)
-        self.express_alb = LoadBalancer(
-            express_route(express.endpoints), tls=self.certificates.server_context()
-        ).start()
+        self.legacy = seed_legacy(
+            self.client, architecture=self.architecture, served_over=self.legacy_served_over
+        )
+        orders, inventory = seed_orders(self.client, hosted_zone_id=self.legacy.hosted_zone_id)
+        self.apps = {app.name: app for app in (self.legacy, orders, inventory)}
+        for app in self.apps.values():
+            dataplane.start_legacy(
+                app.instance_id, instances.INSTANCES[app.instance_id], HEALTH_PATHS[app.name]
+            )
+        clock = ScaledClock(self.time_scale)
+        log = RequestLog()
+        self.balancers = Balancers(
+            self.client("elbv2"), self.client("acm"), log=log, clock=clock.now
+        )
+        self.balancers.sync()
+        # The bot's probes connect to load balancer names as on AWS: they reach the stand-ins,
+        # and verify the stand-ins' certificates against the sandbox's CA.
+        hosts.install(_load_balancer_names(self.balancers))
+        hosts.trust(sandbox_ca().certificate_pem)
+        self.traffic = LiveTraffic(self.client, self.balancers, log, clock, account, REGION)
+        self.traffic.start_cloudwatch()
         bootstrap.reset()
         return self
 
@@ -161,10 +196,11 @@ class Sandbox:
         while self._travels:
             self._travels.pop().stop()
         self.slack.stop()
-        for balancer in [*self.albs.values(), self.express_alb]:
-            if balancer is not None:
-                balancer.stop()
-        self.albs.clear()
+        if self.traffic is not None:
+            self.traffic.stop()
+        hosts.uninstall()
+        if self.balancers is not None:
+            self.balancers.stop()
         tasks.stop_all()
         express.set_runner(None)
         instances.forget()
@@ -189,6 +225,38 @@ class Sandbox:
         travel = time_machine.travel(datetime.now(UTC) + timedelta(hours=hours), tick=True)
         travel.start()
         self._travels.append(travel)
+
+    def users(self, app: str | None = None, *, rate: float = 25.0) -> None:
+        """Real users of ``app`` (default secure-blog) for the rest of the run: steady GETs to
+        its name and health path, over HTTPS when its listener is HTTPS."""
+        assert self.traffic is not None and self.legacy is not None, "start() the sandbox first"
+        legacy = self.apps[app or self.legacy.name]
+        scheme = "https" if legacy.certificate_arn else "http"
+        paths = ("/", HEALTH_PATHS[legacy.name])
+        self.traffic.send_to(legacy.record_name, scheme, paths, rate)
+
+    def break_express_app(self) -> None:
+        """Make the migration's Express tasks answer 500 on every page (their health check
+        still passes): the app's fault switch, a marker file in the task's working folder."""
+        service = self.migration().service_arn
+        assert service, "a deployed service"
+        running = tasks.RUNNING.get(service)
+        assert running is not None and running.cwd is not None, f"no task runs for {service}"
+        (running.cwd / "FAULT-5xx").write_text("on\n")
+
+    def wait_until(
+        self, done: Callable[[Migration], bool], what: str, timeout: float = 120.0
+    ) -> Migration:
+        """Deliver events until ``done(migration)`` holds (``what`` names it on a timeout)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            self.settle()
+            migration = self.migration()
+            if done(migration):
+                return migration
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{migration.migration_id}: {what} did not happen")
+            time.sleep(self._poll_seconds())
 
     def stop_ssm_agent(self) -> None:
         """Make the legacy instance an unmanaged node (its SSM agent stopped)."""
@@ -235,17 +303,42 @@ class Sandbox:
         return f"s3://{self.artifacts_bucket}/{key}"
 
     def fetch_both(self, path: str) -> tuple[Answer, Answer]:
-        """GET ``path`` as a user would from each side: the app's name through the legacy ALB,
-        and the Express endpoint through the Express load balancer (HTTPS, its Host and SNI)."""
-        assert self.express_alb and self.certificates
+        """GET ``path`` as a user would from each side: the app's name through the legacy ALB's
+        listener that routes it (HTTPS with its SNI when that listener is HTTPS), and the
+        Express endpoint through the Express ALB's HTTPS:443 listener (its Host and SNI)."""
+        assert self.balancers is not None, "start() the sandbox first"
         migration = self.migration()
         plan = migration.plan
         assert plan and plan.load_balancer_arn and plan.record_name, "a plan with a name to move"
+        assert plan.listener_arn and migration.service_arn, "a legacy listener and a service"
+        trusted = sandbox_ca().client_context()
+        (listener,) = self.client("elbv2").describe_listeners(ListenerArns=[plan.listener_arn])[
+            "Listeners"
+        ]
+        legacy = fetch(
+            self.balancers.port(plan.load_balancer_arn, listener["Port"]),
+            plan.record_name.rstrip("."),
+            path,
+            trusted if listener["Protocol"] == "HTTPS" else None,
+        )
         endpoint = (migration.endpoint or "").removeprefix("https://")
-        legacy_alb = self.albs[plan.load_balancer_arn]
-        legacy = fetch(legacy_alb.port, plan.record_name.rstrip("."), path)
-        ecs = fetch(self.express_alb.port, endpoint, path, self.certificates.client_context())
+        ecs = fetch(
+            self.balancers.port(self.express_load_balancer(migration.service_arn), 443),
+            endpoint,
+            path,
+            trusted,
+        )
         return legacy, ecs
+
+    def express_load_balancer(self, service_arn: str) -> str:
+        """The ARN of the ALB serving an Express service, as DescribeServiceRevisions says."""
+        ecs = self.client("ecs")
+        service = ecs.describe_express_gateway_service(serviceArn=service_arn)["service"]
+        revision = service["activeConfigurations"][0]["serviceRevisionArn"]
+        (described,) = ecs.describe_service_revisions(serviceRevisionArns=[revision])[
+            "serviceRevisions"
+        ]
+        return str(described["ecsManagedResources"]["ingressPaths"][0]["loadBalancer"]["arn"])
 
     # the user's side -------------------------------------------------------------------
     def slash(
@@ -339,7 +432,12 @@ class Sandbox:
                     f"{migration.migration_id} is {migration.stage.value}, not "
                     + " or ".join(s.value for s in stages)
                 )
-            time.sleep(0.02)
+            time.sleep(self._poll_seconds())
+
+    def _poll_seconds(self) -> float:
+        """How long a wait sleeps between two looks at the bus: each look asks every
+        function's queue, so waiting through a bake polls gently."""
+        return 0.02 if self.time_scale <= 0 else 0.2
 
     def thread(self) -> str:
         """The newest migration's thread as a person reads it."""

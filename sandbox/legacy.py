@@ -4,10 +4,17 @@ Seeded into the AWS stand-in as a real account holds it: a VPC whose public subn
 an internet gateway and whose private subnets route out through a NAT gateway; the EC2
 instance in a private subnet (instance profile, user data that runs a Node app on port 3000),
 its security group admitting only the ALB's security group on that port; a shared
-internet-facing ALB whose listener answers 404 by default and forwards ``blog.example.com``
-by a host-header rule to the app's target group (health check ``/health``); the DynamoDB
-table and S3 bucket the app uses; and a public Route 53 zone whose ``blog.example.com``
-record aliases the ALB.
+internet-facing ALB; the DynamoDB table and S3 bucket the app uses; and a public Route 53 zone
+whose ``blog.example.com`` record aliases the ALB.
+
+The site is served as a production site is, over HTTPS: the ALB's HTTPS:443 listener answers
+404 by default and forwards ``blog.example.com`` by a host-header rule to the app's target
+group (health check ``/health``), with a certificate for ``blog.example.com`` that the team
+imported into ACM (signed by the sandbox's test CA, which stands for the public CA they bought
+it from; ACM User Guide, "Importing certificates into AWS Certificate Manager"); its HTTP:80
+listener redirects every request to HTTPS:443 with a 301 (ELB User Guide, "Redirect actions":
+the usual HTTP to HTTPS redirect). ``served_over="http"`` seeds the older shape instead: one
+HTTP:80 listener with the host rule, and no certificate.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from sandbox.acm import sandbox_ca
 from sandbox.instances import AppProcess, Instance, app_folder, register
 
 APP = "secure-blog"
@@ -66,12 +74,23 @@ class LegacyApp:
     hosted_zone_id: str
     record_name: str
     target_group_arn: str
+    certificate_arn: str | None = None  # the certificate the HTTPS listener presents, if any
 
 
 def seed_legacy(
-    clients: Any, *, architecture: str = "x86_64", instance_type: str = "t3.small"
+    clients: Any,
+    *,
+    architecture: str = "x86_64",
+    instance_type: str = "t3.small",
+    served_over: str = "https",
 ) -> LegacyApp:
-    """Create the secure-blog account in the stand-in; return where it lives."""
+    """Create the secure-blog account in the stand-in; return where it lives.
+
+    ``served_over`` is ``https`` (HTTPS:443 and HTTP:80 redirecting to it) or ``http``
+    (HTTP:80 only).
+    """
+    if served_over not in ("https", "http"):
+        raise ValueError(f"served_over must be https or http, not {served_over!r}")
     ec2 = clients("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": f"{APP}-vpc"}])
@@ -98,10 +117,11 @@ def seed_legacy(
         IpPermissions=[
             {
                 "IpProtocol": "tcp",
-                "FromPort": 80,
-                "ToPort": 80,
+                "FromPort": port,
+                "ToPort": port,
                 "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
             }
+            for port in ((443, 80) if served_over == "https" else (80,))
         ],
     )
     ec2.authorize_security_group_ingress(
@@ -195,22 +215,8 @@ def seed_legacy(
     elbv2.register_targets(
         TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": instance, "Port": PORT}]
     )
-    listener = elbv2.create_listener(
-        LoadBalancerArn=balancer["LoadBalancerArn"],
-        Protocol="HTTP",
-        Port=80,
-        DefaultActions=[
-            {
-                "Type": "fixed-response",
-                "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
-            }
-        ],
-    )["Listeners"][0]
-    elbv2.create_rule(
-        ListenerArn=listener["ListenerArn"],
-        Priority=10,
-        Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [RECORD]}}],
-        Actions=[{"Type": "forward", "TargetGroupArn": group["TargetGroupArn"]}],
+    certificate = _listeners(
+        clients, balancer["LoadBalancerArn"], group["TargetGroupArn"], served_over
     )
     clients("dynamodb").create_table(
         TableName=f"{APP}-posts",
@@ -250,9 +256,65 @@ def seed_legacy(
         hosted_zone_id=zone_id,
         record_name=f"{RECORD}.",
         target_group_arn=group["TargetGroupArn"],
+        certificate_arn=certificate,
     )
 
 
+def _listeners(clients: Any, balancer: str, group: str, served_over: str) -> str | None:
+    """The ALB's listeners; return the HTTPS listener's certificate (None over HTTP).
+
+    The forwarding listener is created first, so it is the first ``DescribeListeners`` lists.
+    """
+    elbv2 = clients("elbv2")
+    not_found = {
+        "Type": "fixed-response",
+        "FixedResponseConfig": {"StatusCode": "404", "ContentType": "text/plain"},
+    }
+    certificate = None
+    if served_over == "https":
+        pem, key = sandbox_ca().issue([RECORD])
+        certificate = clients("acm").import_certificate(
+            Certificate=pem, PrivateKey=key, CertificateChain=sandbox_ca().certificate_pem
+        )["CertificateArn"]
+        forwarding = elbv2.create_listener(
+            LoadBalancerArn=balancer,
+            Protocol="HTTPS",
+            Port=443,
+            SslPolicy=SSL_POLICY,
+            Certificates=[{"CertificateArn": certificate}],
+            DefaultActions=[not_found],
+        )["Listeners"][0]
+        elbv2.create_listener(
+            LoadBalancerArn=balancer,
+            Protocol="HTTP",
+            Port=80,
+            DefaultActions=[
+                {
+                    "Type": "redirect",
+                    "RedirectConfig": {
+                        "Protocol": "HTTPS",
+                        "Port": "443",
+                        "StatusCode": "HTTP_301",
+                    },
+                }
+            ],
+        )
+    else:
+        forwarding = elbv2.create_listener(
+            LoadBalancerArn=balancer, Protocol="HTTP", Port=80, DefaultActions=[not_found]
+        )["Listeners"][0]
+    elbv2.create_rule(
+        ListenerArn=forwarding["ListenerArn"],
+        Priority=10,
+        Conditions=[{"Field": "host-header", "HostHeaderConfig": {"Values": [RECORD]}}],
+        Actions=[{"Type": "forward", "TargetGroupArn": group}],
+    )
+    return certificate
+
+
+#: The HTTPS listener's security policy: the ELB console's default for new listeners (ELB User
+#: Guide, "Security policies for your Application Load Balancer").
+SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 SSM_CORE = "AmazonSSMManagedInstanceCore"
 
 

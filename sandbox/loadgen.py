@@ -83,6 +83,25 @@ class TrafficSummary:
         """Requests to ``side`` that failed."""
         return self.sides.get(side, SideCount()).failed
 
+    def plus(self, other: TrafficSummary) -> TrafficSummary:
+        """The counts of two generators added up (their last failures kept, oldest first)."""
+        sides = {
+            side: SideCount(
+                self.sides.get(side, SideCount()).sent + other.sides.get(side, SideCount()).sent,
+                self.sides.get(side, SideCount()).failed
+                + other.sides.get(side, SideCount()).failed,
+            )
+            for side in {*self.sides, *other.sides}
+        }
+        failures = sorted((*self.last_failures, *other.last_failures), key=lambda f: f.at)
+        return TrafficSummary(
+            sent=self.sent + other.sent,
+            failed=self.failed + other.failed,
+            unresolved=self.unresolved + other.unresolved,
+            sides=sides,
+            last_failures=tuple(failures[-20:]),
+        )
+
     def line(self) -> str:
         """``requests: N sent, F failed (EC2 a, ECS b)``."""
         return (

@@ -214,7 +214,10 @@ class _Periodic:
 
         def run() -> None:
             while not self._stop.wait(interval_seconds):
-                self.tick()
+                try:
+                    self.tick()
+                except Exception:  # noqa: BLE001 - said, and tried again at the next tick
+                    _LOG.exception("%s: tick failed; trying again next time", type(self).__name__)
 
         self._thread = threading.Thread(target=run, name=type(self).__name__, daemon=True)
         self._thread.start()

@@ -3,10 +3,11 @@
 Seeded as a real account holds it, beside secure-blog: its own non-default VPC (10.30.0.0/16)
 whose private subnets route out through a NAT gateway; the arm64 instance (t4g.small) in a
 private subnet, started by systemd as ``/opt/orders/.venv/bin/python app.py`` on port 8080; an
-internal ALB shared with another team's app, whose listener answers 404 by default and forwards
-``orders.example.com`` (health check ``/healthz``) and ``inventory.example.com`` by host-header
-rules; the app's table and bucket; and ``orders.example.com`` in the public zone, aliasing the
-internal ALB.
+internal ALB shared with another team's app (inventory, on an instance of its own), whose
+HTTPS:443 listener answers 404 by default and forwards ``orders.example.com`` (health check
+``/healthz``) and ``inventory.example.com`` (``/status``) by host-header rules, with one
+imported certificate for both names, and whose HTTP:80 listener redirects to HTTPS; the app's
+table and bucket; and both names in the public zone, aliasing the internal ALB.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import json
 import secrets
 from typing import Any
 
+from sandbox.acm import sandbox_ca
 from sandbox.instances import AppProcess, Instance, app_folder, register
 from sandbox.legacy import (
     DOMAIN,
+    SSL_POLICY,
     SSM_CORE,
     LegacyApp,
     _image,
@@ -28,6 +31,10 @@ from sandbox.legacy import (
 APP = "orders"
 RECORD = f"orders.{DOMAIN}"
 PORT = 8080
+#: Another team's app behind the same ALB, by its own host rule.
+INVENTORY = "inventory"
+INVENTORY_RECORD = f"inventory.{DOMAIN}"
+INVENTORY_PORT = 9000
 UNIT_FILE = f"""# /etc/systemd/system/{APP}.service
 [Service]
 User=orders
@@ -64,8 +71,9 @@ def orders_process() -> AppProcess:
     )
 
 
-def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
-    """Create the orders account beside secure-blog; return where it lives."""
+def seed_orders(clients: Any, *, hosted_zone_id: str) -> tuple[LegacyApp, LegacyApp]:
+    """Create the orders account beside secure-blog; return where orders and its neighbour
+    inventory live."""
     ec2 = clients("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.30.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": f"{APP}-vpc"}])
@@ -84,10 +92,11 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
         IpPermissions=[
             {
                 "IpProtocol": "tcp",
-                "FromPort": 80,
-                "ToPort": 80,
+                "FromPort": port,
+                "ToPort": port,
                 "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
             }
+            for port in (443, 80)
         ],
     )
     ec2.authorize_security_group_ingress(
@@ -125,7 +134,7 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
         Type="application",
     )["LoadBalancers"][0]
     groups = {}
-    for name, port, path in ((APP, PORT, "/healthz"), ("inventory", 9000, "/status")):
+    for name, port, path in ((APP, PORT, "/healthz"), (INVENTORY, INVENTORY_PORT, "/status")):
         groups[name] = elbv2.create_target_group(
             Name=f"{name}-tg",
             Protocol="HTTP",
@@ -135,10 +144,22 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
             HealthCheckPath=path,
         )["TargetGroups"][0]["TargetGroupArn"]
     elbv2.register_targets(TargetGroupArn=groups[APP], Targets=[{"Id": instance, "Port": PORT}])
+    neighbour = _inventory_instance(ec2, subnets["private-b"], app_sg["GroupId"])
+    elbv2.register_targets(
+        TargetGroupArn=groups[INVENTORY], Targets=[{"Id": neighbour, "Port": INVENTORY_PORT}]
+    )
+    # HTTPS:443 with the certificate the team imported for both names (their private CA's;
+    # the sandbox's test CA stands for it), HTTP:80 redirecting to it.
+    pem, key = sandbox_ca().issue([RECORD, INVENTORY_RECORD])
+    certificate = clients("acm").import_certificate(
+        Certificate=pem, PrivateKey=key, CertificateChain=sandbox_ca().certificate_pem
+    )["CertificateArn"]
     listener = elbv2.create_listener(
         LoadBalancerArn=balancer["LoadBalancerArn"],
-        Protocol="HTTP",
-        Port=80,
+        Protocol="HTTPS",
+        Port=443,
+        SslPolicy=SSL_POLICY,
+        Certificates=[{"CertificateArn": certificate}],
         DefaultActions=[
             {
                 "Type": "fixed-response",
@@ -146,6 +167,17 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
             }
         ],
     )["Listeners"][0]
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[
+            {
+                "Type": "redirect",
+                "RedirectConfig": {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"},
+            }
+        ],
+    )
     for priority, name in ((5, "inventory"), (20, APP)):
         elbv2.create_rule(
             ListenerArn=listener["ListenerArn"],
@@ -169,7 +201,7 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
                 {
                     "Action": "CREATE",
                     "ResourceRecordSet": {
-                        "Name": f"{RECORD}.",
+                        "Name": f"{record}.",
                         "Type": "A",
                         "AliasTarget": {
                             "HostedZoneId": balancer["CanonicalHostedZoneId"],
@@ -178,8 +210,20 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
                         },
                     },
                 }
+                for record in (RECORD, INVENTORY_RECORD)
             ]
         },
+    )
+    inventory = LegacyApp(
+        instance_id=neighbour,
+        name=INVENTORY,
+        vpc_id=vpc,
+        load_balancer_arn=balancer["LoadBalancerArn"],
+        load_balancer_dns=balancer["DNSName"],
+        hosted_zone_id=hosted_zone_id,
+        record_name=f"{INVENTORY_RECORD}.",
+        target_group_arn=groups[INVENTORY],
+        certificate_arn=certificate,
     )
     return LegacyApp(
         instance_id=instance,
@@ -190,7 +234,35 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> LegacyApp:
         hosted_zone_id=hosted_zone_id,
         record_name=f"{RECORD}.",
         target_group_arn=groups[APP],
+        certificate_arn=certificate,
+    ), inventory
+
+
+def _inventory_instance(ec2: Any, subnet: str, group: str) -> str:
+    """The inventory team's instance (Amazon Linux, x86_64), its app started by systemd."""
+    instance = ec2.run_instances(
+        ImageId=_image(ec2, "x86_64"),
+        InstanceType="t3.micro",
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=subnet,
+        SecurityGroupIds=[group],
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": [{"Key": "Name", "Value": INVENTORY}]}
+        ],
+    )["Instances"][0]["InstanceId"]
+    process = AppProcess(
+        folder=app_folder(INVENTORY),
+        working_directory=f"/opt/{INVENTORY}",
+        command=["/usr/bin/python3", "app.py"],
+        executable="/usr/bin/python3.9",
+        user="inventory",
+        port=INVENTORY_PORT,
+        environment={"LANG": "C.UTF-8", "PATH": "/usr/bin"},
+        systemd_unit=f"{INVENTORY}.service",
     )
+    register(instance, Instance(app=process))
+    return str(instance)
 
 
 def _database(ec2: Any, vpc: str, subnet: str, app_sg: str) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from bot import bootstrap
 from bot.domain.state import Stage
 from sandbox import express
+from sandbox.cli import DEFAULT_TIME_SCALE
 from sandbox.harness import Sandbox
 
 
@@ -39,6 +40,7 @@ class Stopwatch:
 def _start(box: Sandbox, watch: Stopwatch, app: str | None = None) -> None:
     assert box.legacy is not None
     app = app or box.legacy.name
+    box.users(app)  # the app's users, for the whole run
     watch.stage(
         "request → plan",
         lambda: (box.slash(app, user="U0ALICE"), box.wait_for(Stage.PLANNED)),
@@ -116,24 +118,71 @@ def check_task_access(box: Sandbox, notes: list[str], inline: str, attached: str
 
 
 def _cutover(box: Sandbox, watch: Stopwatch, weight: int) -> None:
+    """Click Cutover ``weight`` % once the previous step has baked; wait until it is applied,
+    then let it bake."""
     target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
     watch.stage(
         f"cutover {weight}%",
         lambda: (box.click(f"cutover_{weight}", user="U0BOB"), box.wait_for(target, Stage.FAILED)),
     )
+    _bake(box, watch)
+
+
+def _bake(box: Sandbox, watch: Stopwatch) -> None:
+    """Wait until the step now on ECS has baked (its schedule ran), or the bot rolled back."""
+    weight = box.migration().weight
+    watch.stage(
+        f"bake {weight}%",
+        lambda: box.wait_until(
+            lambda m: m.bake_ends_at is None or m.stage == Stage.ROLLED_BACK,
+            f"the {weight}% step's bake",
+        ),
+    )
+
+
+def _traffic_ok(box: Sandbox, notes: list[str], minimum: int = 0) -> bool:
+    """No request failed, at least ``minimum`` were sent, and both sides were sent some."""
+    assert box.traffic is not None
+    summary = box.traffic.summary()
+    notes.append(f"users' traffic: {summary.line().removeprefix('requests: ')}")
+    return (
+        summary.failed == 0
+        and summary.sent >= minimum
+        and summary.answered("EC2") > 0
+        and summary.answered("ECS") > 0
+    )
 
 
 def happy(box: Sandbox) -> Outcome:
-    """/migrate the legacy app and cut over 10 → 50 → 100 %."""
+    """/migrate the legacy app; Start gradual cutover runs 10 → 50 → 100 %, each step baked
+    under the alarms, while its users' requests never fail."""
     watch = Stopwatch()
     _start(box, watch)
     notes: list[str] = []
     alike = box.migration().stage == Stage.HEALTHY and compare_sides(box, notes)
-    for weight in (10, 50, 100):
-        _cutover(box, watch, weight)
+    watch.stage(
+        "gradual cutover 10 → 50 → 100 %, each step baked",
+        lambda: (
+            box.click("gradual_start", user="U0BOB"),
+            box.wait_until(
+                lambda m: (
+                    (m.stage == Stage.CUT_OVER and m.bake_ends_at is None)
+                    or m.stage in (Stage.ROLLED_BACK, Stage.FAILED)
+                ),
+                "the gradual cutover",
+                timeout=600,
+            ),
+        ),
+    )
     end = box.migration()
     ok = alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    ok &= _traffic_ok(box, notes, minimum=_minimum(box))
     return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def _minimum(box: Sandbox) -> int:
+    """The requests a full run sends at least: 1,000 at the default time scale or slower."""
+    return 1000 if box.time_scale >= DEFAULT_TIME_SCALE else 1
 
 
 def python_app(box: Sandbox) -> Outcome:
@@ -153,8 +202,10 @@ def python_app(box: Sandbox) -> Outcome:
     for weight in (10, 50):
         _cutover(box, watch, weight)
     ok &= _two_approvals(box, watch, notes)
+    _bake(box, watch)
     end = box.migration()
     ok = ok and alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    ok &= _traffic_ok(box, notes, minimum=_minimum(box))
     return Outcome(ok, end.stage.value, watch.timings, notes)
 
 
@@ -226,6 +277,7 @@ CMD ["node", "server.js"]
 def no_ssm(box: Sandbox) -> Outcome:
     """An instance SSM does not manage: the plan says why; Cancel, then --image completes."""
     assert box.legacy is not None
+    box.users()
     box.stop_ssm_agent()
     box.push_image(GIVEN_IMAGE, "secure-blog", GIVEN_DOCKERFILE)  # built by its team beforehand
     watch = Stopwatch()
@@ -290,6 +342,7 @@ def bad_start(box: Sandbox) -> Outcome:
 
 def bad_input(box: Sandbox) -> Outcome:
     """A missing instance and a malformed id: ephemeral errors, nothing written."""
+    box.users()  # the app's users go on meanwhile, all on EC2
     notes = []
     ok = True
     for text in ("i-0123456789abcdef0", "i-xyz"):
@@ -317,6 +370,7 @@ _INTRUDERS = (
 
 def unauthorized(box: Sandbox) -> Outcome:
     """Everyone who may not, tries: each is refused, audited, and the migration is untouched."""
+    box.users()
     notes: list[str] = []
     ok = True
     for user, team in (("U0GUEST", None), ("U0PARTNER", None), ("U0ALICE", "T0ELSEWHERE")):
@@ -372,6 +426,101 @@ def unauthorized(box: Sandbox) -> Outcome:
     return Outcome(ok, f"{after.stage.value}, untouched", watch.timings, notes)
 
 
+def alarm_rollback(box: Sandbox) -> Outcome:
+    """During the 50 % step the Express tasks start answering 500: the 5xx alarm breaches and
+    the bot puts all traffic back on EC2 at once, saying why; the service keeps running."""
+    watch = Stopwatch()
+    _start(box, watch)
+    notes: list[str] = []
+    _cutover(box, watch, 10)
+    watch.stage(
+        "cutover 50%",
+        lambda: (box.click("cutover_50", user="U0BOB"), box.wait_for(Stage.CUTTING_OVER)),
+    )
+    box.break_express_app()
+    notes.append("the Express tasks now answer 500 on every page (their health check passes)")
+    end = watch.stage(
+        "breach → all traffic on EC2",
+        lambda: box.wait_until(
+            lambda m: m.stage in (Stage.ROLLED_BACK, Stage.FAILED, Stage.CUT_OVER),
+            "the automatic rollback",
+        ),
+    )
+    assert box.traffic is not None
+    summary = box.traffic.summary()
+    reason = box.migration().rollback_reason or ""
+    notes.append(f"rolled back because: {reason}")
+    service = box.client("ecs").describe_express_gateway_service(
+        serviceArn=box.migration().service_arn
+    )["service"]
+    notes.append(f"the Express service is {service['status']['statusCode']} for diagnosis")
+    failed = summary.failed_on("ECS")
+    notes.append(
+        f"requests failed on ECS before the rollback: {failed}; on EC2: {summary.failed_on('EC2')}"
+    )
+    end = box.migration()
+    ok = end.stage == Stage.ROLLED_BACK and end.weight == 0 and "5xx" in reason
+    ok &= failed > 0 and summary.failed_on("EC2") == 0
+    ok &= service["status"]["statusCode"] == "ACTIVE"
+    ok &= ":rotating_light:" in box.thread() or "alarm" in box.thread().lower()
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def host_rule(box: Sandbox) -> Outcome:
+    """Two apps behind one ALB by host rules: migrating orders moves orders.example.com only;
+    inventory.example.com's users stay on EC2 throughout."""
+    box.users("inventory", rate=10)
+    watch = Stopwatch()
+    _start(box, watch, "orders")
+    notes: list[str] = []
+    plan = box.migration().plan
+    assert plan is not None
+    notes.append(f"the plan moves {plan.record_name} (rule hosts {plan.host_names})")
+    ok = plan.record_name == "orders.example.com." and plan.host_names == ["orders.example.com"]
+    for weight in (10, 50, 100):
+        _cutover(box, watch, weight)
+    assert box.traffic is not None
+    orders = box.traffic.generators["orders.example.com"].summary()
+    inventory = box.traffic.generators["inventory.example.com"].summary()
+    notes.append(f"orders.example.com: {orders.line()}")
+    notes.append(f"inventory.example.com: {inventory.line()}")
+    records = box.client("route53").list_resource_record_sets(
+        HostedZoneId=plan.hosted_zone_id or "", StartRecordName="inventory.example.com."
+    )["ResourceRecordSets"]
+    kept = [r for r in records if r["Name"] == "inventory.example.com."]
+    notes.append(f"inventory's records: {[(r['Type'], r.get('SetIdentifier')) for r in kept]}")
+    end = box.migration()
+    ok &= end.stage == Stage.CUT_OVER and orders.failed == 0 and orders.answered("ECS") > 0
+    ok &= inventory.failed == 0 and inventory.answered("ECS") == 0 and inventory.sent > 0
+    ok &= len(kept) == 1 and "SetIdentifier" not in kept[0]
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def http_site(box: Sandbox) -> Outcome:
+    """A legacy site on HTTP:80 only: the plan says cutover will not be offered (Express is
+    HTTPS-only); the service is deployed and compared; every user stays on EC2, unharmed."""
+    watch = Stopwatch()
+    _start(box, watch)
+    notes: list[str] = []
+    end = box.migration()
+    plan = end.plan
+    said = [w for w in (plan.warnings if plan else []) if "HTTP only" in w]
+    notes.append(f"the plan said: {said[0] if said else '(nothing)'}")
+    notes.append(f"the card says: {end.edge_blocker}")
+    offered = sorted(box.buttons())
+    notes.append(f"buttons offered: {', '.join(offered)}")
+    assert box.traffic is not None
+    summary = box.traffic.summary()
+    ok = end.stage == Stage.HEALTHY and bool(said) and "HTTP only" in (end.edge_blocker or "")
+    ok &= not any(b.startswith(("cutover_", "gradual_")) for b in offered)
+    ok &= summary.failed == 0 and summary.answered("ECS") == 0 and summary.sent > 0
+    return Outcome(ok, f"{end.stage.value}, no cutover offered", watch.timings, notes)
+
+
+#: Scenarios whose account differs from the default one (``Sandbox`` fields).
+SANDBOX_OPTIONS: dict[str, dict[str, str]] = {"http-site": {"legacy_served_over": "http"}}
+
+
 def _footer(box: Sandbox) -> str:
     """The newest card's last context line (its version and its buttons' validity)."""
     contexts = [b for b in box.card().get("blocks", []) if b.get("type") == "context"]
@@ -389,6 +538,9 @@ SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "bad-start": bad_start,
     "bad-input": bad_input,
     "unauthorized": unauthorized,
+    "alarm-rollback": alarm_rollback,
+    "host-rule": host_rule,
+    "http-site": http_site,
 }
 
-__all__ = ["SCENARIOS", "Outcome"]
+__all__ = ["DEFAULT_TIME_SCALE", "SANDBOX_OPTIONS", "SCENARIOS", "Outcome"]

@@ -55,6 +55,7 @@ class Running:
     exit_code: int | None = None
     reason: str | None = None
     environment: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None  # the folder the process runs in (the image's root, for a task)
 
     @property
     def url(self) -> str:
@@ -132,7 +133,7 @@ def start(
         RUNNING[name] = running
         return running
     handle.close()
-    running = Running(name, process, port, log, environment=env)
+    running = Running(name, process, port, log, environment=env, cwd=cwd)
     RUNNING[name] = running
     deadline = time.monotonic() + wait
     while time.monotonic() < deadline:

@@ -37,5 +37,13 @@ def print_transcript(
         for failure in box.runtime.failures:
             print(f"  dead-lettered: {failure.function}: {failure.record['responsePayload']}")
     print(f"  {'total':48} {total_seconds:7.2f} s")
+    if box.traffic is not None:
+        summary = box.traffic.summary()
+        print(f"{rule}\nUsers' traffic (verified TLS, each request resolved through Route 53)")
+        for name, generator in box.traffic.generators.items():
+            print(f"  {name}: {generator.summary().line()}")
+        for failure in summary.last_failures[-5:]:
+            print(f"  failed: {failure.url} on {failure.side or 'no side'}: {failure.reason}")
+        print(summary.line())
     verdict = "PASS" if outcome.ok else "FAIL"
     print(f"{rule}\n{verdict}: ended {outcome.end_stage}")

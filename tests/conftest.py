@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from sandbox import route53 as sandbox_route53
 from sandbox.template import Template
 from tests.iam.checks import invalid_requests, missing_permissions
 from tests.iam.recording import Call, Recorder, recording
@@ -43,6 +44,13 @@ def fake_aws_credentials(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def route53_as_aws() -> None:
+    """Route 53 as AWS answers it, in every test (moto answers INSYNC at once, lists alias
+    records with a TTL and deletes more than a DELETE names: ``sandbox.route53``)."""
+    sandbox_route53.install()
+
+
+@pytest.fixture(scope="session", autouse=True)
 def aws_calls(request: pytest.FixtureRequest) -> Iterator[Recorder]:
     """Record, for the whole session, every AWS call a handler makes."""
     with recording(Template.load()) as recorder:
@@ -52,7 +60,8 @@ def aws_calls(request: pytest.FixtureRequest) -> Iterator[Recorder]:
 
 @pytest.fixture(scope="session")
 def driven_calls(aws_calls: Recorder) -> tuple[list[Call], list[str]]:
-    """The calls of a migration to cutover and one to rollback, and the stage each reached."""
+    """The calls of the driven migrations (``tests/iam/scenarios.py``: to cutover, rolled back
+    by hand and by an alarm, ...), and the stage each reached."""
     with pytest.MonkeyPatch.context() as monkeypatch, aws_calls.window() as calls:
         _fake_credentials(monkeypatch)
         ends = run_cutover_and_rollback()

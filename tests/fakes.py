@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.domain.access import AccessFacts, InstanceRole, NetworkPath, RolePolicy, TaskRolePlan
 from bot.domain.capture import comment_for, migration_of
 from bot.domain.deployments import TERMINAL
 from bot.domain.facts import (
+    AliasTarget,
     DnsRecordFacts,
+    ExpressIngress,
     InstanceFacts,
     LoadBalancingFacts,
+    ProbeAnswer,
     ServiceFacts,
     ServiceSpec,
 )
@@ -284,13 +288,17 @@ ACCESS = AccessFacts(
     ],
 )
 LOAD_BALANCING = LoadBalancingFacts(
-    target_group_arn="arn:tg",
+    target_group_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+    "targetgroup/secure-blog-tg/73e2d6bc24d8a067",
     port=3000,
     health_check_path="/health",
-    load_balancer_arn="arn:lb",
+    load_balancer_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+    "loadbalancer/app/secure-blog-alb/50dc6c495c0c9188",
     load_balancer_name="secure-blog-alb",
     load_balancer_dns="secure-blog-alb-1.us-east-1.elb.amazonaws.com",
     load_balancer_zone_id="Z35SXDOTRQ7X7K",
+    listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+    "listener/app/secure-blog-alb/1/443",
     subnet_ids=["subnet-a", "subnet-b"],
 )
 
@@ -465,12 +473,120 @@ class FakeDeployAws:
 
 @dataclass
 class FakeTrafficAws:
-    """Remembers the weights set."""
+    """Route 53 as records at one name: the original simple record, or two weighted ones.
+    Changes are PENDING until ``sync()``; every change is remembered in order."""
 
+    original: dict[str, Any] = field(
+        default_factory=lambda: {
+            "Name": "blog.example.com.",
+            "Type": "A",
+            "AliasTarget": {
+                "HostedZoneId": "Z35SXDOTRQ7X7K",
+                "DNSName": "legacy-alb-123.us-east-1.elb.amazonaws.com.",
+                "EvaluateTargetHealth": False,
+            },
+        }
+    )
     weights: list[int] = field(default_factory=list)
+    restored: list[list[dict[str, Any]]] = field(default_factory=list)
+    weighted: bool = False
+    statuses: dict[str, str] = field(default_factory=dict)
+
+    def originals(self, record: DnsRecordFacts) -> list[dict[str, Any]]:
+        return [] if self.weighted else [self.original]
 
     def set_weights(
-        self, record: DnsRecordFacts, legacy_target: str, express_target: str, express_weight: int
-    ) -> None:
-        assert express_target == "se-0123.ecs.us-east-1.on.aws"
+        self, record: DnsRecordFacts, legacy: AliasTarget, express: AliasTarget, express_weight: int
+    ) -> str:
+        assert express.dns_name == EXPRESS_ALB.dns_name
         self.weights.append(express_weight)
+        self.weighted = True
+        return self._change()
+
+    def restore(self, record: DnsRecordFacts, originals: list[dict[str, Any]]) -> str | None:
+        if not self.weighted:
+            return None
+        self.weighted = False
+        self.restored.append(originals)
+        return self._change()
+
+    def change_status(self, change_id: str) -> str:
+        return self.statuses[change_id]
+
+    def sync(self) -> None:
+        """Every change so far reaches Route 53's name servers."""
+        self.statuses = dict.fromkeys(self.statuses, "INSYNC")
+
+    def _change(self) -> str:
+        change_id = f"C{len(self.statuses) + 1:04d}"
+        self.statuses[change_id] = "PENDING"
+        return change_id
+
+
+#: The Express load balancer the fakes report.
+EXPRESS_ALB = AliasTarget(
+    dns_name="ecs-express-gateway-alb-1a2b3c4d-111.us-east-1.elb.amazonaws.com",
+    hosted_zone_id="Z35SXDOTRQ7X7K",
+)
+
+
+@dataclass
+class FakeScheduler:
+    """Keeps the schedules; ``due()`` hands over (and forgets) the events of those made."""
+
+    schedules: dict[str, tuple[datetime, DomainEvent]] = field(default_factory=dict)
+
+    def at(self, name: str, when: datetime, event: DomainEvent) -> None:
+        assert len(name) <= 64
+        self.schedules.setdefault(name, (when, event))
+
+    def due(self) -> list[DomainEvent]:
+        events = [event for _, event in self.schedules.values()]
+        self.schedules.clear()
+        return events
+
+
+@dataclass
+class FakeEdgeAws:
+    """The Express side serving the name; both sides answer alike unless told otherwise."""
+
+    certificate: str | None = "arn:aws:acm:us-east-1:123456789012:certificate/blog"
+    scheme: str = "https"
+    express_answer: ProbeAnswer = field(
+        default_factory=lambda: ProbeAnswer(status=200, digest="ab" * 32)
+    )
+    served: list[str] = field(default_factory=list)
+    alarms: list[str] = field(default_factory=list)
+
+    def express_ingress(self, service_arn: str, access_type: str) -> ExpressIngress:
+        return ExpressIngress(
+            load_balancer_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+            "loadbalancer/app/ecs-express-gateway-alb-1a2b3c4d/1",
+            listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+            "listener/app/ecs-express-gateway-alb-1a2b3c4d/1/2",
+            rule_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+            "listener-rule/app/ecs-express-gateway-alb-1a2b3c4d/1/2/3",
+            alias=EXPRESS_ALB,
+            target_group_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+            "targetgroup/ecs-gateway-tg-0a1b2c3d4e5f6a7b8/9",
+        )
+
+    def put_alarms(self, requests: list[dict[str, Any]]) -> None:
+        self.alarms.extend(r["AlarmName"] for r in requests)
+
+    def listener_scheme(self, listener_arn: str) -> str:
+        return self.scheme
+
+    def certificate_for(self, listener_arn: str, name: str) -> str | None:
+        return self.certificate
+
+    def serve_name(
+        self, ingress: ExpressIngress, certificate_arn: str, name: str
+    ) -> dict[str, str]:
+        self.served.append(name)
+        return {"certificate_arn": certificate_arn, "host": name}
+
+    def probe(self, load_balancer_dns: str, scheme: str, name: str, path: str) -> ProbeAnswer:
+        if load_balancer_dns == EXPRESS_ALB.dns_name:
+            return self.express_answer
+        return ProbeAnswer(status=200, digest="ab" * 32)

@@ -95,9 +95,6 @@ class LoadBalancerPath:
                 )
                 continue
             zone_id = zone["Id"].removeprefix("/hostedzone/")
-            if normalise(zone["Name"]) == name:
-                notes.append(f"{host} is a zone apex; weighted CNAMEs cannot live there.")
-                continue
             for record in self._records_named(zone_id, name):
                 if points_at(record, wanted):
                     return DnsRecordFacts(hosted_zone_id=zone_id, record_name=record["Name"]), notes
@@ -204,6 +201,8 @@ class LoadBalancerPath:
             balancer["LoadBalancerArn"], group["TargetGroupArn"]
         )
         hosts = _condition(rule, "host-header")
+        if listener is not None and listener.get("Protocol") == "HTTP":
+            notes = [*notes, http_only_note(hosts, int(listener.get("Port", 80)))]
         facts = LoadBalancingFacts(
             target_group_arn=group["TargetGroupArn"],
             port=port,
@@ -299,6 +298,18 @@ class LoadBalancerPath:
             if not page.get("NextMarker"):
                 return
             request["Marker"] = page["NextMarker"]
+
+
+def http_only_note(hosts: list[str], port: int) -> str:
+    """What the plan says of a site its load balancer serves over plain HTTP only."""
+    name = hosts[0] if hosts else "the site"
+    return (
+        f"{name} is served over HTTP only (port {port}). An Express load balancer serves "
+        "HTTPS only, on 443, so cutover will not be offered: users of http:// would reach "
+        "nothing there. Serve the site over HTTPS on the legacy load balancer first (an ACM "
+        "certificate on an HTTPS:443 listener, HTTP:80 redirecting to it), then migrate; the "
+        "service is still deployed and compared, and EC2 keeps all traffic."
+    )
 
 
 def _forwards_to(actions: list[dict[str, Any]], group_arn: str) -> bool:

@@ -47,6 +47,14 @@ class DnsRecordFacts(BaseModel):
     record_name: str
 
 
+class AliasTarget(BaseModel):
+    """A load balancer as a Route 53 alias names it: its DNS name and its canonical hosted
+    zone id (``DescribeLoadBalancers``' ``DNSName`` and ``CanonicalHostedZoneId``)."""
+
+    dns_name: str
+    hosted_zone_id: str
+
+
 class LoadBalancingFacts(BaseModel):
     """The ALB path that sends traffic to the instance."""
 
@@ -110,3 +118,29 @@ class ServiceFacts(BaseModel):
     service_arn: str
     status: str
     endpoint: str | None = None
+
+
+class ExpressIngress(BaseModel):
+    """Where an Express service's traffic comes in, from its managed resources: the shared
+    load balancer, its HTTPS listener and the service's own listener rule."""
+
+    load_balancer_arn: str
+    listener_arn: str
+    rule_arn: str
+    alias: AliasTarget
+    target_group_arn: str | None = None
+    endpoint: str | None = None
+
+
+class ProbeAnswer(BaseModel):
+    """What one side answered a probe (GET with the app's Host and SNI)."""
+
+    status: int | None = Field(default=None, description="HTTP status; None: no answer.")
+    digest: str | None = Field(default=None, description="SHA-256 of the body.")
+    error: str | None = Field(default=None, description="Why there was no answer (TLS, refused).")
+
+    def said(self) -> str:
+        """The answer in a few words."""
+        if self.status is None:
+            return f"no answer ({self.error})"
+        return f"{self.status}, body {self.digest[:12] if self.digest else '-'}"

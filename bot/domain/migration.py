@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from bot.domain.facts import AliasTarget
 from bot.domain.plan import Plan
 from bot.domain.state import (
     ALLOWED,
@@ -39,6 +40,39 @@ class Migration(BaseModel):
     )
     weighted_dns: bool = Field(
         default=False, description="Whether weighted Route 53 records were (being) written."
+    )
+    original_records: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="The app's record sets as they were before the first cutover (restored by a "
+        "full rollback), as Route 53 listed them.",
+    )
+    express_alias: AliasTarget | None = Field(
+        default=None, description="The Express load balancer, as an alias record names it."
+    )
+    edge_added: dict[str, str] | None = Field(
+        default=None,
+        description="What serving the name added on the Express side (listener certificate, "
+        "rule host), so clean up removes exactly that.",
+    )
+    edge_blocker: str | None = Field(
+        default=None, description="Why the Express side does not serve the name (no cutover)."
+    )
+    bake_ends_at: datetime | None = Field(
+        default=None,
+        description="When the step now on ECS has baked (None: baked, or no step taken yet).",
+    )
+    gradual_until: int | None = Field(
+        default=None,
+        description="A gradual cutover runs the steps unattended, through bake and gates, up "
+        "to this weight (None: none running).",
+    )
+    paused: bool = Field(default=False, description="The gradual cutover is paused.")
+    rollback_reason: str | None = Field(
+        default=None, description="Why the bot rolled back on its own (a breached alarm)."
+    )
+    gradual_by: str | None = Field(default=None, description="Who started the gradual cutover.")
+    dns_change_id: str | None = Field(
+        default=None, description="The Route 53 change of the step under way, until INSYNC."
     )
     plan: Plan | None = Field(default=None, description="Discovery's plan, once made.")
     capture_command_id: str | None = Field(
@@ -93,8 +127,19 @@ def approve(migration: Migration, now: datetime) -> Migration:
     return advance(migration, Stage.BUILDING, now)
 
 
-def cutover_target(migration: Migration, weight: int) -> Migration:
-    """Validate a Cutover click for ``weight`` percent; return the migration cutting over."""
+def baking(migration: Migration, now: datetime) -> bool:
+    """Whether the step now on ECS is still baking at ``now``."""
+    return migration.bake_ends_at is not None and now < migration.bake_ends_at
+
+
+def cutover_target(
+    migration: Migration, weight: int, now: datetime | None = None, *, override: bool = False
+) -> Migration:
+    """Validate a Cutover click for ``weight`` percent; return the migration cutting over.
+
+    With ``now``, a step asked for while the previous one still bakes is refused unless
+    ``override`` says the person chose to skip the bake (the confirm dialog said so).
+    """
     if weight not in CUTOVER_STEPS:
         raise IllegalTransitionError(
             migration.stage, Stage.CUTTING_OVER, f"cutover steps are {CUTOVER_STEPS}"
@@ -112,6 +157,14 @@ def cutover_target(migration: Migration, weight: int) -> Migration:
             migration.stage,
             Stage.CUTTING_OVER,
             f"{migration.weight}% is already on ECS; use Rollback to move traffic back",
+        )
+    if now is not None and baking(migration, now) and not override:
+        assert migration.bake_ends_at is not None
+        raise IllegalTransitionError(
+            migration.stage,
+            Stage.CUTTING_OVER,
+            f"the {migration.weight}% step bakes until {migration.bake_ends_at:%H:%M} UTC; "
+            "wait, or use the card's skip-bake button",
         )
     # DNS is about to change: remember it in the click's own save, so a rollback after any
     # crash resets the weights. Approvals gathered for this step are used up by it.
@@ -143,12 +196,15 @@ def approve_full_cutover(migration: Migration, user_id: str, now: datetime) -> M
     )
 
 
-def traffic_shifted(migration: Migration, weight: int, now: datetime) -> Migration | None:
-    """Apply a completed shift to ``weight``; None when it is stale or already applied."""
+def traffic_shifted(
+    migration: Migration, weight: int, now: datetime, bake: timedelta = timedelta(0)
+) -> Migration | None:
+    """Apply a completed shift to ``weight``, baking for ``bake``; None when it is stale or
+    already applied."""
     if migration.stage != Stage.CUTTING_OVER or weight <= migration.weight:
         return None
     target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
-    update: dict[str, Any] = {"weight": weight}
+    update: dict[str, Any] = {"weight": weight, "bake_ends_at": now + bake if bake else None}
     if migration.requested_weight == weight:
         update["requested_weight"] = None
     return advance(migration, target, now, **update)
@@ -173,3 +229,56 @@ MAX_REASON = 1500  # a failure reason is shown in Slack blocks, whose texts are 
 
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
+
+
+def next_step(migration: Migration) -> int | None:
+    """The cutover step after the weight now on ECS; None at 100 %."""
+    return next((w for w in CUTOVER_STEPS if w > migration.weight), None)
+
+
+def start_gradual(migration: Migration, until: int, now: datetime, by: str) -> Migration:
+    """Start the unattended cutover up to ``until`` percent: its first step is asked for now
+    (refused as ``cutover_target`` would refuse it)."""
+    step = next_step(migration)
+    if step is None or step > until:
+        raise IllegalTransitionError(migration.stage, Stage.CUTTING_OVER, "no step is left to take")
+    if migration.gradual_until is not None:
+        raise IllegalTransitionError(
+            migration.stage, Stage.CUTTING_OVER, "a gradual cutover is already running"
+        )
+    started = cutover_target(migration, step, now)
+    return started.model_copy(
+        update={"gradual_until": until, "gradual_by": by, "paused": False, "updated_at": now}
+    )
+
+
+def pause_gradual(migration: Migration, paused: bool, now: datetime) -> Migration:
+    """Pause (or resume) the gradual cutover; the step under way finishes either way."""
+    if migration.gradual_until is None or migration.stage not in (
+        Stage.HEALTHY,
+        Stage.CUTTING_OVER,
+    ):
+        raise IllegalTransitionError(
+            migration.stage, migration.stage, "no gradual cutover is running"
+        )
+    if migration.paused == paused:
+        word = "paused" if paused else "running"
+        raise IllegalTransitionError(migration.stage, migration.stage, f"it is already {word}")
+    return migration.model_copy(update={"paused": paused, "updated_at": now})
+
+
+def gradual_step(migration: Migration, now: datetime) -> Migration | None:
+    """The next unattended step, if the gradual cutover may take it now: running, not
+    paused, the previous step baked, nothing under way; None otherwise."""
+    step = next_step(migration)
+    if (
+        migration.gradual_until is None
+        or migration.paused
+        or step is None
+        or step > migration.gradual_until
+        or migration.requested_weight is not None
+        or baking(migration, now)
+        or migration.stage != Stage.CUTTING_OVER
+    ):
+        return None
+    return cutover_target(migration, step, now).model_copy(update={"updated_at": now})

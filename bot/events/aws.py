@@ -103,3 +103,21 @@ class LambdaFailureRecord(_AwsDetail):
         payload = self.response_payload or {}
         kind = payload.get("errorType", "Error")
         return f"{kind}: {payload.get('errorMessage', 'no message')}"
+
+
+class AlarmState(_AwsDetail):
+    """An alarm state in "CloudWatch Alarm State Change"."""
+
+    value: str = Field(description="OK, ALARM or INSUFFICIENT_DATA.")
+    reason: str | None = Field(default=None, description="Why, in CloudWatch's words.")
+
+
+class CloudWatchAlarmStateChange(_AwsDetail):
+    """detail of "CloudWatch Alarm State Change" (CloudWatch User Guide, "Alarm events and
+    EventBridge")."""
+
+    alarm_name: str = Field(alias="alarmName", description="The alarm's name.")
+    state: AlarmState = Field(description="The new state.")
+    previous_state: AlarmState | None = Field(
+        default=None, alias="previousState", description="The state before."
+    )

@@ -130,7 +130,8 @@ class CutoverRequested(DomainEvent):
     """A user asked to move a share of traffic to ECS."""
 
     weight: int = Field(ge=0, le=100, description="Percent of traffic to send to ECS.")
-    requested_by: str = Field(description="Slack user id.")
+    requested_by: str = Field(description="Slack user id (who started it, for a gradual step).")
+    gradual: bool = Field(default=False, description="A step the gradual cutover took on its own.")
 
 
 class TrafficShifted(DomainEvent):
@@ -140,13 +141,16 @@ class TrafficShifted(DomainEvent):
 
 
 class RollbackRequested(DomainEvent):
-    """A user asked to return all traffic to EC2."""
+    """A user (or a breached alarm) asked to return all traffic to EC2."""
 
-    requested_by: str = Field(description="Slack user id.")
+    requested_by: str = Field(description="Slack user id; empty when an alarm asked.")
+    reason: str | None = Field(default=None, description="The breached alarm and why.")
 
 
 class RolledBack(DomainEvent):
     """All traffic is back on EC2."""
+
+    reason: str | None = Field(default=None, description="Why, when an alarm rolled it back.")
 
 
 class MigrationFailed(DomainEvent):
@@ -177,6 +181,49 @@ class AuditExportRequested(DomainEvent):
     requested_by: str = Field(description="Slack user id; the file goes to their DM.")
 
 
+class NameServed(DomainEvent):
+    """The Express load balancer serves the app's name (its certificate and host rule), and
+    both sides answered alike: cutover may start."""
+
+    record_name: str = Field(description="The name users reach the app by.")
+    load_balancer_dns: str = Field(description="The Express load balancer's DNS name.")
+    checks: list[str] = Field(description="What the probes of both sides found, one line each.")
+
+
+class NameNotServed(DomainEvent):
+    """The Express side cannot (yet) answer for the app's name as the legacy side does."""
+
+    reason: str = Field(description="Why cutover is not offered, in words a person can act on.")
+
+
+class BakeEnded(DomainEvent):
+    """The step now on ECS has baked for its time (a one-time schedule emits it)."""
+
+    weight: int = Field(ge=1, le=100, description="The step that baked (percent on ECS).")
+
+
+class GradualChanged(DomainEvent):
+    """A person started, paused or resumed the gradual cutover."""
+
+    state: Literal["started", "paused", "resumed"] = Field(description="What they did.")
+    changed_by: str = Field(description="Slack user id.")
+    until: int = Field(ge=1, le=100, description="The weight it runs to.")
+
+
+class StepBaked(DomainEvent):
+    """The step on ECS baked without a breach: the next one may be taken."""
+
+    weight: int = Field(ge=1, le=100, description="The step that baked (percent on ECS).")
+
+
+class DnsChangeCheckDue(DomainEvent):
+    """Time to ask Route 53 whether a traffic change is in sync (a one-time schedule emits it)."""
+
+    change_id: str = Field(description="Route 53's id of the change (GetChange).")
+    weight: int = Field(ge=0, le=100, description="ECS's share once in sync; 0 for a rollback.")
+    attempt: int = Field(default=1, ge=1, description="How many checks of this change so far.")
+
+
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
     cls.detail_type: cls
     for cls in (
@@ -198,6 +245,12 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ApprovalRecorded,
         CardRefreshRequested,
         AuditExportRequested,
+        DnsChangeCheckDue,
+        BakeEnded,
+        StepBaked,
+        GradualChanged,
+        NameServed,
+        NameNotServed,
     )
 }
 

@@ -10,13 +10,18 @@ from bot.domain.migration import (
     advance,
     approve,
     approve_full_cutover,
+    baking,
     cutover_target,
+    gradual_step,
 )
+from bot.domain.migration import pause_gradual as pause_gradual_cutover
+from bot.domain.migration import start_gradual as start_gradual_cutover
 from bot.domain.state import IllegalTransitionError, Stage
 from bot.events.models import (
     ApprovalRecorded,
     CutoverRequested,
     DomainEvent,
+    GradualChanged,
     MigrationCancelled,
     PlanApproved,
     RollbackRequested,
@@ -80,18 +85,88 @@ def cancel(click: Click, ports: ActionPorts) -> Migration:
     )
 
 
-def cutover(click: Click, weight: int, ports: ActionPorts) -> Migration:
-    """Ask for ``weight`` percent of traffic on ECS; the traffic consumer shifts it."""
+def cutover(click: Click, weight: int, ports: ActionPorts, *, override: bool = False) -> Migration:
+    """Ask for ``weight`` percent of traffic on ECS; the traffic consumer shifts it.
+
+    A step asked for while the previous one bakes is refused, unless ``override`` (the card's
+    skip-bake button, behind its own confirm dialog): then the audit record says so.
+    """
+    now = ports.clock.now()
+    skipped = override and baking(ports.store.get(click.migration_id), now)
     return _act(
         click,
         ports,
         f"cutover_{weight}",
-        lambda m: cutover_target(m, weight).model_copy(update={"updated_at": ports.clock.now()}),
+        lambda m: cutover_target(m, weight, now, override=override).model_copy(
+            update={"updated_at": now}
+        ),
         lambda m: CutoverRequested(
             migration_id=m.migration_id,
             idempotency_key=f"{m.migration_id}:cutover:{weight}",
             weight=weight,
             requested_by=click.user_id,
+        ),
+        accepted="accepted: override, the bake was skipped" if skipped else "accepted",
+    )
+
+
+def start_gradual(click: Click, until: int, ports: ActionPorts) -> Migration:
+    """Start the unattended cutover up to ``until`` percent; its first step is asked for now."""
+    now = ports.clock.now()
+    return _act(
+        click,
+        ports,
+        "gradual_start",
+        lambda m: start_gradual_cutover(m, until, now, click.user_id),
+        lambda m: GradualChanged(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:gradual:started:{m.version}",
+            state="started",
+            changed_by=click.user_id,
+            until=until,
+        ),
+        after=lambda m: CutoverRequested(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:cutover:{m.requested_weight}",
+            weight=m.requested_weight or 0,
+            requested_by=click.user_id,
+            gradual=True,
+        ),
+    )
+
+
+def pause_gradual(click: Click, paused: bool, ports: ActionPorts) -> Migration:
+    """Pause or resume the gradual cutover; resuming takes the next step if it may be taken."""
+    now = ports.clock.now()
+
+    def change(m: Migration) -> Migration:
+        changed = pause_gradual_cutover(m, paused, now)
+        if paused:
+            return changed
+        return gradual_step(changed, now) or changed
+
+    return _act(
+        click,
+        ports,
+        "gradual_pause" if paused else "gradual_resume",
+        change,
+        lambda m: GradualChanged(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:gradual:{'paused' if paused else 'resumed'}:{m.version}",
+            state="paused" if paused else "resumed",
+            changed_by=click.user_id,
+            until=m.gradual_until or 100,
+        ),
+        after=lambda m: (
+            CutoverRequested(
+                migration_id=m.migration_id,
+                idempotency_key=f"{m.migration_id}:cutover:{m.requested_weight}",
+                weight=m.requested_weight,
+                requested_by=click.user_id,
+                gradual=True,
+            )
+            if not paused and m.requested_weight is not None
+            else None
         ),
     )
 
@@ -122,7 +197,13 @@ def rollback(click: Click, ports: ActionPorts) -> Migration:
         ports,
         "rollback",
         lambda m: advance(
-            m, Stage.ROLLING_BACK, ports.clock.now(), requested_weight=None, full_approvals=[]
+            m,
+            Stage.ROLLING_BACK,
+            ports.clock.now(),
+            requested_weight=None,
+            full_approvals=[],
+            gradual_until=None,
+            paused=False,
         ),
         lambda m: RollbackRequested(
             migration_id=m.migration_id,
@@ -139,6 +220,7 @@ def _act(
     change: Callable[[Migration], Migration],
     event: Callable[[Migration], DomainEvent],
     accepted: str = "accepted",
+    after: Callable[[Migration], DomainEvent | None] | None = None,
 ) -> Migration:
     migration = ports.store.get(click.migration_id)
     try:
@@ -154,7 +236,11 @@ def _act(
         _audit(ports, click, action, f"refused: {error}")
         raise
     try:
-        ports.publisher.publish([event(migration)])
+        events = [event(migration)]
+        follow = after(saved) if after is not None else None
+        if follow is not None:
+            events.append(follow)
+        ports.publisher.publish(events)
     except Exception as error:
         # Nothing will act on the saved change: put the migration back as it was, so
         # the card the user clicked stays valid, and tell them.

@@ -37,6 +37,9 @@ ACTION_IDS = (
     "cutover_10",
     "cutover_50",
     "cutover_100",
+    "gradual_start",
+    "gradual_pause",
+    "gradual_resume",
     "rollback",
 )
 

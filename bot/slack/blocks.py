@@ -15,13 +15,17 @@ from bot.events.models import (
     DeploymentStarted,
     DiscoveryCompleted,
     DomainEvent,
+    GradualChanged,
     ImageBuilt,
     MigrationCancelled,
     MigrationFailed,
+    NameNotServed,
+    NameServed,
     PlanApproved,
     RollbackRequested,
     RolledBack,
     ServiceHealthy,
+    StepBaked,
     TaskStateChanged,
     TrafficShifted,
 )
@@ -54,13 +58,20 @@ def clip(text: str, limit: int) -> str:
 
 
 def button_value(
-    migration: Migration, weight: int | None = None, until: datetime | None = None
+    migration: Migration,
+    weight: int | None = None,
+    until: datetime | None = None,
+    *,
+    override: bool = False,
 ) -> str:
-    """The value a button carries: migration id, version, (for cutover) weight, and until
-    when it may be used (epoch seconds; a button without one is refused as expired)."""
+    """The value a button carries: migration id, version, (for cutover) weight and whether it
+    skips a bake, and until when it may be used (epoch seconds; a button without one is
+    refused as expired)."""
     payload: dict[str, Any] = {"m": migration.migration_id, "v": migration.version}
     if weight is not None:
         payload["w"] = weight
+    if override:
+        payload["o"] = 1
     if until is not None:
         payload["x"] = int(until.timestamp())
     return json.dumps(payload, separators=(",", ":"))
@@ -98,8 +109,8 @@ def _confirm(title: str, text: str, go: str) -> dict[str, Any]:
 def card_buttons(migration: Migration, until: datetime | None = None) -> list[dict[str, Any]]:
     """The buttons the status card offers in the migration's current stage, usable ``until``."""
 
-    def value(weight: int | None = None) -> str:
-        return button_value(migration, weight, until)
+    def value(weight: int | None = None, override: bool = False) -> str:
+        return button_value(migration, weight, until, override=override)
 
     stage = migration.stage
     if stage in (Stage.PLANNED, Stage.CAPTURING):
@@ -134,22 +145,84 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
         ]
     buttons: list[dict[str, Any]] = []
     idle = migration.requested_weight is None
-    if stage in (Stage.HEALTHY, Stage.CUTTING_OVER) and idle:
+    serving = migration.express_alias is not None  # the Express side answers for the name
+    running = migration.gradual_until is not None and migration.weight < migration.gradual_until
+    live = stage in (Stage.HEALTHY, Stage.CUTTING_OVER) and serving
+    if live and running and not migration.paused:
+        buttons.append(
+            _button(
+                "Pause gradual cutover",
+                "gradual_pause",
+                value(),
+                None,
+                _confirm(
+                    "Pause the gradual cutover?",
+                    "The step under way finishes; no further step is taken until you resume.",
+                    "Pause",
+                ),
+            )
+        )
+    if live and running and migration.paused:
+        buttons.append(
+            _button(
+                "Resume gradual cutover",
+                "gradual_resume",
+                value(),
+                "primary",
+                _confirm(
+                    "Resume the gradual cutover?",
+                    f"It goes on to {migration.gradual_until}% on ECS, each step after the "
+                    "previous one has baked.",
+                    "Resume",
+                ),
+            )
+        )
+    if live and idle and migration.gradual_until is None and migration.weight < 100:
+        buttons.append(
+            _button(
+                "Start gradual cutover",
+                "gradual_start",
+                value(),
+                "primary",
+                _confirm(
+                    "Run the cutover unattended?",
+                    "Each step ("
+                    + " → ".join(f"{w} %" for w in CUTOVER_STEPS if w > migration.weight)
+                    + ") is taken after the previous one has baked without a breach. "
+                    "Pause or Rollback stop it at any time.",
+                    "Start",
+                ),
+            )
+        )
+    if live and idle and not (running and not migration.paused):
         for weight in CUTOVER_STEPS:
             if weight > migration.weight:
                 given = len(migration.full_approvals) if weight == 100 else 0
+                baking = migration.bake_ends_at is not None
+                label = f"Cutover {weight}%" + (f" ({given} of 2 approvals)" if given else "")
+                confirm = _confirm(
+                    f"Send {weight}% to ECS?",
+                    f"Route 53 will send {weight}% of traffic to the Express service "
+                    f"and {100 - weight}% to EC2.",
+                    f"Shift {weight}%",
+                )
+                if baking:
+                    assert migration.bake_ends_at is not None
+                    label += " (skip bake)"
+                    confirm = _confirm(
+                        "Skip the bake?",
+                        f"The {migration.weight}% step bakes until "
+                        f"{migration.bake_ends_at:%H:%M} UTC. Shifting {weight}% to ECS now "
+                        "skips the rest of it; this is recorded in the audit trail.",
+                        f"Skip and shift {weight}%",
+                    )
                 buttons.append(
                     _button(
-                        f"Cutover {weight}%" + (f" ({given} of 2 approvals)" if given else ""),
+                        label,
                         f"cutover_{weight}",
-                        value(weight),
-                        "primary" if weight == 100 else None,
-                        _confirm(
-                            f"Send {weight}% to ECS?",
-                            f"Route 53 will send {weight}% of traffic to the Express service "
-                            f"and {100 - weight}% to EC2.",
-                            f"Shift {weight}%",
-                        ),
+                        value(weight, override=baking),
+                        "primary" if weight == 100 and not baking else None,
+                        confirm,
                     )
                 )
     rollbackable = stage in (Stage.HEALTHY, Stage.CUTTING_OVER, Stage.CUT_OVER) or (
@@ -213,6 +286,13 @@ def render_status_card(
         fields.append(f"*Express endpoint*\n{escape(migration.endpoint)}")
     if tasks is not None:
         fields.append(f"*Tasks*\n{tasks.running} of {tasks.desired} running")
+    if migration.bake_ends_at is not None and migration.stage in (
+        Stage.CUTTING_OVER,
+        Stage.CUT_OVER,
+    ):
+        fields.append(
+            f"*Bake*\nthe {migration.weight}% step bakes until {migration.bake_ends_at:%H:%M} UTC"
+        )
     if migration.full_approvals:
         who = ", ".join(f"<@{escape(u)}>" for u in migration.full_approvals)
         fields.append(f"*Cutover 100 %*\n{len(migration.full_approvals)} of 2 approvals ({who})")
@@ -227,6 +307,18 @@ def render_status_card(
         rows = [f"*{label}:* {escape(text)}" for label, text in app_rows(plan)]
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(rows), 3000)}}
+        )
+    if migration.edge_blocker and migration.stage == Stage.HEALTHY:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {
+                    "type": "mrkdwn",
+                    "text": clip(
+                        f":no_entry: *Cutover not offered:* {escape(migration.edge_blocker)}", 3000
+                    ),
+                },
+            }
         )
     if plan is not None and plan.blocker and migration.stage == Stage.PLANNED:
         blocks.append(
@@ -335,16 +427,46 @@ def render_milestone(event: DomainEvent) -> str | None:
         case ServiceHealthy():
             return (
                 ":large_green_circle: Deployment completed; the service is healthy and steady. "
-                "Cutover buttons are on the card."
+                "Next: the Express load balancer serves the app's name, and both sides are compared."
+            )
+        case NameServed():
+            checks = "\n".join(f"• {escape(c)}" for c in event.checks)
+            return clip(
+                f":globe_with_meridians: The Express load balancer serves `{escape(event.record_name)}` "
+                f"and answers as EC2 does:\n{checks}\nCutover buttons are on the card.",
+                3000,
+            )
+        case NameNotServed():
+            return clip(f":no_entry: Cutover not offered: {escape(event.reason)}", 3000)
+        case CutoverRequested() if event.gradual:
+            return (
+                f":twisted_rightwards_arrows: Gradual cutover (started by "
+                f"<@{escape(event.requested_by)}>): next step, {event.weight}% on ECS."
             )
         case CutoverRequested():
             return f":twisted_rightwards_arrows: <@{escape(event.requested_by)}> asked for {event.weight}% on ECS."
+        case GradualChanged():
+            verb = {"started": "started", "paused": "paused", "resumed": "resumed"}[event.state]
+            return (
+                f":arrow_forward: <@{escape(event.changed_by)}> {verb} the gradual cutover "
+                f"(up to {event.until}% on ECS)."
+            )
         case TrafficShifted():
             return f":twisted_rightwards_arrows: Traffic now {100 - event.weight}% EC2 · {event.weight}% ECS."
+        case StepBaked():
+            return f":hourglass_flowing_sand: The {event.weight}% step has baked." + (
+                " The next step is on the card." if event.weight < 100 else ""
+            )
+        case RollbackRequested() if event.reason:
+            return f":rotating_light: Rolling back on its own: {escape(event.reason)}"
         case RollbackRequested():
             return f":rewind: <@{escape(event.requested_by)}> asked for a rollback to EC2."
         case RolledBack():
-            return ":leftwards_arrow_with_hook: All traffic is back on EC2. The ECS service keeps running."
+            why = f" ({escape(event.reason)})" if event.reason else ""
+            return (
+                f":leftwards_arrow_with_hook: All traffic is back on EC2{why}. The ECS service "
+                "keeps running for diagnosis."
+            )
         case MigrationFailed():
             return f":red_circle: {escape(event.stage)} failed: {escape(event.reason)}"
     return None

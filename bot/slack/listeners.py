@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.migration import Migration
+from bot.domain.migration import CUTOVER_STEPS, Migration
 from bot.domain.policy import (
     Action,
     Decision,
@@ -63,6 +63,7 @@ class ButtonValue(BaseModel):
     v: int
     w: int | None = None
     x: int | None = None  # valid until (epoch seconds); missing: expired
+    o: int | None = None  # 1: the skip-bake button (its confirm dialog said so)
 
 
 def check(
@@ -293,6 +294,9 @@ _POLICY_ACTION = {
     "cutover_10": Action.CUTOVER,
     "cutover_50": Action.CUTOVER,
     "cutover_100": Action.CUTOVER_FULL,
+    "gradual_start": Action.CUTOVER_FULL,  # it runs on to 100 %
+    "gradual_pause": Action.CUTOVER,
+    "gradual_resume": Action.CUTOVER,
     "rollback": Action.ROLLBACK,
 }
 _DOING = {
@@ -303,12 +307,17 @@ _DOING = {
     Action.ROLLBACK: "roll back",
 }
 
-_ACTS: dict[str, Callable[[actions.Click, int | None, actions.ActionPorts], Migration]] = {
+_ACTS: dict[str, Callable[[actions.Click, ButtonValue, actions.ActionPorts], Migration]] = {
     "approve_plan": lambda click, _, ports: actions.approve_plan(click, ports),
     "cancel_migration": lambda click, _, ports: actions.cancel(click, ports),
-    "cutover_10": lambda click, weight, ports: actions.cutover(click, weight or 0, ports),
-    "cutover_50": lambda click, weight, ports: actions.cutover(click, weight or 0, ports),
-    "cutover_100": lambda click, weight, ports: actions.cutover(click, weight or 0, ports),
+    **{
+        f"cutover_{step}": lambda click, value, ports: actions.cutover(
+            click, value.w or 0, ports, override=value.o == 1
+        )
+        for step in (10, 50, 100)
+    },
+    "gradual_pause": lambda click, _, ports: actions.pause_gradual(click, True, ports),
+    "gradual_resume": lambda click, _, ports: actions.pause_gradual(click, False, ports),
     "rollback": lambda click, _, ports: actions.rollback(click, ports),
 }
 
@@ -390,6 +399,19 @@ def answer_click(
             )
         )
     needed = policy.approvals_needed(wanted) if policy else 1
+    if action_id == "gradual_start":
+        # With two approvers asked for 100 %, the unattended run stops at the last step
+        # before it; Cutover 100 % then gathers its approvals as usual.
+        until = 100 if needed == 1 else max(w for w in CUTOVER_STEPS if w < 100)
+        try:
+            actions.start_gradual(click, until, action_ports)
+        except actions.StaleClickError as error:
+            tell(replies.stale_click(str(error)))
+        except actions.ActionNotQueuedError as error:
+            tell(replies.click_not_queued(str(error)))
+        except IllegalTransitionError as error:
+            tell(replies.click_not_allowed(str(error)))
+        return
     given = migration.full_approvals
     if needed > 1 and (needed > 1 + len(given) or click.user_id in given):
         # Not the last approval the step needs (or this person's second): record it only.
@@ -401,7 +423,7 @@ def answer_click(
             tell(replies.approval_recorded(len(saved.full_approvals), needed))
         return
     try:
-        _ACTS[action_id](click, value.w, action_ports)
+        _ACTS[action_id](click, value, action_ports)
     except _REFUSED as error:
         tell(_refusal(error))
     except MigrationNotFoundError:

@@ -30,7 +30,7 @@ from bot.adapters.dynamodb_store import DynamoStore
 from bot.adapters.eventbridge import MAX_ATTEMPTS, EventBridgePublisher, PublishError
 from bot.adapters.route53_traffic import EXPRESS_ID, LEGACY_ID, Route53Traffic
 from bot.domain.capture import CapturedProcess
-from bot.domain.facts import DnsRecordFacts, ServiceSpec
+from bot.domain.facts import AliasTarget, DnsRecordFacts, ServiceSpec
 from bot.domain.migration import Migration
 from bot.domain.plan import Plan
 from bot.domain.runtimes import detect
@@ -121,7 +121,8 @@ def discovery(clients: Clients) -> AwsDiscovery:
 
 
 def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migration:
-    """A migration with every field but ``slack_ts`` set (slack_ts has its own call)."""
+    """A migration with every field off its default but the notifier's own (``slack_ts``,
+    ``card_version``, ``card_tasks``: each has its own call)."""
     plan = Plan(
         instance_id="i-0123456789abcdef0",
         instance_type="t3.small",
@@ -176,6 +177,35 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
         "updated_at": T0 + timedelta(minutes=5, microseconds=250),
         "weight": 50,
         "requested_weight": 100,
+        "full_approvals": ["U0789"],
+        "weighted_dns": True,
+        "original_records": [
+            {
+                "Name": "blog.example.com.",
+                "Type": record_type,
+                "AliasTarget": {
+                    "HostedZoneId": "Z35SXDOTRQ7X7K",
+                    "DNSName": "alb-1.us-east-1.elb.amazonaws.com.",
+                    "EvaluateTargetHealth": False,
+                },
+            }
+            for record_type in ("A", "AAAA")
+        ],
+        "express_alias": AliasTarget(
+            dns_name="ecs-express-gateway-alb-1a2b3c4d-1.us-east-1.elb.amazonaws.com",
+            hosted_zone_id="Z35SXDOTRQ7X7K",
+        ),
+        "edge_added": {
+            "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/0f1e2d3c",
+            "host": "blog.example.com",
+        },
+        "edge_blocker": "no certificate on the Express listener covers blog.example.com",
+        "bake_ends_at": T0 + timedelta(minutes=35, microseconds=125),
+        "gradual_until": 100,
+        "paused": True,
+        "rollback_reason": "alarm migrate-bot-mig-0000abcd-5xx: Threshold Crossed",
+        "gradual_by": "U0789",
+        "dns_change_id": "C2682N5HXP0BZ4",
         "plan": plan,
         "capture_command_id": "0b6c1a52-7f3e-4d1e-9a7b-2f4c8e9d1a3b",
         "build_id": "mig-0000abcd:5c7e",
@@ -220,7 +250,11 @@ def stored_item(clients: Clients, migration_id: str, sk: str) -> dict[str, Any]:
 
 def test_create_then_get_round_trips_every_field(store: DynamoStore) -> None:
     migration = full_migration()
-    unset = [name for name in Migration.model_fields if getattr(migration, name) is None]
+    unset = [
+        name
+        for name, info in Migration.model_fields.items()
+        if getattr(migration, name) == info.get_default(call_default_factory=True)
+    ]
     # The round trip covers every other field; these belong to the notifier's own writes.
     assert unset == ["slack_ts", "card_version", "card_tasks"]
 
@@ -963,32 +997,135 @@ def records_named(clients: Clients, zone_id: str, name: str) -> list[dict[str, A
     return [r for r in sets["ResourceRecordSets"] if r["Name"] == name]
 
 
-def weights(records: list[dict[str, Any]]) -> dict[str, tuple[str, int, str]]:
+def weights(records: list[dict[str, Any]]) -> dict[str, tuple[str, int, str, str]]:
     return {
-        r["SetIdentifier"]: (r["Type"], r["Weight"], r["ResourceRecords"][0]["Value"])
+        r["SetIdentifier"]: (
+            r["Type"],
+            r["Weight"],
+            r["AliasTarget"]["DNSName"],
+            r["AliasTarget"]["HostedZoneId"],
+        )
         for r in records
     }
 
 
-def test_set_weights_replaces_the_alias_by_weighted_cnames(
+def _express_alb(clients: Clients, legacy: LegacyApp) -> AliasTarget:
+    """A second ALB in the legacy VPC, standing for the Express one."""
+    ec2, elbv2 = clients("ec2"), clients("elbv2")
+    subnets = [
+        s["SubnetId"] for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] == legacy.vpc_id
+    ]
+    balancer = elbv2.create_load_balancer(
+        Name="ecs-express-gateway-alb-1a2b3c4d", Subnets=subnets[:2]
+    )["LoadBalancers"][0]
+    return AliasTarget(
+        dns_name=balancer["DNSName"], hosted_zone_id=balancer["CanonicalHostedZoneId"]
+    )
+
+
+def _legacy_alb(clients: Clients, legacy: LegacyApp) -> AliasTarget:
+    (balancer,) = clients("elbv2").describe_load_balancers(
+        LoadBalancerArns=[legacy.load_balancer_arn]
+    )["LoadBalancers"]
+    return AliasTarget(
+        dns_name=balancer["DNSName"], hosted_zone_id=balancer["CanonicalHostedZoneId"]
+    )
+
+
+def test_set_weights_replaces_the_record_by_two_weighted_alias_records_in_one_batch(
     legacy: LegacyApp, clients: Clients
 ) -> None:
     traffic = Route53Traffic(clients("route53"))
     record = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name="blog.example.com")
-    express_host = "se-5c7e.ecs.us-east-1.on.aws"
+    ec2_side, ecs_side = _legacy_alb(clients, legacy), _express_alb(clients, legacy)
     before = records_named(clients, legacy.hosted_zone_id, "blog.example.com.")
     assert [(r["Type"], "AliasTarget" in r) for r in before] == [("A", True)]
+    assert traffic.originals(record) == before
 
-    for express_weight in (10, 100, 0):
-        traffic.set_weights(record, legacy.load_balancer_dns, express_host, express_weight)
+    for express_weight in (10, 50, 100):
+        change = traffic.set_weights(record, ec2_side, ecs_side, express_weight)
 
+        assert traffic.change_status(change) in ("PENDING", "INSYNC")
         after = records_named(clients, legacy.hosted_zone_id, "blog.example.com.")
-        assert all("SetIdentifier" in r for r in after), "the simple record must be gone"
+        assert all("SetIdentifier" in r and "TTL" not in r for r in after)
         assert weights(after) == {
-            LEGACY_ID: ("CNAME", 100 - express_weight, legacy.load_balancer_dns),
-            EXPRESS_ID: ("CNAME", express_weight, express_host),
+            LEGACY_ID: (
+                "A",
+                100 - express_weight,
+                ec2_side.dns_name + ".",
+                ec2_side.hosted_zone_id,
+            ),
+            EXPRESS_ID: ("A", express_weight, ecs_side.dns_name + ".", ecs_side.hosted_zone_id),
         }
-        assert {r["TTL"] for r in after} == {60}
+        assert all(r["AliasTarget"]["EvaluateTargetHealth"] for r in after)
+        assert traffic.originals(record) == []  # nothing simple left to replace
+
+
+def test_restore_puts_the_original_record_back_exactly(legacy: LegacyApp, clients: Clients) -> None:
+    traffic = Route53Traffic(clients("route53"))
+    record = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name="blog.example.com")
+    originals = traffic.originals(record)
+    traffic.set_weights(record, _legacy_alb(clients, legacy), _express_alb(clients, legacy), 50)
+
+    change = traffic.restore(record, originals)
+
+    assert change is not None
+    assert records_named(clients, legacy.hosted_zone_id, "blog.example.com.") == originals
+    assert traffic.restore(record, originals) is None  # a redelivered rollback changes nothing
+
+
+def test_a_cname_record_is_replaced_and_restored_as_the_cname_it_was(
+    legacy: LegacyApp, clients: Clients
+) -> None:
+    route53 = clients("route53")
+    cname = {
+        "Name": "www.example.com.",
+        "Type": "CNAME",
+        "TTL": 300,
+        "ResourceRecords": [{"Value": legacy.load_balancer_dns}],
+    }
+    route53.change_resource_record_sets(
+        HostedZoneId=legacy.hosted_zone_id,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": cname}]},
+    )
+    traffic = Route53Traffic(route53)
+    record = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name="www.example.com")
+    originals = traffic.originals(record)
+    assert originals == [cname]
+
+    traffic.set_weights(record, _legacy_alb(clients, legacy), _express_alb(clients, legacy), 10)
+    assert {
+        r["Type"] for r in records_named(clients, legacy.hosted_zone_id, "www.example.com.")
+    } == {"A"}
+    traffic.restore(record, originals)
+
+    assert records_named(clients, legacy.hosted_zone_id, "www.example.com.") == [cname]
+
+
+def test_a_zone_apex_takes_weighted_alias_records(legacy: LegacyApp, clients: Clients) -> None:
+    route53 = clients("route53")
+    apex = {
+        "Name": "example.com.",
+        "Type": "A",
+        "AliasTarget": {
+            "HostedZoneId": _legacy_alb(clients, legacy).hosted_zone_id,
+            "DNSName": _legacy_alb(clients, legacy).dns_name + ".",
+            "EvaluateTargetHealth": False,
+        },
+    }
+    route53.change_resource_record_sets(
+        HostedZoneId=legacy.hosted_zone_id,
+        ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": apex}]},
+    )
+    traffic = Route53Traffic(route53)
+    record = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name="example.com")
+
+    traffic.set_weights(record, _legacy_alb(clients, legacy), _express_alb(clients, legacy), 10)
+
+    at_apex = [
+        r for r in records_named(clients, legacy.hosted_zone_id, "example.com.") if r["Type"] == "A"
+    ]
+    assert sorted(r["SetIdentifier"] for r in at_apex) == [EXPRESS_ID, LEGACY_ID]
 
 
 # --- AwsExpress ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.adapters.bolt_lambda import BoltLambdaHandler
+from bot.domain.facts import AliasTarget
 from bot.domain.migration import Migration
 from bot.domain.policy import stack_default
 from bot.domain.state import Stage
@@ -36,6 +37,10 @@ SECRET = "click-rules-secret"
 CHANNEL = "C0RULES"
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)  # FakeClock's start
 MIGRATION = "mig-0000c0de"
+EXPRESS_ALB = AliasTarget(
+    dns_name="ecs-express-gateway-alb-1a2b3c4d-1.us-east-1.elb.amazonaws.com",
+    hosted_zone_id="Z35SXDOTRQ7X7K",
+)
 
 
 @dataclass
@@ -129,6 +134,11 @@ def _migration(stage: Stage, **changes: Any) -> Migration:
     )
 
 
+def _half_cut_over() -> Migration:
+    """Half the traffic on ECS: the Express side serves the name (the card offers Cutover)."""
+    return _migration(Stage.CUTTING_OVER, weight=50, express_alias=EXPRESS_ALB)
+
+
 def _denials(store: FakeStore) -> list[tuple[str, str, str]]:
     return [(r.actor, r.action, r.decision) for r in store.audit if r.decision.startswith("denied")]
 
@@ -204,7 +214,7 @@ def _two_approvals(bot: Bot) -> None:
 def test_cutover_100_waits_for_a_second_distinct_approver(bot: Bot) -> None:
     _two_approvals(bot)
     until = NOW + timedelta(hours=1)
-    card = bot.card(_migration(Stage.CUTTING_OVER, weight=50), until)
+    card = bot.card(_half_cut_over(), until)
 
     answer = bot.click("cutover_100", card, user="U0BOB")
 
@@ -226,7 +236,7 @@ def test_cutover_100_waits_for_a_second_distinct_approver(bot: Bot) -> None:
 
 def test_the_requester_gives_no_approval_of_their_own_100(bot: Bot) -> None:
     _two_approvals(bot)
-    card = bot.card(_migration(Stage.CUTTING_OVER, weight=50), NOW + timedelta(hours=1))
+    card = bot.card(_half_cut_over(), NOW + timedelta(hours=1))
 
     answer = bot.click("cutover_100", card, user="U0ALICE")
 
@@ -234,7 +244,7 @@ def test_the_requester_gives_no_approval_of_their_own_100(bot: Bot) -> None:
 
 
 def test_with_one_approval_asked_for_100_moves_at_once(bot: Bot) -> None:
-    card = bot.card(_migration(Stage.CUTTING_OVER, weight=50), NOW + timedelta(hours=1))
+    card = bot.card(_half_cut_over(), NOW + timedelta(hours=1))
 
     bot.click("cutover_100", card, user="U0BOB")
 
@@ -245,7 +255,7 @@ def test_with_one_approval_asked_for_100_moves_at_once(bot: Bot) -> None:
 def test_a_rollback_drops_the_approvals_gathered_for_100(bot: Bot) -> None:
     _two_approvals(bot)
     until = NOW + timedelta(hours=1)
-    card = bot.card(_migration(Stage.CUTTING_OVER, weight=50), until)
+    card = bot.card(_half_cut_over(), until)
     bot.click("cutover_100", card, user="U0BOB")
 
     bot.click("rollback", bot.card(bot.migration(), until), user="U0CAROL")

@@ -10,6 +10,7 @@ from moto import mock_aws
 
 from bot.domain.state import Stage
 from sandbox import tasks
+from sandbox.acm import sandbox_ca
 from sandbox.harness import Sandbox
 from sandbox.load_balancers import fetch
 
@@ -25,29 +26,59 @@ def box() -> Iterator[Sandbox]:
         yield sandbox
 
 
-def test_the_legacy_alb_routes_the_apps_name_and_answers_others_by_default(box: Sandbox) -> None:
-    assert box.legacy_alb is not None
-    ok = fetch(box.legacy_alb.port, "blog.example.com", "/health")
+def test_the_legacy_alb_serves_the_app_over_https_and_redirects_http(box: Sandbox) -> None:
+    assert box.balancers is not None and box.legacy is not None
+    trusted = sandbox_ca().client_context()
+    port = box.balancers.port(box.legacy.load_balancer_arn, 443)
+    ok = fetch(port, "blog.example.com", "/health", trusted)
     assert (ok.status, ok.body) == (200, b"ok\n")
-    other = fetch(box.legacy_alb.port, "shop.example.com", "/health")
-    assert other.status == 404  # the listener's default fixed-response
+    # The app's certificate names only its own host.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        fetch(port, "shop.example.com", "/health", trusted)
+    # Plain HTTP is redirected to HTTPS, as the listener's default action says.
+    moved = fetch(
+        box.balancers.port(box.legacy.load_balancer_arn, 80), "blog.example.com", "/p?x=1"
+    )
+    assert (moved.status, moved.location) == (301, "https://blog.example.com:443/p?x=1")
+
+
+def test_the_shared_internal_alb_routes_each_teams_host_over_https(box: Sandbox) -> None:
+    assert box.balancers is not None
+    orders = box.apps["orders"]
+    trusted = sandbox_ca().client_context()
+    port = box.balancers.port(orders.load_balancer_arn, 443)
+    assert fetch(port, "orders.example.com", "/healthz", trusted).status == 200
+    # The other team's app, by its own host rule, on its own instance.
+    inventory = fetch(port, "inventory.example.com", "/status", trusted)
+    assert (inventory.status, inventory.body) == (200, b'{"app": "inventory"}')
+    # One certificate covers both names, and no other.
+    with pytest.raises(ssl.SSLCertVerificationError):
+        fetch(port, "shop.example.com", "/healthz", trusted)
+    moved = fetch(box.balancers.port(orders.load_balancer_arn, 80), "orders.example.com", "/")
+    assert (moved.status, moved.location) == (301, "https://orders.example.com:443/")
 
 
 def test_the_express_balancer_is_https_only_and_routes_by_host(box: Sandbox) -> None:
-    assert box.express_alb is not None and box.certificates is not None
-    endpoint = (box.migration().endpoint or "").removeprefix("https://")
-    trusted = box.certificates.client_context()
-    assert fetch(box.express_alb.port, endpoint, "/health", trusted).status == 200
+    assert box.balancers is not None
+    migration = box.migration()
+    endpoint = (migration.endpoint or "").removeprefix("https://")
+    balancer = box.express_load_balancer(migration.service_arn or "")
+    port = box.balancers.port(balancer, 443)
+    trusted = sandbox_ca().client_context()
+    assert fetch(port, endpoint, "/health", trusted).status == 200
     # Another name under its certificate gets the listener's default answer.
-    assert (
-        fetch(box.express_alb.port, "zz-nothing.ecs.us-east-1.on.aws", "/", trusted).status == 404
-    )
-    # The app's own name is not on the Express certificate (yet): TLS refuses it.
+    assert fetch(port, "zz-nothing.ecs.us-east-1.on.aws", "/", trusted).status == 404
+    # The edge step put the app's own name on the Express listener (its certificate, the
+    # service's rule), so it is served there; a name no certificate covers fails TLS.
+    served = fetch(port, "blog.example.com", "/", trusted)
+    assert served.status == 200 and served.body.startswith(b"<h1>secure-blog</h1>")
     with pytest.raises(ssl.SSLCertVerificationError):
-        fetch(box.express_alb.port, "blog.example.com", "/", trusted)
-    # Plain HTTP to the HTTPS listener is no answer.
+        fetch(port, "shop.example.com", "/", trusted)
+    # Plain HTTP to the HTTPS listener is no answer, and Express has no other listener.
     with pytest.raises(OSError):
-        fetch(box.express_alb.port, endpoint, "/", None, timeout=3)
+        fetch(port, endpoint, "/", None, timeout=3)
+    with pytest.raises(LookupError):
+        box.balancers.port(balancer, 80)
 
 
 def test_the_task_runs_from_the_image_with_the_apps_environment_and_secret(box: Sandbox) -> None:

@@ -19,7 +19,7 @@ from moto import mock_aws
 from bot.adapters.aws_discovery import SEARCH_CALLS, AwsDiscovery
 from bot.adapters.aws_routing import SCAN_LIMIT
 from bot.adapters.route53_traffic import Route53Traffic
-from bot.domain.facts import DnsRecordFacts, LoadBalancingFacts
+from bot.domain.facts import AliasTarget, DnsRecordFacts, LoadBalancingFacts
 from bot.domain.planning import make_plan
 from sandbox.legacy import DOMAIN, LegacyApp, seed_legacy
 from sandbox.neighbours import route_by_default_action, seed_neighbours, seed_other_zones
@@ -311,9 +311,20 @@ def test_the_record_a_rollback_left_is_found_for_a_default_action_app(
     clients, legacy = fresh
     route_by_default_action(clients, legacy)
     blog = DnsRecordFacts(hosted_zone_id=legacy.hosted_zone_id, record_name=legacy.record_name)
-    Route53Traffic(clients("route53")).set_weights(
-        blog, legacy.load_balancer_dns, "blog.ecs.us-east-1.on.aws", 0
+    traffic = Route53Traffic(clients("route53"))
+    (balancer,) = clients("elbv2").describe_load_balancers(
+        LoadBalancerArns=[legacy.load_balancer_arn]
+    )["LoadBalancers"]
+    ec2_side = AliasTarget(
+        dns_name=balancer["DNSName"], hosted_zone_id=balancer["CanonicalHostedZoneId"]
     )
+    ecs_side = AliasTarget(
+        dns_name="ecs-express-gateway-alb-1a2b3c4d-1.us-east-1.elb.amazonaws.com",
+        hosted_zone_id=balancer["CanonicalHostedZoneId"],
+    )
+    originals = traffic.originals(blog)
+    traffic.set_weights(blog, ec2_side, ecs_side, 50)
+    traffic.restore(blog, originals)  # what a full rollback does
     discovery = AwsDiscovery(clients("ec2"), clients("elbv2"), clients("route53"))
 
     facts = discovery.find_load_balancing(discovery.find_instance(legacy.instance_id))

@@ -1,11 +1,12 @@
 """Every AWS call each function makes is allowed by its role in template.yaml, and no more.
 
 The calls come from real migrations (``driven_calls``: one to a completed cutover, one
-rolled back), recorded per function while its handler runs. Each call is turned into the
-IAM actions AWS authorises for it, dependent actions included (``tests/iam/permissions.py``
-cites the Service Authorization Reference for each exception to ``<prefix>:<Operation>``),
-on the resource its request names, and checked against the function's role with IAM's
-matching rules. The reverse check keeps the roles least-privilege.
+rolled back by hand, one rolled back by a breached alarm), recorded per function while its
+handler runs. Each call is turned into the IAM actions AWS authorises for it, dependent
+actions included (``tests/iam/permissions.py`` cites the Service Authorization Reference for
+each exception to ``<prefix>:<Operation>``), on the resource its request names, and checked
+against the function's role with IAM's matching rules. The reverse check keeps the roles
+least-privilege.
 """
 
 from __future__ import annotations
@@ -74,6 +75,8 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
             "TrafficRole",
             "FailureReporterRole",
             "CaptureEventsRole",
+            "EdgeRole",
+            "AlarmsRole",
         )
     },
     ("DiscoveryRole", "ssm:ListCommands"): (
@@ -102,7 +105,7 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
 
 def _calls(driven_calls: tuple[list[Call], list[str]]) -> list[Call]:
     calls, ends = driven_calls
-    assert ends == ["cut_over", "rolled_back", "healthy"], ends
+    assert ends == ["cut_over", "rolled_back", "healthy", "rolled_back"], ends
     return calls
 
 

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.web.base_client import BaseClient
 
 from bot.adapters.bolt_lambda import BoltLambdaHandler
+from bot.domain.facts import AliasTarget
 from bot.domain.migration import Migration
 from bot.domain.policy import stack_default
 from bot.domain.state import Stage
@@ -110,18 +111,31 @@ def test_interactivity_matches_the_buttons_the_code_handles(handler: BoltLambdaH
     slack.start()
     assert MANIFEST["settings"]["interactivity"]["is_enabled"] is bool(ACTION_IDS)
     offered: set[str] = set()
+    # Cutover and gradual buttons show only once the Express side serves the name; the
+    # gradual ones depend on whether a gradual cutover runs, and whether it is paused.
+    serving = AliasTarget(
+        dns_name="ecs-express-gateway-alb-1.elb.amazonaws.com", hosted_zone_id="Z1"
+    )
+    variants: list[dict[str, Any]] = [
+        {},
+        {"express_alias": serving},
+        {"express_alias": serving, "gradual_until": 100},
+        {"express_alias": serving, "gradual_until": 100, "paused": True},
+    ]
     for stage in Stage:
-        migration = Migration(
-            migration_id="mig-00000000",
-            stage=stage,
-            target="i-0abc1234",
-            channel_id="C1",
-            requested_by="U1",
-            created_at=FakeClock().now(),
-            updated_at=FakeClock().now(),
-            service_arn="arn:svc",
-        )
-        offered |= {b["action_id"] for b in card_buttons(migration)}
+        for variant in variants:
+            migration = Migration(
+                migration_id="mig-00000000",
+                stage=stage,
+                target="i-0abc1234",
+                channel_id="C1",
+                requested_by="U1",
+                created_at=FakeClock().now(),
+                updated_at=FakeClock().now(),
+                service_arn="arn:svc",
+                **variant,
+            )
+            offered |= {b["action_id"] for b in card_buttons(migration)}
     assert offered == set(ACTION_IDS)
     value = json.dumps({"m": "mig-00000000", "v": 1})
     for action_id in ACTION_IDS:

@@ -25,7 +25,7 @@ PINNED_BOTOCORE = "1.44.5"
 
 def _calls(driven_calls: tuple[list[Call], list[str]]) -> list[Call]:
     calls, ends = driven_calls
-    assert ends == ["cut_over", "rolled_back", "healthy"], ends
+    assert ends == ["cut_over", "rolled_back", "healthy", "rolled_back"], ends
     return calls
 
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import ssl
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
-from sandbox import express
+from sandbox import express, tasks
+from sandbox.acm import sandbox_ca
+from sandbox.load_balancers import PROPAGATION_SECONDS, Balancers, fetch
+from sandbox.request_log import RequestLog
 from tests.functional.network import two_subnets
 
 REGION = "us-east-1"
@@ -207,3 +216,202 @@ def test_without_subnets_the_alb_is_in_the_default_vpcs_subnets(aws: dict[str, A
     assert sorted(balancer["subnetIds"]) == sorted(
         z["SubnetId"] for z in described["AvailabilityZones"]
     )
+
+
+# --- one ALB stand-in for both sides, read from ELBv2 ----------------------------------------
+
+
+class _App(BaseHTTPRequestHandler):
+    """A task's app: answers every path with its service's name."""
+
+    def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+        body = f"{self.server.service_name} {self.path} {self.headers['X-Forwarded-Proto']}"  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+@pytest.fixture
+def served(aws: dict[str, Any]) -> Iterator[Balancers]:
+    """Express tasks that really answer (a small server per service) behind the stand-ins."""
+    apps: list[ThreadingHTTPServer] = []
+
+    def run(service: express.ExpressService, config: dict[str, Any]) -> str:
+        app = ThreadingHTTPServer(("127.0.0.1", 0), _App)
+        app.service_name = service.name  # type: ignore[attr-defined]
+        threading.Thread(target=app.serve_forever, daemon=True).start()
+        apps.append(app)
+        log = Path(tempfile.mkstemp()[1])
+        tasks.RUNNING[service.arn] = tasks.Running(service.name, None, app.server_address[1], log)
+        return "healthy"
+
+    express.set_runner(run)
+    balancers = Balancers(aws["elbv2"], aws["acm"], log=RequestLog())
+    yield balancers
+    balancers.stop()
+    express.set_runner(None)
+    for app in apps:
+        app.shutdown()
+    for name in [n for n in tasks.RUNNING if not n.startswith("legacy/")]:
+        tasks.RUNNING.pop(name).log.unlink(missing_ok=True)
+
+
+def _express_port(aws: dict[str, Any], balancers: Balancers, service: dict[str, Any]) -> int:
+    return balancers.port(ingress_path(aws["ecs"], service)["loadBalancer"]["arn"], 443)
+
+
+def test_the_express_listener_routes_its_endpoint_and_answers_other_names_404(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    service = create(aws["ecs"], "secure-blog", two_subnets(aws["ec2"], public=True))
+    endpoint = ingress_path(aws["ecs"], service)["endpoint"]
+    port = _express_port(aws, served, service)
+    trusted = sandbox_ca().client_context()
+
+    ok = fetch(port, endpoint, "/posts", trusted)
+    assert (ok.status, ok.body) == (200, b"secure-blog /posts https")
+    # A name under the listener's wildcard certificate that no rule names: the default action.
+    other = fetch(port, f"zz-{'0' * 32}.ecs.{REGION}.on.aws", "/", trusted)
+    assert (other.status, other.body) == (404, b"")
+
+    records = served.log.records()
+    assert [(r.host, r.elb_status, r.target_status) for r in records] == [
+        (endpoint, 200, 200),
+        (f"zz-{'0' * 32}.ecs.{REGION}.on.aws", 404, None),
+    ]
+    target_group = ingress_path(aws["ecs"], service)["targetGroups"][0]["arn"]
+    assert records[0].target_group_arn == target_group and records[1].target_group_arn is None
+    assert records[0].target_seconds is not None and records[1].target_seconds is None
+
+
+def test_a_name_no_certificate_covers_fails_tls_verification(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    service = create(aws["ecs"], "secure-blog", two_subnets(aws["ec2"], public=True))
+    port = _express_port(aws, served, service)
+    with pytest.raises(ssl.SSLCertVerificationError, match="blog.example.com"):
+        fetch(port, "blog.example.com", "/", sandbox_ca().client_context())
+    assert served.log.records() == []  # no request was answered
+
+
+def test_the_apps_certificate_and_host_on_the_express_listener_reach_the_task(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    ecs, elbv2, acm = aws["ecs"], aws["elbv2"], aws["acm"]
+    service = create(ecs, "secure-blog", two_subnets(aws["ec2"], public=True))
+    path = ingress_path(ecs, service)
+    port = _express_port(aws, served, service)
+    trusted = sandbox_ca().client_context()
+    certificate, key = sandbox_ca().issue(["blog.example.com"])
+    imported = acm.import_certificate(
+        Certificate=certificate, PrivateKey=key, CertificateChain=sandbox_ca().certificate_pem
+    )["CertificateArn"]
+
+    elbv2.add_listener_certificates(
+        ListenerArn=path["listener"]["arn"], Certificates=[{"CertificateArn": imported}]
+    )
+    time.sleep(PROPAGATION_SECONDS)  # the stand-in's copy of the listener is that old at most
+    # The certificate alone: TLS now verifies, but no rule names the host yet.
+    assert fetch(port, "blog.example.com", "/", trusted).status == 404
+    elbv2.modify_rule(
+        RuleArn=path["rule"]["arn"],
+        Conditions=[
+            {
+                "Field": "host-header",
+                "HostHeaderConfig": {"Values": [path["endpoint"], "blog.example.com"]},
+            }
+        ],
+    )
+    time.sleep(PROPAGATION_SECONDS)
+    answered = fetch(port, "blog.example.com", "/hello", trusted)
+    assert (answered.status, answered.body) == (200, b"secure-blog /hello https")
+    assert fetch(port, path["endpoint"], "/", trusted).status == 200  # the endpoint still works
+
+
+def test_a_deleted_service_is_no_longer_served(aws: dict[str, Any], served: Balancers) -> None:
+    service = create(aws["ecs"], "secure-blog", two_subnets(aws["ec2"], public=True))
+    endpoint = ingress_path(aws["ecs"], service)["endpoint"]
+    port = _express_port(aws, served, service)
+    aws["ecs"].delete_express_gateway_service(serviceArn=service["serviceArn"])
+    with pytest.raises(OSError):  # its ALB is gone with its last service: no answer
+        fetch(port, endpoint, "/", sandbox_ca().client_context(), timeout=3)
+    served.sync()
+    assert served.ports() == {}
+
+
+def _plain_alb(aws: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """A customer's ALB with an instance target group, as ELBv2 holds it."""
+    ec2, elbv2 = aws["ec2"], aws["elbv2"]
+    subnets = two_subnets(ec2, public=True)
+    vpc = ec2.describe_subnets(SubnetIds=subnets)["Subnets"][0]["VpcId"]
+    balancer = elbv2.create_load_balancer(Name="shop-alb", Subnets=subnets)["LoadBalancers"][0]
+    group = elbv2.create_target_group(
+        Name="shop-tg", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="instance"
+    )["TargetGroups"][0]["TargetGroupArn"]
+    return balancer, group
+
+
+def test_an_http_listener_redirect_answers_as_alb_builds_it(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    balancer, _ = _plain_alb(aws)
+    redirect = {"Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301"}
+    aws["elbv2"].create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "redirect", "RedirectConfig": redirect}],
+    )
+    answer = fetch(served.port(balancer["LoadBalancerArn"], 80), "shop.example.com", "/a/b?c=1")
+    assert (answer.status, answer.location) == (301, "https://shop.example.com:443/a/b?c=1")
+    (record,) = served.log.records()
+    assert (record.elb_status, record.target_group_arn, record.path) == (301, None, "/a/b")
+
+
+def test_a_forward_to_no_registered_target_is_503_and_to_a_dead_one_502(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    ec2, elbv2 = aws["ec2"], aws["elbv2"]
+    balancer, group = _plain_alb(aws)
+    elbv2.create_listener(
+        LoadBalancerArn=balancer["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": group}],
+    )
+    port = served.port(balancer["LoadBalancerArn"], 80)
+    assert fetch(port, "shop.example.com", "/").status == 503
+
+    image = ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    subnet = balancer["AvailabilityZones"][0]["SubnetId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet)[
+        "Instances"
+    ][0]["InstanceId"]
+    elbv2.register_targets(TargetGroupArn=group, Targets=[{"Id": instance, "Port": 8080}])
+    # Registered, but no app runs on it: the only target is unhealthy, the ALB fails open to it
+    # and the connection is refused.
+    assert fetch(port, "shop.example.com", "/").status == 502
+    assert [(r.elb_status, r.target_group_arn) for r in served.log.records()] == [
+        (503, group),
+        (502, group),
+    ]
+
+
+def test_a_name_reaches_its_load_balancers_listener_by_dns_name_or_endpoint(
+    aws: dict[str, Any], served: Balancers
+) -> None:
+    service = create(aws["ecs"], "secure-blog", two_subnets(aws["ec2"], public=True))
+    path = ingress_path(aws["ecs"], service)
+    (balancer,) = aws["elbv2"].describe_load_balancers(
+        LoadBalancerArns=[path["loadBalancer"]["arn"]]
+    )["LoadBalancers"]
+    port = served.port(balancer["LoadBalancerArn"], 443)
+    assert served.port_for(f"dualstack.{balancer['DNSName'].upper()}.", 443) == port
+    assert served.port_for(path["endpoint"], 443) == port
+    assert served.port_for(path["endpoint"], 80) is None  # Express listens on HTTPS only
+    assert served.port_for("nothing.example.com", 443) is None
+    assert served.ports() == {(balancer["LoadBalancerArn"], 443): port}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 
 import pytest
 
@@ -21,7 +22,12 @@ EXPECTED_END = {
     "bad-start": "PASS: ended rolled_back",
     "bad-input": "PASS: ended nothing started",
     "unauthorized": "PASS: ended planned, untouched",
+    "alarm-rollback": "PASS: ended rolled_back",
+    "host-rule": "PASS: ended cut_over",
+    "http-site": "PASS: ended healthy, no cutover offered",
 }
+#: The tests' time scale: a 10-minute bake lasts 3 s (the default, 0.03, is for people).
+TIME_SCALE = "0.005"
 
 
 def test_every_scenario_has_an_expected_ending() -> None:
@@ -37,11 +43,42 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
     assert isinstance(handler, logging.StreamHandler)
     before = handler.setStream(logs)
     try:
-        assert main(["sandbox", "--scenario", scenario]) == 0
+        assert main(["sandbox", "--scenario", scenario, "--time-scale", TIME_SCALE]) == 0
     finally:
         handler.setStream(before)
     out = capsys.readouterr().out
     assert out.rstrip().endswith(EXPECTED_END[scenario])
+    # Every run reports its users' traffic just before the verdict.
+    traffic = re.search(r"^requests: (\d+) sent, (\d+) failed \(EC2 (\d+), ECS (\d+)\)$", out, re.M)
+    assert traffic is not None and out.rstrip().splitlines()[-3] == traffic.group(0)
+    sent, failed, ec2, ecs = (int(n) for n in traffic.groups())
+    assert sent > 0 and sent == ec2 + ecs
+    if scenario == "alarm-rollback":
+        # Only the Express side failed, and only until the rollback; the thread says why.
+        assert (
+            failed > 0
+            and ecs > 0
+            and f"requests failed on ECS before the rollback: {failed}; on EC2: 0" in out
+        )
+        assert ":rotating_light: Rolling back on its own: alarm migrate-bot-mig-" in out
+        assert "-5xx: Threshold Crossed" in out and "the Express service is ACTIVE" in out
+    else:
+        assert failed == 0
+    if scenario in ("happy", "python-app", "host-rule", "no-ssm"):
+        assert ecs > 0  # real users reached the Express side, and none failed
+    if scenario in ("http-site", "failing-health-check", "bad-start", "bad-input", "unauthorized"):
+        assert ecs == 0
+    if scenario == "host-rule":
+        assert re.search(
+            r"^  inventory.example.com: requests: [1-9]\d* sent, 0 failed \(EC2 [1-9]\d*, ECS 0\)$",
+            out,
+            re.M,
+        )
+        assert "the plan moves orders.example.com. (rule hosts ['orders.example.com'])" in out
+        assert "inventory's records: [('A', None)]" in out
+    if scenario == "http-site":
+        assert "the plan said: blog.example.com is served over HTTP only (port 80)" in out
+        assert "buttons offered: rollback" in out
     if scenario == "bad-input":
         assert "(the bot posted nothing in the channel)" in out
         assert "items written: 0, events delivered: 0" in out

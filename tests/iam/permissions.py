@@ -110,8 +110,30 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
         {_bus(e.get("EventBusName") or "default") for e in p.get("Entries", [])}
     ),
     "ec2": lambda op, p: _ec2_resources(op, p),
-    "elbv2": lambda op, p: ["*"],
-    "route53": lambda op, p: [_zone(p["HostedZoneId"])] if "HostedZoneId" in p else ["*"],
+    # SAR, ELBv2: AddListenerCertificates on the listener, ModifyRule on the listener rule;
+    # the Describe calls list no resource type.
+    "elbv2": lambda op, p: (
+        [str(p["ListenerArn"])]
+        if op == "AddListenerCertificates"
+        else [str(p["RuleArn"])]
+        if op == "ModifyRule"
+        else ["*"]
+    ),
+    # SAR, Route 53: GetChange on the change (arn:aws:route53:::change/<id>).
+    "route53": lambda op, p: (
+        [_zone(p["HostedZoneId"])]
+        if "HostedZoneId" in p
+        else [f"arn:{PARTITION}:route53:::change/{str(p['Id']).rsplit('/', 1)[-1]}"]
+        if op == "GetChange"
+        else ["*"]
+    ),
+    "acm": lambda op, p: [str(p["CertificateArn"])],
+    # SAR, CloudWatch: PutMetricAlarm on the alarm.
+    "cloudwatch": lambda op, p: [_arn("cloudwatch", f"alarm:{p['AlarmName']}")],
+    # SAR, EventBridge Scheduler: CreateSchedule on the schedule (in its group).
+    "scheduler": lambda op, p: [
+        _arn("scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}")
+    ],
     "ecr": lambda op, p: [
         _arn("ecr", f"repository/{name}")
         for name in (p.get("repositoryNames") or [p["repositoryName"]])
@@ -127,7 +149,12 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
             )
         }
     ),
-    "ecs": lambda op, p: [_ecs_service(p)],
+    # SAR, Amazon ECS: DescribeServiceRevisions on each service revision.
+    "ecs": lambda op, p: (
+        [str(a) for a in p["serviceRevisionArns"]]
+        if op == "DescribeServiceRevisions"
+        else [_ecs_service(p)]
+    ),
     "secretsmanager": lambda op, p: [_secret(p["SecretId"] if "SecretId" in p else p["Name"])],
     # SAR, AWS Systems Manager: SendCommand is authorized on the document and on each
     # instance; DescribeInstanceInformation, ListCommands and GetCommandInvocation list no
@@ -303,6 +330,17 @@ def _dependent(call: Call, resource: str) -> list[Need]:
                 "ecs:RegisterTaskDefinition",
                 _arn("ecs", "task-definition/express-managed-family:2"),
                 label,
+            )
+        )
+    if key == ("scheduler", "CreateSchedule"):
+        # SAR, EventBridge Scheduler: CreateSchedule → dependent iam:PassRole (the role the
+        # schedule's target is invoked with).
+        out.append(
+            Need(
+                "iam:PassRole",
+                str(p["Target"]["RoleArn"]),
+                f"{label} passes Target.RoleArn",
+                {"iam:PassedToService": "scheduler.amazonaws.com"},
             )
         )
     # SAR, AWS CodeBuild: CreateProject (and UpdateProject) → dependent iam:PassRole; SAR,

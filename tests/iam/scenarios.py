@@ -3,15 +3,21 @@
 One migration from ``/migrate`` (the app captured through SSM) to a completed cutover
 (10 → 50 → 100 %); on an instance SSM does not manage, a blocked plan cancelled, then one from
 an uploaded bundle (``--source``) rolled back after 50 %; the private orders app to a healthy
-deployment; all through the real handlers in the
-sandbox (moto in-process), plus the refused inputs (bad id, unknown instance) and a busy
-instance named by its load balancer, which the ingress answers without writing.
+deployment; one rolled back on its own when a cutover alarm breaches at 10 %; all through the
+real handlers in the sandbox (moto in-process), plus the refused inputs (bad id, unknown
+instance) and a busy instance named by its load balancer, which the ingress answers without
+writing.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from moto import mock_aws
 
+from bot.domain.gates import alarm_names
+from sandbox.aws_bus import default_bus_emitter
+from sandbox.aws_events import envelope
 from sandbox.harness import Sandbox
 
 
@@ -23,8 +29,45 @@ def _to_healthy(box: Sandbox, options: str = "", app: str = "secure-blog") -> No
     box.settle()
 
 
+def _cloudwatch_time(at: datetime) -> str:
+    """A timestamp as the alarm event writes it (milliseconds, +0000)."""
+    at = at.astimezone(UTC)
+    return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}+0000"
+
+
+def _breach(box: Sandbox, alarm_name: str) -> None:
+    """Put the bot's alarm in ALARM and its state change on the default bus, as CloudWatch
+    does (CloudWatch User Guide, "Alarm events and EventBridge"). The sandbox's traffic
+    scenarios breach an alarm with real 5xx answers; here only the calls after it matter."""
+    cloudwatch = box.client("cloudwatch")
+    (alarm,) = cloudwatch.describe_alarms(AlarmNames=[alarm_name])["MetricAlarms"]
+    reason = "Threshold Crossed: 1 datapoint [42.0] was greater than the threshold (5.0)."
+    cloudwatch.set_alarm_state(AlarmName=alarm_name, StateValue="ALARM", StateReason=reason)
+    now = datetime.now(UTC)
+    _, _, _, region, account, _ = alarm["AlarmArn"].split(":", 5)
+    default_bus_emitter()(
+        envelope(
+            detail_type="CloudWatch Alarm State Change",
+            source="aws.cloudwatch",
+            account=account,
+            region=region,
+            resources=[alarm["AlarmArn"]],
+            detail={
+                "alarmName": alarm_name,
+                "previousState": {
+                    "reason": alarm.get("StateReason", ""),
+                    "timestamp": _cloudwatch_time(alarm["StateUpdatedTimestamp"]),
+                    "value": alarm["StateValue"],
+                },
+                "state": {"reason": reason, "timestamp": _cloudwatch_time(now), "value": "ALARM"},
+            },
+            at=now,
+        )
+    )
+
+
 def run_cutover_and_rollback() -> list[str]:
-    """Drive both migrations; return the end each one reached (for the caller to assert)."""
+    """Drive the migrations; return the end each one reached (for the caller to assert)."""
     ends = []
     with mock_aws(), Sandbox() as box:
         for text in ("i-xyz", "no-such-app"):
@@ -62,4 +105,16 @@ def run_cutover_and_rollback() -> list[str]:
         # task role) and a database group admits it (the plan reads the interfaces in it).
         _to_healthy(box, app="orders")
         ends.append(box.migration().stage.value)
+    with mock_aws(), Sandbox() as box:
+        # A cutover alarm breaches at 10 %: the alarms consumer rolls the migration back.
+        _to_healthy(box)
+        box.click("cutover_10", user="U0BOB")
+        box.settle()
+        five_xx = alarm_names(box.migration().migration_id)[0]
+        _breach(box, five_xx)
+        box.settle()
+        rolled_back = box.migration()
+        assert rolled_back.rollback_reason is not None, rolled_back
+        assert rolled_back.rollback_reason.startswith(f"alarm {five_xx}"), rolled_back
+        ends.append(rolled_back.stage.value)
     return ends

@@ -3,9 +3,10 @@
 Intrinsic functions are resolved as the sandbox provisions the stack
 (``sandbox/cloud.py``): tables are named by logical id, the bucket
 ``migrate-bot-<logical id>-<account>``, roles ``migrate-bot-<logical id>``, queues by
-logical id; parameters take their defaults; pseudo parameters are moto's account and
-the sandbox's region. Resources the sandbox does not create (log groups, the secret)
-get wildcard-free placeholders, used the same way wherever they appear.
+logical id, schedule groups ``migrate-bot-<logical id in lower case>``; parameters take
+their defaults; pseudo parameters are moto's account and the sandbox's region. Resources
+the sandbox does not create (log groups, the secret) get wildcard-free placeholders, used
+the same way wherever they appear.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class Resolver:
             return f"arn:{PARTITION}:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-AbCdEf"
         if kind == "AWS::IAM::ManagedPolicy":
             return f"arn:{PARTITION}:iam::{ACCOUNT}:policy/{STACK}-{name}"
+        if kind == "AWS::Scheduler::ScheduleGroup":
+            return f"{STACK}-{name.lower()}"
         return f"{STACK}-{name}"
 
     def get_att(self, name: str, attribute: str) -> str:

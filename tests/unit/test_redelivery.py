@@ -19,11 +19,13 @@ from bot.events.models import (
     CaptureStarted,
     CutoverRequested,
     DeploymentStarted,
+    DnsChangeCheckDue,
     DomainEvent,
     ImageBuilt,
     MigrationRequested,
     PlanApproved,
     RollbackRequested,
+    ServiceHealthy,
 )
 from bot.services import (
     actions,
@@ -32,6 +34,7 @@ from bot.services import (
     deploy,
     discovery,
     ecs_events,
+    edge,
     notifier,
     requests,
     traffic,
@@ -43,6 +46,8 @@ from tests.fakes import (
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
+    FakeEdgeAws,
+    FakeScheduler,
     FakeSlack,
     FakeStore,
     FakeTrafficAws,
@@ -82,6 +87,8 @@ class Bus:
         self.build = FakeBuildAws()
         self.deploy = FakeDeployAws()
         self.traffic = FakeTrafficAws()
+        self.scheduler = FakeScheduler()
+        self.edge = FakeEdgeAws()
         self.slack = FakeSlack()
         self.ports = actions.ActionPorts(self.store, self.publisher, self.clock)
 
@@ -141,14 +148,24 @@ class Bus:
                 )
                 ecs_events.on_service_action(event.service_arn, steady, **kw)  # type: ignore[arg-type]
                 ecs_events.on_deployment(event.service_arn, done, **kw)  # type: ignore[arg-type]
+            case ServiceHealthy():
+                edge.serve(event, aws=self.edge, **kw)  # type: ignore[arg-type]
             case CutoverRequested():
-                traffic.cutover(event, aws=self.traffic, **kw)  # type: ignore[arg-type]
+                traffic.cutover(event, aws=self.traffic, scheduler=self.scheduler, **kw)  # type: ignore[arg-type]
             case RollbackRequested():
-                traffic.rollback(event, aws=self.traffic, **kw)  # type: ignore[arg-type]
+                traffic.rollback(event, aws=self.traffic, scheduler=self.scheduler, **kw)  # type: ignore[arg-type]
+            case DnsChangeCheckDue():
+                traffic.check_change(event, aws=self.traffic, scheduler=self.scheduler, **kw)  # type: ignore[arg-type]
 
     def drain(self) -> None:
-        while self.publisher.queue:
-            self.consume(self.publisher.queue.popleft())
+        while True:
+            while self.publisher.queue:
+                self.consume(self.publisher.queue.popleft())
+            due = self.scheduler.due()  # the schedules run once Route 53 is in sync
+            if not due:
+                return
+            self.traffic.sync()
+            self.publisher.queue.extend(due)
 
     def request(self) -> str:
         while True:
@@ -227,7 +244,8 @@ def check_converged(bus: Bus, mid: str, rollback: bool) -> None:
     migration = bus.store.get(mid)
     if rollback:
         assert migration.stage == Stage.ROLLED_BACK and migration.weight == 0
-        assert bus.traffic.weights == [10, 50, 0]
+        assert bus.traffic.weights == [10, 50]
+        assert bus.traffic.restored == [[bus.traffic.original]] and not bus.traffic.weighted
     else:
         assert migration.stage == Stage.CUT_OVER and migration.weight == 100
         assert bus.traffic.weights == [10, 50, 100]

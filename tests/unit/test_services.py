@@ -2,35 +2,57 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from typing import Any
+
 import pytest
 
+from bot.domain import gates
 from bot.domain.state import IllegalTransitionError, Stage
-from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
+from bot.events.aws import (
+    CloudWatchAlarmStateChange,
+    EcsDeploymentStateChange,
+    EcsServiceAction,
+    EcsTaskStateChange,
+)
 from bot.events.models import (
+    BakeEnded,
     CutoverRequested,
+    DnsChangeCheckDue,
+    DomainEvent,
+    GradualChanged,
     ImageBuilt,
     MigrationRequested,
     PlanApproved,
     RollbackRequested,
+    RolledBack,
+    ServiceHealthy,
 )
 from bot.ports import InstanceNotFoundError
 from bot.services import (
     actions,
+    alarms,
     build,
     capture,
     deploy,
     discovery,
     ecs_events,
+    edge,
     notifier,
     requests,
     traffic,
 )
+from bot.slack.blocks import card_buttons
 from tests.fakes import (
+    LOAD_BALANCING,
     FakeBuildAws,
     FakeCapture,
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
+    FakeEdgeAws,
+    FakeScheduler,
     FakeSlack,
     FakeStore,
     FakeTrafficAws,
@@ -48,6 +70,8 @@ class World:
         self.build = FakeBuildAws()
         self.deploy = FakeDeployAws()
         self.traffic = FakeTrafficAws()
+        self.scheduler = FakeScheduler()
+        self.edge = FakeEdgeAws()
         self.slack = FakeSlack()
         self.ports = actions.ActionPorts(self.store, self.publisher, self.clock)
 
@@ -117,7 +141,26 @@ class World:
         )
         ecs_events.on_service_action(arn, steady, **self.kw())  # type: ignore[arg-type]
         ecs_events.on_deployment(arn, completed, **self.kw())  # type: ignore[arg-type]
+        healthy = self.publisher.events[-1]
+        assert isinstance(healthy, ServiceHealthy)
+        edge.serve(healthy, aws=self.edge, **self.kw())  # type: ignore[arg-type]
         return mid
+
+    def traffic_kw(self) -> dict[str, object]:
+        return {**self.kw(), "aws": self.traffic, "scheduler": self.scheduler}
+
+    def in_sync(self, bake: timedelta = timedelta(0)) -> list[DomainEvent]:
+        """Route 53 reports every change INSYNC, and the scheduled checks run; the other
+        schedules (bakes) are returned, not run."""
+        self.traffic.sync()
+        later: list[DomainEvent] = []
+        while due := self.scheduler.due():
+            for event in due:
+                if isinstance(event, DnsChangeCheckDue):
+                    traffic.check_change(event, bake=bake, **self.traffic_kw())  # type: ignore[arg-type]
+                else:
+                    later.append(event)
+        return later
 
 
 def test_request_for_a_missing_instance_writes_nothing() -> None:
@@ -141,6 +184,7 @@ def test_whole_path_to_healthy_emits_each_step_once() -> None:
         "ImageBuilt",
         "DeploymentStarted",
         "ServiceHealthy",
+        "NameServed",
     ]
     spec = world.deploy.specs[0]
     assert (spec.port, spec.health_check_path, spec.cpu, spec.memory) == (
@@ -264,16 +308,23 @@ def test_cutover_and_rollback_move_weights_and_refuse_stale_clicks() -> None:
         actions.cutover(click, 100, world.ports)  # same card, older version
     requested = world.publisher.events[-1]
     assert isinstance(requested, CutoverRequested)
-    traffic.cutover(requested, aws=world.traffic, **world.kw())  # type: ignore[arg-type]
-    traffic.cutover(requested, aws=world.traffic, **world.kw())  # type: ignore[arg-type]
-    assert world.traffic.weights == [50] and world.store.get(mid).weight == 50
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    assert world.traffic.weights == [50]
+    # Not announced until Route 53 reports the change INSYNC (a scheduled check).
+    assert world.store.get(mid).weight == 0 and len(world.scheduler.schedules) == 1
+    world.in_sync()
+    assert world.store.get(mid).weight == 50
+    assert world.publisher.types()[-1] == "TrafficShifted"
     with pytest.raises(IllegalTransitionError):
         actions.cutover(world.click(mid), 10, world.ports)
     actions.rollback(world.click(mid), world.ports)
     rollback = world.publisher.events[-1]
     assert isinstance(rollback, RollbackRequested)
-    traffic.rollback(rollback, aws=world.traffic, **world.kw())  # type: ignore[arg-type]
-    assert world.traffic.weights == [50, 0]
+    traffic.rollback(rollback, **world.traffic_kw())  # type: ignore[arg-type]
+    assert world.traffic.restored == [[world.traffic.original]]  # the record as it was
+    assert world.store.get(mid).stage == Stage.ROLLING_BACK
+    world.in_sync()
     assert world.store.get(mid).stage == Stage.ROLLED_BACK
     decisions = [(r.action, r.decision.split(":")[0]) for r in world.store.audit_trail(mid)]
     assert ("cutover_100", "refused") in decisions and ("rollback", "accepted") in decisions
@@ -287,7 +338,7 @@ def test_notifier_posts_one_card_and_each_milestone_once() -> None:
     assert world.slack.posted_cards == 1
     card = world.slack.cards[world.store.get(mid).slack_ts or ""]
     assert card.stage == Stage.HEALTHY
-    assert len(world.slack.replies) == len(set(world.slack.replies)) == 6
+    assert len(world.slack.replies) == len(set(world.slack.replies)) == 7
     # Every event came twice, but the card is edited only when it would show something new.
     assert world.slack.card_updates == 0  # all events were rendered after the last change
 
@@ -309,3 +360,196 @@ def test_a_build_event_before_its_build_is_recorded_is_retried_not_lost() -> Non
     recorded = str(world.store.get(mid).build_id)
     build.finished(f"migrate-bot-{mid}", recorded, "SUCCEEDED", **world.kw())  # type: ignore[arg-type]
     assert type(world.publisher.events[-1]).__name__ == "ImageBuilt"
+
+
+def _buttons(world: World, mid: str) -> dict[str, dict[str, Any]]:
+    migration = world.store.get(mid)
+    return {b["action_id"]: b for b in card_buttons(migration)}
+
+
+def test_a_step_bakes_before_the_next_is_offered_and_skipping_it_is_audited() -> None:
+    world = World()
+    mid = world.to_healthy()
+    actions.cutover(world.click(mid), 10, world.ports)
+    requested = world.publisher.events[-1]
+    assert isinstance(requested, CutoverRequested)
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    (bake_end,) = world.in_sync(bake=timedelta(minutes=10))
+
+    migration = world.store.get(mid)
+    assert migration.weight == 10 and migration.bake_ends_at is not None
+    assert isinstance(bake_end, BakeEnded) and bake_end.weight == 10
+    offered = _buttons(world, mid)["cutover_50"]
+    assert offered["text"]["text"] == "Cutover 50% (skip bake)"
+    assert offered["confirm"]["title"]["text"] == "Skip the bake?"
+    assert json.loads(offered["value"])["o"] == 1
+    with pytest.raises(IllegalTransitionError, match="the 10% step bakes until"):
+        actions.cutover(world.click(mid), 50, world.ports)  # a click without the override
+
+    actions.cutover(world.click(mid), 50, world.ports, override=True)
+
+    decisions = [(r.action, r.decision) for r in world.store.audit_trail(mid)]
+    assert ("cutover_50", "accepted: override, the bake was skipped") in decisions
+    assert world.store.get(mid).requested_weight == 50
+
+
+def test_when_the_bake_ends_the_card_offers_the_next_step_plainly() -> None:
+    world = World()
+    mid = world.to_healthy()
+    actions.cutover(world.click(mid), 10, world.ports)
+    requested = world.publisher.events[-1]
+    assert isinstance(requested, CutoverRequested)
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    (bake_end,) = world.in_sync(bake=timedelta(minutes=10))
+    assert isinstance(bake_end, BakeEnded)
+
+    traffic.bake_ended(bake_end, **world.kw())  # type: ignore[arg-type]
+    traffic.bake_ended(bake_end, **world.kw())  # type: ignore[arg-type]  (redelivered)
+
+    assert world.store.get(mid).bake_ends_at is None
+    assert world.publisher.types().count("StepBaked") == 1
+    offered = _buttons(world, mid)["cutover_50"]
+    assert offered["text"]["text"] == "Cutover 50%" and "o" not in json.loads(offered["value"])
+    actions.cutover(world.click(mid), 50, world.ports)  # no override needed now
+
+
+def _run_scheduled(world: World, bake: timedelta) -> None:
+    """Route 53 in sync, then every scheduled event and every step it asks for, until quiet."""
+    seen = len(world.publisher.events)
+    while True:
+        for event in world.in_sync(bake=bake):
+            assert isinstance(event, BakeEnded)
+            traffic.bake_ended(event, **world.kw())  # type: ignore[arg-type]
+        fresh = world.publisher.events[seen:]
+        seen = len(world.publisher.events)
+        steps = [e for e in fresh if isinstance(e, CutoverRequested)]
+        if not steps and not world.scheduler.schedules:
+            return
+        for step in steps:
+            traffic.cutover(step, **world.traffic_kw())  # type: ignore[arg-type]
+
+
+def test_a_gradual_cutover_takes_each_step_after_its_bake_and_stops_when_paused() -> None:
+    world = World()
+    mid = world.to_healthy()
+    assert "gradual_start" in _buttons(world, mid)
+
+    actions.start_gradual(world.click(mid), 100, world.ports)
+    first = world.publisher.events[-1]
+    assert isinstance(first, CutoverRequested) and first.gradual and first.weight == 10
+    traffic.cutover(first, **world.traffic_kw())  # type: ignore[arg-type]
+    # 10 % shifts and bakes; the bake's end takes 50 %, which is paused before it bakes.
+    (baked,) = world.in_sync(bake=timedelta(minutes=10))
+    assert world.store.get(mid).weight == 10 and "gradual_pause" in _buttons(world, mid)
+    traffic.bake_ended(baked, **world.kw())  # type: ignore[arg-type]
+    second = world.publisher.events[-1]
+    assert isinstance(second, CutoverRequested) and second.weight == 50 and second.gradual
+    actions.pause_gradual(world.click(mid), True, world.ports)
+    traffic.cutover(second, **world.traffic_kw())  # type: ignore[arg-type]
+    _run_scheduled(world, timedelta(minutes=10))
+    paused = world.store.get(mid)
+    assert paused.weight == 50 and paused.requested_weight is None and paused.paused
+    assert set(_buttons(world, mid)) >= {"gradual_resume", "rollback"}
+
+    actions.pause_gradual(world.click(mid), False, world.ports)  # resume: 50 % has baked
+    resumed = world.publisher.events[-1]
+    assert isinstance(resumed, CutoverRequested) and resumed.weight == 100
+    traffic.cutover(resumed, **world.traffic_kw())  # type: ignore[arg-type]
+    _run_scheduled(world, timedelta(minutes=10))
+
+    done = world.store.get(mid)
+    assert done.stage == Stage.CUT_OVER and done.weight == 100
+    assert world.traffic.weights == [10, 50, 100]
+    states = [e.state for e in world.publisher.events if isinstance(e, GradualChanged)]
+    assert states == ["started", "paused", "resumed"]
+
+
+def test_a_rollback_ends_the_gradual_cutover() -> None:
+    world = World()
+    mid = world.to_healthy()
+    actions.start_gradual(world.click(mid), 100, world.ports)
+    first = world.publisher.events[-1]
+    assert isinstance(first, CutoverRequested)
+    traffic.cutover(first, **world.traffic_kw())  # type: ignore[arg-type]
+    (baked,) = world.in_sync(bake=timedelta(minutes=10))
+    actions.rollback(world.click(mid), world.ports)
+    rollback = world.publisher.events[-1]
+    assert isinstance(rollback, RollbackRequested)
+    traffic.rollback(rollback, **world.traffic_kw())  # type: ignore[arg-type]
+    world.in_sync()
+
+    traffic.bake_ended(baked, **world.kw())  # type: ignore[arg-type]  (the old bake's end)
+
+    ended = world.store.get(mid)
+    assert ended.stage == Stage.ROLLED_BACK and ended.gradual_until is None
+    assert world.traffic.weights == [10]  # no further step was taken
+
+
+def _alarm(name: str, value: str = "ALARM") -> CloudWatchAlarmStateChange:
+    return CloudWatchAlarmStateChange.model_validate(
+        {
+            "alarmName": name,
+            "state": {"value": value, "reason": "Threshold Crossed: 1 datapoint [42.0] > 5.0"},
+        }
+    )
+
+
+def test_the_edge_step_creates_the_three_cutover_alarms_on_both_sides() -> None:
+    world = World()
+    mid = world.to_healthy()
+    assert world.edge.alarms == gates.alarm_names(mid)
+    requests = gates.alarms(
+        mid,
+        gates.Side(
+            load_balancer_arn=LOAD_BALANCING.load_balancer_arn,
+            target_group_arn=LOAD_BALANCING.target_group_arn,
+        ),
+        gates.Side(
+            load_balancer_arn=LOAD_BALANCING.load_balancer_arn,
+            target_group_arn=LOAD_BALANCING.target_group_arn,
+        ),
+    )
+    dims = requests[2]["Dimensions"]
+    assert dims == [
+        {"Name": "LoadBalancer", "Value": "app/secure-blog-alb/50dc6c495c0c9188"},
+        {"Name": "TargetGroup", "Value": "targetgroup/secure-blog-tg/73e2d6bc24d8a067"},
+    ]
+    assert [gates.migration_of(n) for n in gates.alarm_names(mid)] == [mid] * 3
+    assert gates.migration_of("someone-elses-alarm") is None
+
+
+def test_a_breached_alarm_rolls_back_at_once_with_its_reason() -> None:
+    world = World()
+    mid = world.to_healthy()
+    actions.cutover(world.click(mid), 10, world.ports)
+    requested = world.publisher.events[-1]
+    assert isinstance(requested, CutoverRequested)
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    world.in_sync()
+    name = gates.alarm_names(mid)[0]
+
+    alarms.on_alarm(_alarm(name, "OK"), **world.kw())  # type: ignore[arg-type]
+    assert world.store.get(mid).stage == Stage.CUTTING_OVER
+    alarms.on_alarm(_alarm(name), **world.kw())  # type: ignore[arg-type]
+    alarms.on_alarm(_alarm(name), **world.kw())  # type: ignore[arg-type]  (a second breach)
+
+    rollback = world.publisher.events[-1]
+    assert isinstance(rollback, RollbackRequested) and rollback.reason
+    assert world.publisher.types().count("RollbackRequested") == 1
+    traffic.rollback(rollback, **world.traffic_kw())  # type: ignore[arg-type]
+    world.in_sync()
+    done = world.store.get(mid)
+    assert done.stage == Stage.ROLLED_BACK and done.weight == 0
+    rolled = world.publisher.events[-1]
+    assert isinstance(rolled, RolledBack) and name in (rolled.reason or "")
+    assert world.traffic.restored == [[world.traffic.original]]
+    assert any(
+        r.actor == "migrate-bot" and "automatic" in r.decision for r in world.store.audit_trail(mid)
+    )
+
+
+def test_an_alarm_without_traffic_on_ecs_changes_nothing() -> None:
+    world = World()
+    mid = world.to_healthy()
+    alarms.on_alarm(_alarm(gates.alarm_names(mid)[2]), **world.kw())  # type: ignore[arg-type]
+    assert world.store.get(mid).stage == Stage.HEALTHY

@@ -1,6 +1,7 @@
 // secure-blog: the sandbox's legacy Node app (standard library only, nothing to install).
 // It refuses to start without its configuration, as the real one would fail on first use.
 "use strict";
+const fs = require("node:fs");
 const http = require("node:http");
 
 const required = ["PORT", "TABLE_NAME", "ASSETS_BUCKET"];
@@ -20,6 +21,11 @@ const server = http.createServer((req, res) => {
   if (path === "/health") {
     res.writeHead(200, { "content-type": "text/plain" });
     res.end("ok\n");
+  } else if (fs.existsSync("FAULT-5xx")) {
+    // The sandbox's fault switch: a marker file in the working directory makes every page
+    // fail while the health check still passes (a bad release's symptom).
+    res.writeHead(500, { "content-type": "text/plain" });
+    res.end("internal error\n");
   } else if (path === "/") {
     res.writeHead(200, { "content-type": "text/html; charset=utf-8" });
     const items = posts.map((p) => `<li><a href="/posts/${p.slug}">${p.title}</a></li>`);
