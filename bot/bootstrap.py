@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from bot.adapters.aws_discovery import AwsDiscovery
     from bot.adapters.aws_edge import AwsEdge
     from bot.adapters.aws_express import AwsExpress
+    from bot.adapters.aws_side_by_side import AwsSideBySide
     from bot.adapters.bolt_lambda import BoltLambdaHandler
     from bot.adapters.route53_traffic import Route53Traffic
     from bot.adapters.scheduler import EventBridgeScheduler
@@ -69,6 +70,19 @@ def client(service: str) -> Any:
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+    )
+    return boto3.client(service, config=config)  # type: ignore[call-overload]
+
+
+@cache
+def best_effort_client(service: str) -> Any:
+    """A boto3 client for reads a step can do without (the side-by-side figures): two
+    attempts and short waits, so a slow endpoint costs seconds, never the function's timeout."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 2}, connect_timeout=2, read_timeout=5
     )
     return boto3.client(service, config=config)  # type: ignore[call-overload]
 
@@ -169,6 +183,14 @@ def edge_aws() -> AwsEdge:
     from bot.adapters.aws_edge import AwsEdge
 
     return AwsEdge(client("ecs"), client("elbv2"), client("acm"), client("cloudwatch"))
+
+
+@cache
+def side_by_side_aws() -> AwsSideBySide:
+    """CloudWatch (both sides' ALB metrics) and ELBv2 (the legacy targets' health) reads."""
+    from bot.adapters.aws_side_by_side import AwsSideBySide
+
+    return AwsSideBySide(best_effort_client("cloudwatch"), best_effort_client("elbv2"))
 
 
 def bake() -> timedelta:
@@ -329,6 +351,7 @@ def reset() -> None:
     """Forget every cached adapter (tests and the sandbox switch environments)."""
     for built in (
         client,
+        best_effort_client,
         store,
         publisher,
         clock,
@@ -340,6 +363,7 @@ def reset() -> None:
         traffic_aws,
         scheduler,
         edge_aws,
+        side_by_side_aws,
         slack_credentials,
         slack_client,
         slack_notifier,

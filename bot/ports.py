@@ -19,8 +19,10 @@ from bot.domain.facts import (
     ServiceFacts,
     ServiceSpec,
 )
+from bot.domain.gates import Side
 from bot.domain.migration import Migration
 from bot.domain.runtimes.model import Bundle
+from bot.domain.side_by_side import SideFigures, Window
 from bot.domain.tasks import TaskRecord as TaskRecord  # re-exported: the Store speaks in it
 from bot.domain.tasks import TaskSummary
 from bot.events.models import DomainEvent
@@ -54,6 +56,11 @@ class AwsRefusedError(RuntimeError):
     """AWS refused a call in a way retrying cannot fix (invalid parameter, access denied,
     limit exceeded); the message names the call and, where AWS says it, the missing permission.
     """
+
+
+class SideBySideReadError(RuntimeError):
+    """A read for the side-by-side figures failed (the message names the call and why); the
+    card says they are not available, and the step goes on."""
 
 
 class BundleError(ValueError):
@@ -366,4 +373,17 @@ class Scheduler(Protocol):
 
     def at(self, name: str, when: datetime, event: DomainEvent) -> None:
         """Emit ``event`` at ``when`` (UTC); a second call with the same name does nothing."""
+        ...
+
+
+class SideBySideAws(Protocol):
+    """CloudWatch and ELBv2 reads that put both sides of a cutover side by side."""
+
+    def side_metrics(self, sides: dict[str, Side], span: Window) -> dict[str, SideFigures]:
+        """Requests, 5xx and p99 of each side (by name) over ``span``, in one GetMetricData
+        request (raises ``SideBySideReadError``)."""
+        ...
+
+    def target_health(self, target_group_arn: str) -> tuple[int, int]:
+        """(healthy, unhealthy) targets of a target group (raises ``SideBySideReadError``)."""
         ...

@@ -19,4 +19,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     detail = detail_as(event, CloudWatchAlarmStateChange)
     logger.append_keys(alarm_name=detail.alarm_name, alarm_state=detail.state.value)
     core = bootstrap.core()
-    alarms.on_alarm(detail, store=core.store, publisher=core.publisher, clock=core.clock)
+    alarms.on_alarm(
+        detail,
+        store=core.store,
+        publisher=core.publisher,
+        clock=core.clock,
+        sides=bootstrap.side_by_side_aws(),
+    )

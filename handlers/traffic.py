@@ -27,6 +27,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
         clock=core.clock,
         scheduler=bootstrap.scheduler(),
         bake=bootstrap.bake(),
+        sides=bootstrap.side_by_side_aws(),
     )
     if not handled:
         logger.warning("ignoring unexpected detail-type", extra={"detail_type": detail.detail_type})

@@ -33,6 +33,7 @@ from sandbox import (
     hosts,
     images,
     instances,
+    metric_data,
     route53,
     scheduler,
     ssm,
@@ -177,6 +178,7 @@ class Sandbox:
                 app.instance_id, instances.INSTANCES[app.instance_id], HEALTH_PATHS[app.name]
             )
         clock = ScaledClock(self.time_scale)
+        metric_data.install(clock)  # GetMetricData's percentiles, on CloudWatch's clock
         log = RequestLog()
         self.balancers = Balancers(
             self.client("elbv2"), self.client("acm"), log=log, clock=clock.now

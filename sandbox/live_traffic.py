@@ -108,6 +108,9 @@ class LiveTraffic:
             scheme=scheme,
             paths=paths,
             rate_per_second=rate or self.rate_per_second,
+            # A person waits longer than 2 s for a page; this machine's two cores, shared by
+            # every stand-in, the bot and the apps, can stall a request that long.
+            timeout_seconds=10.0,
             ok=lambda status, _body: status == 200,
         ).start()
         self.generators[name.lower().rstrip(".")] = generator

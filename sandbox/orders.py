@@ -214,28 +214,21 @@ def seed_orders(clients: Any, *, hosted_zone_id: str) -> tuple[LegacyApp, Legacy
             ]
         },
     )
-    inventory = LegacyApp(
-        instance_id=neighbour,
-        name=INVENTORY,
-        vpc_id=vpc,
-        load_balancer_arn=balancer["LoadBalancerArn"],
-        load_balancer_dns=balancer["DNSName"],
-        hosted_zone_id=hosted_zone_id,
-        record_name=f"{INVENTORY_RECORD}.",
-        target_group_arn=groups[INVENTORY],
-        certificate_arn=certificate,
-    )
-    return LegacyApp(
-        instance_id=instance,
-        name=APP,
-        vpc_id=vpc,
-        load_balancer_arn=balancer["LoadBalancerArn"],
-        load_balancer_dns=balancer["DNSName"],
-        hosted_zone_id=hosted_zone_id,
-        record_name=f"{RECORD}.",
-        target_group_arn=groups[APP],
-        certificate_arn=certificate,
-    ), inventory
+
+    def app(instance_id: str, name: str, record: str) -> LegacyApp:
+        return LegacyApp(
+            instance_id=instance_id,
+            name=name,
+            vpc_id=vpc,
+            load_balancer_arn=balancer["LoadBalancerArn"],
+            load_balancer_dns=balancer["DNSName"],
+            hosted_zone_id=hosted_zone_id,
+            record_name=f"{record}.",
+            target_group_arn=groups[name],
+            certificate_arn=certificate,
+        )
+
+    return app(instance, APP, RECORD), app(neighbour, INVENTORY, INVENTORY_RECORD)
 
 
 def _inventory_instance(ec2: Any, subnet: str, group: str) -> str:

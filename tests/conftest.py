@@ -10,6 +10,7 @@ what a real account (or a newer SDK) would refuse is reported and fails the run.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -69,31 +70,55 @@ def driven_calls(aws_calls: Recorder) -> tuple[list[Call], list[str]]:
 
 
 _PROBLEMS = pytest.StashKey[list[str]]()
+#: Under pytest-xdist: what each worker's check found, gathered by the controller.
+_WORKERS = pytest.StashKey[list[tuple[int, int, list[str]]]]()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Check every call recorded in the session; fail the run on what AWS would refuse."""
+    """Check every call recorded in the session; fail the run on what AWS would refuse.
+
+    Under pytest-xdist each worker checks its own calls and hands the result to the
+    controller (``workeroutput``), which fails the run and reports for all of them.
+    """
     recorder = session.config.stash.get(_RECORDER, None)
-    if recorder is None or not recorder.calls:
+    calls = recorder.calls if recorder is not None else []
+    problems = missing_permissions(calls, Template.load()) if calls else []
+    problems += invalid_requests(calls) if calls else []
+    counted = [(len(calls), len({c.function for c in calls}), problems)] if calls else []
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller decides
+        workeroutput["aws_calls"] = counted
         return
-    problems = missing_permissions(recorder.calls, Template.load())
-    problems += invalid_requests(recorder.calls)
+    counted += session.config.stash.get(_WORKERS, [])
+    if not counted:
+        return
+    problems = [p for _, _, found in counted for p in found]
     session.config.stash[_PROBLEMS] = problems
-    if problems and exitstatus == pytest.ExitCode.OK:
+    session.config.stash[_WORKERS] = counted
+    if problems and session.exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """pytest-xdist, on the controller: keep what a finished worker's check found."""
+    found = getattr(node, "workeroutput", {}).get("aws_calls", [])
+    node.config.stash.setdefault(_WORKERS, []).extend(found)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Say what the session-end check of the recorded calls found."""
-    recorder = terminalreporter.config.stash.get(_RECORDER, None)
     problems = terminalreporter.config.stash.get(_PROBLEMS, None)
-    if recorder is None or problems is None:
+    counted = terminalreporter.config.stash.get(_WORKERS, [])
+    if problems is None or not counted:
         return
-    functions = len({c.function for c in recorder.calls})
+    calls = sum(n for n, _, _ in counted)
     if not problems:
+        functions = max(f for _, f, _ in counted)
         terminalreporter.write_line(
-            f"AWS calls: {len(recorder.calls)} by {functions} functions recorded; each one "
-            "allowed by its role in template.yaml and valid for the pinned service models"
+            f"AWS calls: {calls} recorded in {len(counted)} process(es), by up to {functions} "
+            "functions in one; each one allowed by its role in template.yaml and valid for "
+            "the pinned service models"
         )
         return
     terminalreporter.section("AWS calls a real account or the pinned models would refuse")

@@ -20,8 +20,10 @@ from bot.domain.facts import (
     ServiceFacts,
     ServiceSpec,
 )
+from bot.domain.gates import Side
 from bot.domain.migration import Migration
 from bot.domain.runtimes import Bundle
+from bot.domain.side_by_side import SideFigures, Window
 from bot.events.models import DomainEvent
 from bot.ports import (
     AuditRecord,
@@ -30,6 +32,7 @@ from bot.ports import (
     InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
+    SideBySideReadError,
     SsmStatus,
     StaleVersionError,
     StoredPolicy,
@@ -590,3 +593,32 @@ class FakeEdgeAws:
         if load_balancer_dns == EXPRESS_ALB.dns_name:
             return self.express_answer
         return ProbeAnswer(status=200, digest="ab" * 32)
+
+
+@dataclass
+class FakeSideBySideAws:
+    """Both sides' figures as set here; a read named in ``failing`` raises as the adapter
+    does ("metrics": GetMetricData, "health": DescribeTargetHealth)."""
+
+    figures: dict[str, SideFigures] = field(
+        default_factory=lambda: {
+            "legacy": SideFigures(requests=5400, errors_5xx=0, p99_seconds=0.012),
+            "express": SideFigures(requests=600, errors_5xx=3, p99_seconds=0.034),
+        }
+    )
+    health: tuple[int, int] = (2, 0)
+    failing: set[str] = field(default_factory=set)
+    reads: list[tuple[dict[str, Side], Window]] = field(default_factory=list)
+    health_reads: list[str] = field(default_factory=list)
+
+    def side_metrics(self, sides: dict[str, Side], span: Window) -> dict[str, SideFigures]:
+        self.reads.append((dict(sides), span))
+        if "metrics" in self.failing:
+            raise SideBySideReadError("GetMetricData failed: Rate exceeded")
+        return {name: self.figures[name] for name in sides}
+
+    def target_health(self, target_group_arn: str) -> tuple[int, int]:
+        self.health_reads.append(target_group_arn)
+        if "health" in self.failing:
+            raise SideBySideReadError(f"DescribeTargetHealth of {target_group_arn} failed")
+        return self.health

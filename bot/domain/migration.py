@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.domain.facts import AliasTarget
+from bot.domain.facts import AliasTarget, ExpressIngress
 from bot.domain.plan import Plan
+from bot.domain.side_by_side import SideBySide
 from bot.domain.state import (
     ALLOWED,
     TERMINAL,
@@ -49,6 +50,11 @@ class Migration(BaseModel):
     express_alias: AliasTarget | None = Field(
         default=None, description="The Express load balancer, as an alias record names it."
     )
+    express_ingress: ExpressIngress | None = Field(
+        default=None,
+        description="The Express load balancer, listener, rule and target group (ARNs) the "
+        "edge step made serve the name: the Express side's metrics are read by them.",
+    )
     edge_added: dict[str, str] | None = Field(
         default=None,
         description="What serving the name added on the Express side (listener certificate, "
@@ -60,6 +66,16 @@ class Migration(BaseModel):
     bake_ends_at: datetime | None = Field(
         default=None,
         description="When the step now on ECS has baked (None: baked, or no step taken yet).",
+    )
+    shifted_at: datetime | None = Field(
+        default=None,
+        description="When the step now on ECS took effect (Route 53 in sync): the start of "
+        "the window the side-by-side figures cover.",
+    )
+    side_by_side: SideBySide | None = Field(
+        default=None,
+        description="Both sides over the last step, as taken when its bake ended or when the "
+        "bot rolled back on an alarm.",
     )
     gradual_until: int | None = Field(
         default=None,
@@ -204,7 +220,11 @@ def traffic_shifted(
     if migration.stage != Stage.CUTTING_OVER or weight <= migration.weight:
         return None
     target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
-    update: dict[str, Any] = {"weight": weight, "bake_ends_at": now + bake if bake else None}
+    update: dict[str, Any] = {
+        "weight": weight,
+        "bake_ends_at": now + bake if bake else None,
+        "shifted_at": now,
+    }
     if migration.requested_weight == weight:
         update["requested_weight"] = None
     return advance(migration, target, now, **update)

@@ -125,7 +125,12 @@ def serve(
         if m.stage != Stage.HEALTHY or m.express_alias is not None:
             return None
         return m.model_copy(
-            update={"express_alias": ingress.alias, "edge_blocker": None, "updated_at": clock.now()}
+            update={
+                "express_alias": ingress.alias,
+                "express_ingress": ingress,
+                "edge_blocker": None,
+                "updated_at": clock.now(),
+            }
         )
 
     saved = mutate(store, migration.migration_id, change)

@@ -25,7 +25,16 @@ from bot.events.models import (
     StepBaked,
     TrafficShifted,
 )
-from bot.ports import AwsRefusedError, Clock, Publisher, Scheduler, Store, TrafficAws
+from bot.ports import (
+    AwsRefusedError,
+    Clock,
+    Publisher,
+    Scheduler,
+    SideBySideAws,
+    Store,
+    TrafficAws,
+)
+from bot.services import side_by_side
 from bot.services.changes import mutate, publish_step, republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
@@ -329,15 +338,31 @@ def advance_gradual(store: Store, publisher: Publisher, clock: Clock, migration_
     )
 
 
-def bake_ended(event: BakeEnded, *, store: Store, publisher: Publisher, clock: Clock) -> None:
-    """The step has baked: the card offers the next step without skipping anything."""
+def bake_ended(
+    event: BakeEnded, *, store: Store, publisher: Publisher, clock: Clock, sides: SideBySideAws
+) -> None:
+    """The step has baked: the card puts both sides side by side over it and offers the next
+    step without skipping anything."""
+
+    def baking(m: Migration) -> bool:
+        return m.weight == event.weight and m.bake_ends_at is not None
+
+    now = clock.now()
+    current = store.get(event.migration_id)
+    taken = side_by_side.snapshot(current, sides, now, "baked") if baking(current) else None
     transition_and_emit(
         store,
         publisher,
         event.migration_id,
         lambda m: (
-            m.model_copy(update={"bake_ends_at": None, "updated_at": clock.now()})
-            if m.weight == event.weight and m.bake_ends_at is not None
+            m.model_copy(
+                update={
+                    "bake_ends_at": None,
+                    "updated_at": now,
+                    "side_by_side": m.side_by_side if taken is None else taken,
+                }
+            )
+            if baking(m)
             else None
         ),
         lambda m: m.weight == event.weight and m.bake_ends_at is None,
@@ -359,6 +384,7 @@ def handle(
     clock: Clock,
     scheduler: Scheduler,
     bake: timedelta,
+    sides: SideBySideAws,
 ) -> bool:
     """Route one of the traffic consumer's events; False when it is not one of them."""
     ports: dict[str, Any] = {
@@ -376,7 +402,7 @@ def handle(
         case DnsChangeCheckDue():
             check_change(event, bake=bake, **ports)
         case BakeEnded():
-            bake_ended(event, store=store, publisher=publisher, clock=clock)
+            bake_ended(event, store=store, publisher=publisher, clock=clock, sides=sides)
         case _:
             return False
     return True

@@ -31,6 +31,7 @@ from bot.events.models import (
 )
 from bot.slack.app_facts import access_rows, app_rows, runtime_line
 from bot.slack.replies import USAGE, escape
+from bot.slack.side_by_side import side_by_side_block
 
 Blocks = list[dict[str, Any]]
 
@@ -303,6 +304,9 @@ def render_status_card(
             "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:10]],
         },
     ]
+    sides = side_by_side_block(migration, tasks)
+    if sides is not None:
+        blocks.append(sides)
     if plan is not None and app_rows(plan):
         rows = [f"*{label}:* {escape(text)}" for label, text in app_rows(plan)]
         blocks.append(

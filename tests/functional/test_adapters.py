@@ -25,15 +25,18 @@ from moto import mock_aws
 from bot.adapters.aws_build import BUILD_IMAGE, LIFECYCLE_POLICY, AwsBuild
 from bot.adapters.aws_discovery import AwsDiscovery
 from bot.adapters.aws_express import AwsExpress
+from bot.adapters.aws_side_by_side import AwsSideBySide
 from bot.adapters.aws_task_access import AwsTaskAccess
 from bot.adapters.dynamodb_store import DynamoStore
 from bot.adapters.eventbridge import MAX_ATTEMPTS, EventBridgePublisher, PublishError
 from bot.adapters.route53_traffic import EXPRESS_ID, LEGACY_ID, Route53Traffic
 from bot.domain.capture import CapturedProcess
-from bot.domain.facts import AliasTarget, DnsRecordFacts, ServiceSpec
+from bot.domain.facts import AliasTarget, DnsRecordFacts, ExpressIngress, ServiceSpec
+from bot.domain.gates import Side
 from bot.domain.migration import Migration
 from bot.domain.plan import Plan
 from bot.domain.runtimes import detect
+from bot.domain.side_by_side import SideBySide, SideFigures, Window, window
 from bot.domain.state import Stage
 from bot.events.models import (
     SOURCE,
@@ -49,13 +52,15 @@ from bot.ports import (
     InstanceBusyError,
     InstanceNotFoundError,
     MigrationNotFoundError,
+    SideBySideReadError,
     StaleVersionError,
     TaskRecord,
 )
-from sandbox import express
+from sandbox import express, metric_data
 from sandbox.cloud import BotStack
 from sandbox.codebuild import install_operations
 from sandbox.legacy import USER_DATA, LegacyApp, seed_legacy
+from sandbox.live_traffic import ScaledClock
 from sandbox.template import Template
 from tests.functional.bundles import put_bundle
 from tests.functional.network import two_subnets
@@ -199,8 +204,33 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
             "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/0f1e2d3c",
             "host": "blog.example.com",
         },
+        "express_ingress": ExpressIngress(
+            load_balancer_arn="arn:aws:elasticloadbalancing:us-east-1:1:"
+            "loadbalancer/app/ecs-express-gateway-alb-1a2b3c4d/1",
+            listener_arn="arn:aws:elasticloadbalancing:us-east-1:1:"
+            "listener/app/ecs-express-gateway-alb-1a2b3c4d/1/2",
+            rule_arn="arn:aws:elasticloadbalancing:us-east-1:1:"
+            "listener-rule/app/ecs-express-gateway-alb-1a2b3c4d/1/2/3",
+            alias=AliasTarget(
+                dns_name="ecs-express-gateway-alb-1a2b3c4d-1.us-east-1.elb.amazonaws.com",
+                hosted_zone_id="Z35SXDOTRQ7X7K",
+            ),
+            target_group_arn="arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/ecs-tg/9",
+            endpoint="https://mi-abc.ecs.us-east-1.on.aws",
+        ),
         "edge_blocker": "no certificate on the Express listener covers blog.example.com",
         "bake_ends_at": T0 + timedelta(minutes=35, microseconds=125),
+        "shifted_at": T0 + timedelta(minutes=25, microseconds=500),
+        "side_by_side": SideBySide(
+            weight=50,
+            moment="rollback",
+            start=T0 + timedelta(minutes=25, microseconds=500),
+            end=T0 + timedelta(minutes=31),
+            legacy=SideFigures(requests=5400, errors_5xx=1, p99_seconds=0.012),
+            express=SideFigures(requests=5350, errors_5xx=270, p99_seconds=0.034),
+            legacy_healthy=2,
+            legacy_unhealthy=1,
+        ),
         "gradual_until": 100,
         "paused": True,
         "rollback_reason": "alarm migrate-bot-mig-0000abcd-5xx: Threshold Crossed",
@@ -1249,3 +1279,163 @@ def test_restore_puts_the_previous_record_back_and_forgets_the_card(store: Dynam
     assert back.card_version is None  # the next render is not skipped
     with pytest.raises(StaleVersionError):
         store.restore(created, saved.version)  # only from the version it undoes
+
+
+# --- side by side: both sides' ALB metrics (GetMetricData) and the legacy targets' health -----
+
+EXPRESS_SIDE = Side(
+    load_balancer_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+    "loadbalancer/app/ecs-express-gateway-alb-1a2b3c4d/9f8e7d6c5b4a3f2e",
+    target_group_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:"
+    "targetgroup/ecs-gateway-tg-0a1b2c3d4e5f6a7b8/1a2b3c4d5e6f7a8b",
+)
+
+
+@pytest.fixture
+def percentiles() -> Iterator[None]:
+    """moto 5.2.1 answers no percentile from GetMetricData: the sandbox's patch does."""
+    metric_data.install()
+    yield
+    metric_data.install()
+
+
+def _put(cloudwatch: Any, side: Side, at: datetime, **figures: Any) -> None:
+    """One minute of a side's ALB metrics, in the shapes an ALB publishes them: counts only
+    when not zero, response times as values with counts."""
+    data: list[dict[str, Any]] = []
+    for name, key in (("RequestCount", "requests"), ("HTTPCode_Target_5XX_Count", "errors")):
+        if figures.get(key):
+            data.append(
+                {
+                    "MetricName": name,
+                    "Dimensions": side.dimensions(),
+                    "Timestamp": at,
+                    "Value": float(figures[key]),
+                    "Unit": "Count",
+                }
+            )
+    if figures.get("times"):
+        values, counts = zip(*sorted(figures["times"].items()), strict=True)
+        data.append(
+            {
+                "MetricName": "TargetResponseTime",
+                "Dimensions": side.dimensions(),
+                "Timestamp": at,
+                "Values": list(values),
+                "Counts": [float(c) for c in counts],
+                "Unit": "Seconds",
+            }
+        )
+    cloudwatch.put_metric_data(Namespace="AWS/ApplicationELB", MetricData=data)
+
+
+def _count_calls(client: Any, operation: str) -> list[str]:
+    calls: list[str] = []
+    client.meta.events.register(
+        f"before-call.{client.meta.service_model.service_name}.{operation}",
+        lambda **_: calls.append(operation),
+    )
+    return calls
+
+
+def test_side_metrics_reads_both_sides_over_the_step_in_one_request(
+    clients: Clients, legacy: LegacyApp, percentiles: None
+) -> None:
+    cloudwatch = clients("cloudwatch")
+    ec2 = Side(load_balancer_arn=legacy.load_balancer_arn, target_group_arn=legacy.target_group_arn)
+    minute = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    for n in range(3):
+        # EC2: fast but for 20 slow answers in the last minute; ECS: 4 of its 300 failed.
+        slow = {2.0: 20} if n == 2 else {}
+        _put(
+            cloudwatch,
+            ec2,
+            minute + timedelta(minutes=n),
+            requests=900,
+            times={0.01: 900 - len(slow) * 20, **slow},
+        )
+        _put(
+            cloudwatch,
+            EXPRESS_SIDE,
+            minute + timedelta(minutes=n),
+            requests=100,
+            errors=4 if n == 1 else 0,
+            times={0.03: 100},
+        )
+    # Before the shift (not the step's), and the load balancer alone (another metric).
+    _put(cloudwatch, EXPRESS_SIDE, minute - timedelta(minutes=1), requests=50, errors=50)
+    cloudwatch.put_metric_data(
+        Namespace="AWS/ApplicationELB",
+        MetricData=[
+            {
+                "MetricName": "RequestCount",
+                "Dimensions": ec2.dimensions()[:1],
+                "Timestamp": minute,
+                "Value": 5000.0,
+            }
+        ],
+    )
+    calls = _count_calls(cloudwatch, "GetMetricData")
+    aws = AwsSideBySide(cloudwatch, clients("elbv2"))
+
+    span = window(minute + timedelta(seconds=20), minute + timedelta(minutes=3, seconds=30))
+    read = aws.side_metrics({"legacy": ec2, "express": EXPRESS_SIDE}, span)
+
+    assert calls == ["GetMetricData"]
+    # The window's own p99: 20 slow answers of 2,700 are under 1 %, though one minute's
+    # p99 alone would be 2 s.
+    assert read == {
+        "legacy": SideFigures(requests=2700, errors_5xx=0, p99_seconds=0.01),
+        "express": SideFigures(requests=300, errors_5xx=4, p99_seconds=0.03),
+    }
+
+
+def test_target_health_counts_the_legacy_groups_healthy_and_unhealthy_targets(
+    clients: Clients, legacy: LegacyApp
+) -> None:
+    ec2, elbv2 = clients("ec2"), clients("elbv2")
+    (reservation,) = ec2.describe_instances(InstanceIds=[legacy.instance_id])["Reservations"]
+    (instance,) = reservation["Instances"]
+    stopped = ec2.run_instances(
+        ImageId=instance["ImageId"], MinCount=1, MaxCount=1, SubnetId=instance["SubnetId"]
+    )["Instances"][0]["InstanceId"]
+    elbv2.register_targets(
+        TargetGroupArn=legacy.target_group_arn, Targets=[{"Id": stopped, "Port": 3000}]
+    )
+    ec2.stop_instances(InstanceIds=[stopped])  # "unused": neither healthy nor unhealthy
+    aws = AwsSideBySide(clients("cloudwatch"), elbv2)
+    assert aws.target_health(legacy.target_group_arn) == (1, 0)
+
+
+def test_failed_reads_raise_the_ports_error_naming_the_call(
+    clients: Clients, legacy: LegacyApp, percentiles: None
+) -> None:
+    aws = AwsSideBySide(clients("cloudwatch"), clients("elbv2"))
+    missing = legacy.target_group_arn.rsplit("/", 2)[0] + "/gone/0123456789abcdef"
+    with pytest.raises(SideBySideReadError, match="DescribeTargetHealth of .*gone"):
+        aws.target_health(missing)
+    backwards = Window(start=T0, end=T0 - timedelta(minutes=1), period=60)
+    with pytest.raises(SideBySideReadError, match="GetMetricData failed"):
+        aws.side_metrics({"express": EXPRESS_SIDE}, backwards)
+
+
+def test_the_sandbox_reads_a_window_on_the_bots_clock_off_cloudwatchs_scaled_clock(
+    clients: Clients,
+) -> None:
+    # In a sandbox run CloudWatch keeps simulated time; the bot, the wall clock.
+    clock = ScaledClock(0.01)  # a real second is 100 simulated ones
+    metric_data.install(clock)
+    try:
+        cloudwatch = clients("cloudwatch")
+        simulated = clock.now()
+        _put(cloudwatch, EXPRESS_SIDE, simulated - timedelta(minutes=4), requests=70)
+        _put(cloudwatch, EXPRESS_SIDE, simulated - timedelta(minutes=2), requests=30)
+        _put(cloudwatch, EXPRESS_SIDE, simulated - timedelta(minutes=10), requests=900)
+        shifted = datetime.now(UTC) - timedelta(seconds=3)  # 5 simulated minutes ago
+        span = window(shifted, datetime.now(UTC))
+        read = AwsSideBySide(cloudwatch, clients("elbv2")).side_metrics(
+            {"express": EXPRESS_SIDE}, span
+        )
+    finally:
+        metric_data.install()
+    assert read["express"].requests == 100

@@ -128,8 +128,10 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
         else ["*"]
     ),
     "acm": lambda op, p: [str(p["CertificateArn"])],
-    # SAR, CloudWatch: PutMetricAlarm on the alarm.
-    "cloudwatch": lambda op, p: [_arn("cloudwatch", f"alarm:{p['AlarmName']}")],
+    # SAR, CloudWatch: PutMetricAlarm on the alarm; GetMetricData lists no resource type.
+    "cloudwatch": lambda op, p: (
+        [_arn("cloudwatch", f"alarm:{p['AlarmName']}")] if op == "PutMetricAlarm" else ["*"]
+    ),
     # SAR, EventBridge Scheduler: CreateSchedule on the schedule (in its group).
     "scheduler": lambda op, p: [
         _arn("scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}")

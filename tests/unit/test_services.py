@@ -43,7 +43,7 @@ from bot.services import (
     requests,
     traffic,
 )
-from bot.slack.blocks import card_buttons
+from bot.slack.blocks import card_buttons, render_status_card
 from tests.fakes import (
     LOAD_BALANCING,
     FakeBuildAws,
@@ -53,6 +53,7 @@ from tests.fakes import (
     FakeDiscovery,
     FakeEdgeAws,
     FakeScheduler,
+    FakeSideBySideAws,
     FakeSlack,
     FakeStore,
     FakeTrafficAws,
@@ -72,6 +73,7 @@ class World:
         self.traffic = FakeTrafficAws()
         self.scheduler = FakeScheduler()
         self.edge = FakeEdgeAws()
+        self.sides = FakeSideBySideAws()
         self.slack = FakeSlack()
         self.ports = actions.ActionPorts(self.store, self.publisher, self.clock)
 
@@ -145,6 +147,9 @@ class World:
         assert isinstance(healthy, ServiceHealthy)
         edge.serve(healthy, aws=self.edge, **self.kw())  # type: ignore[arg-type]
         return mid
+
+    def sides_kw(self) -> dict[str, object]:
+        return {**self.kw(), "sides": self.sides}
 
     def traffic_kw(self) -> dict[str, object]:
         return {**self.kw(), "aws": self.traffic, "scheduler": self.scheduler}
@@ -403,8 +408,8 @@ def test_when_the_bake_ends_the_card_offers_the_next_step_plainly() -> None:
     (bake_end,) = world.in_sync(bake=timedelta(minutes=10))
     assert isinstance(bake_end, BakeEnded)
 
-    traffic.bake_ended(bake_end, **world.kw())  # type: ignore[arg-type]
-    traffic.bake_ended(bake_end, **world.kw())  # type: ignore[arg-type]  (redelivered)
+    traffic.bake_ended(bake_end, **world.sides_kw())  # type: ignore[arg-type]
+    traffic.bake_ended(bake_end, **world.sides_kw())  # type: ignore[arg-type]  (redelivered)
 
     assert world.store.get(mid).bake_ends_at is None
     assert world.publisher.types().count("StepBaked") == 1
@@ -419,7 +424,7 @@ def _run_scheduled(world: World, bake: timedelta) -> None:
     while True:
         for event in world.in_sync(bake=bake):
             assert isinstance(event, BakeEnded)
-            traffic.bake_ended(event, **world.kw())  # type: ignore[arg-type]
+            traffic.bake_ended(event, **world.sides_kw())  # type: ignore[arg-type]
         fresh = world.publisher.events[seen:]
         seen = len(world.publisher.events)
         steps = [e for e in fresh if isinstance(e, CutoverRequested)]
@@ -441,7 +446,7 @@ def test_a_gradual_cutover_takes_each_step_after_its_bake_and_stops_when_paused(
     # 10 % shifts and bakes; the bake's end takes 50 %, which is paused before it bakes.
     (baked,) = world.in_sync(bake=timedelta(minutes=10))
     assert world.store.get(mid).weight == 10 and "gradual_pause" in _buttons(world, mid)
-    traffic.bake_ended(baked, **world.kw())  # type: ignore[arg-type]
+    traffic.bake_ended(baked, **world.sides_kw())  # type: ignore[arg-type]
     second = world.publisher.events[-1]
     assert isinstance(second, CutoverRequested) and second.weight == 50 and second.gradual
     actions.pause_gradual(world.click(mid), True, world.ports)
@@ -478,7 +483,7 @@ def test_a_rollback_ends_the_gradual_cutover() -> None:
     traffic.rollback(rollback, **world.traffic_kw())  # type: ignore[arg-type]
     world.in_sync()
 
-    traffic.bake_ended(baked, **world.kw())  # type: ignore[arg-type]  (the old bake's end)
+    traffic.bake_ended(baked, **world.sides_kw())  # type: ignore[arg-type]  (the old bake's end)
 
     ended = world.store.get(mid)
     assert ended.stage == Stage.ROLLED_BACK and ended.gradual_until is None
@@ -528,10 +533,10 @@ def test_a_breached_alarm_rolls_back_at_once_with_its_reason() -> None:
     world.in_sync()
     name = gates.alarm_names(mid)[0]
 
-    alarms.on_alarm(_alarm(name, "OK"), **world.kw())  # type: ignore[arg-type]
+    alarms.on_alarm(_alarm(name, "OK"), **world.sides_kw())  # type: ignore[arg-type]
     assert world.store.get(mid).stage == Stage.CUTTING_OVER
-    alarms.on_alarm(_alarm(name), **world.kw())  # type: ignore[arg-type]
-    alarms.on_alarm(_alarm(name), **world.kw())  # type: ignore[arg-type]  (a second breach)
+    alarms.on_alarm(_alarm(name), **world.sides_kw())  # type: ignore[arg-type]
+    alarms.on_alarm(_alarm(name), **world.sides_kw())  # type: ignore[arg-type]  (a second breach)
 
     rollback = world.publisher.events[-1]
     assert isinstance(rollback, RollbackRequested) and rollback.reason
@@ -551,5 +556,120 @@ def test_a_breached_alarm_rolls_back_at_once_with_its_reason() -> None:
 def test_an_alarm_without_traffic_on_ecs_changes_nothing() -> None:
     world = World()
     mid = world.to_healthy()
-    alarms.on_alarm(_alarm(gates.alarm_names(mid)[2]), **world.kw())  # type: ignore[arg-type]
+    alarms.on_alarm(_alarm(gates.alarm_names(mid)[2]), **world.sides_kw())  # type: ignore[arg-type]
     assert world.store.get(mid).stage == Stage.HEALTHY
+
+
+# --- side by side: both sides over a step, when it has baked and on an automatic rollback ----
+
+
+def _serving_express(world: World, mid: str) -> None:
+    """Store the Express ingress as the edge step finds it (its target group included)."""
+    ingress = world.edge.express_ingress("arn", "PUBLIC")
+    migration = world.store.get(mid)
+    world.store.save(migration.model_copy(update={"express_ingress": ingress}))
+
+
+def _shifted_to(world: World, mid: str, weight: int, bake: timedelta) -> list[DomainEvent]:
+    actions.cutover(world.click(mid), weight, world.ports)
+    requested = world.publisher.events[-1]
+    assert isinstance(requested, CutoverRequested)
+    traffic.cutover(requested, **world.traffic_kw())  # type: ignore[arg-type]
+    return world.in_sync(bake=bake)
+
+
+def _card_text(world: World, mid: str) -> str:
+    return json.dumps(render_status_card(world.store.get(mid))[1], ensure_ascii=False)
+
+
+def test_when_a_step_has_baked_both_sides_are_read_in_one_request_and_kept() -> None:
+    world = World()
+    mid = world.to_healthy()
+    _serving_express(world, mid)
+    (bake_end,) = _shifted_to(world, mid, 10, timedelta(minutes=10))
+    shifted_at = world.store.get(mid).shifted_at
+    assert shifted_at is not None and world.store.get(mid).side_by_side is None
+
+    traffic.bake_ended(bake_end, **world.sides_kw())  # type: ignore[arg-type]
+    traffic.bake_ended(bake_end, **world.sides_kw())  # type: ignore[arg-type]  (redelivered)
+
+    ((sides, span),) = world.sides.reads  # one request for both sides, not read again
+    ingress = world.edge.express_ingress("arn", "PUBLIC")
+    assert sides == {
+        "legacy": gates.Side(
+            load_balancer_arn=LOAD_BALANCING.load_balancer_arn,
+            target_group_arn=LOAD_BALANCING.target_group_arn,
+        ),
+        "express": gates.Side(
+            load_balancer_arn=ingress.load_balancer_arn,
+            target_group_arn=str(ingress.target_group_arn),
+        ),
+    }
+    assert span.start == shifted_at and span.period >= 60
+    assert world.sides.health_reads == [LOAD_BALANCING.target_group_arn]
+    taken = world.store.get(mid).side_by_side
+    assert taken is not None
+    assert (taken.moment, taken.weight, taken.start) == ("baked", 10, shifted_at)
+    assert taken.end > shifted_at
+    assert taken.legacy == world.sides.figures["legacy"]
+    assert taken.express == world.sides.figures["express"]
+    assert (taken.legacy_healthy, taken.legacy_unhealthy) == (2, 0)
+    assert world.publisher.types().count("StepBaked") == 1
+    assert "over the 10% step" in _card_text(world, mid)
+
+
+def test_failed_reads_leave_the_figures_out_and_the_step_still_bakes() -> None:
+    world = World()
+    mid = world.to_healthy()
+    world.sides.failing = {"metrics", "health"}
+    (bake_end,) = _shifted_to(world, mid, 10, timedelta(minutes=10))
+
+    traffic.bake_ended(bake_end, **world.sides_kw())  # type: ignore[arg-type]
+
+    baked = world.store.get(mid)
+    assert baked.bake_ends_at is None and world.publisher.types().count("StepBaked") == 1
+    ((sides, _),) = world.sides.reads
+    assert list(sides) == ["legacy", "express"]  # both asked for, neither answered
+    taken = baked.side_by_side
+    assert taken is not None
+    assert (taken.legacy, taken.express, taken.legacy_healthy) == (None, None, None)
+    text = _card_text(world, mid)
+    assert "targets not available" in text and "requests, 5xx, p99 not available" in text
+
+
+def test_an_automatic_rollback_puts_both_sides_side_by_side_over_the_step_it_ended() -> None:
+    world = World()
+    mid = world.to_healthy()
+    _serving_express(world, mid)
+    _shifted_to(world, mid, 10, timedelta(0))
+    shifted_at = world.store.get(mid).shifted_at
+    name = gates.alarm_names(mid)[0]
+
+    alarms.on_alarm(_alarm(name), **world.sides_kw())  # type: ignore[arg-type]
+    alarms.on_alarm(_alarm(name), **world.sides_kw())  # type: ignore[arg-type]  (a second breach)
+
+    assert world.publisher.types().count("RollbackRequested") == 1
+    assert len(world.sides.reads) == 1
+    taken = world.store.get(mid).side_by_side
+    assert taken is not None
+    assert (taken.moment, taken.weight, taken.start) == ("rollback", 10, shifted_at)
+    rollback = world.publisher.events[-1]
+    assert isinstance(rollback, RollbackRequested)
+    traffic.rollback(rollback, **world.traffic_kw())  # type: ignore[arg-type]
+    world.in_sync()
+    assert world.store.get(mid).stage == Stage.ROLLED_BACK
+    assert "when the bot rolled back" in _card_text(world, mid)
+
+
+def test_an_automatic_rollback_is_asked_for_even_when_the_reads_fail() -> None:
+    world = World()
+    mid = world.to_healthy()
+    world.sides.failing = {"metrics", "health"}
+    _shifted_to(world, mid, 10, timedelta(0))
+
+    alarms.on_alarm(_alarm(gates.alarm_names(mid)[1]), **world.sides_kw())  # type: ignore[arg-type]
+
+    migration = world.store.get(mid)
+    assert migration.stage == Stage.ROLLING_BACK
+    assert world.publisher.types()[-1] == "RollbackRequested"
+    assert migration.side_by_side is not None and migration.side_by_side.legacy is None
