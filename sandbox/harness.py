@@ -422,19 +422,13 @@ class Sandbox:
 
     def wait_for(self, *stages: Stage, timeout: float = 60.0) -> Migration:
         """Deliver events (waiting for simulated AWS delays) until the migration reaches a stage."""
-        deadline = time.monotonic() + timeout
-        while True:
-            self.settle()
-            migration = self.migration()
-            if migration.stage in stages and migration.requested_weight is None:
-                self.settle()
-                return migration
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{migration.migration_id} is {migration.stage.value}, not "
-                    + " or ".join(s.value for s in stages)
-                )
-            time.sleep(self._poll_seconds())
+        reached = self.wait_until(
+            lambda m: m.stage in stages and m.requested_weight is None,
+            "reaching " + " or ".join(s.value for s in stages),
+            timeout,
+        )
+        self.settle()
+        return reached
 
     def _poll_seconds(self) -> float:
         """How long a wait sleeps between two looks at the bus: each look asks every
