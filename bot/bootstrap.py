@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from bot.adapters.aws_build import AwsBuild
     from bot.adapters.aws_capture import AwsCapture
+    from bot.adapters.aws_certificates import AwsCertificates
     from bot.adapters.aws_discovery import AwsDiscovery
     from bot.adapters.aws_edge import AwsEdge
     from bot.adapters.aws_express import AwsExpress
@@ -179,10 +180,18 @@ def traffic_aws() -> Route53Traffic:
 
 @cache
 def edge_aws() -> AwsEdge:
-    """ECS (managed resources), ELBv2 (listener certificates, rules) and ACM reads."""
+    """ECS (managed resources), ELBv2 (listener certificates, rules) and CloudWatch (alarms)."""
     from bot.adapters.aws_edge import AwsEdge
 
-    return AwsEdge(client("ecs"), client("elbv2"), client("acm"), client("cloudwatch"))
+    return AwsEdge(client("ecs"), client("elbv2"), client("cloudwatch"))
+
+
+@cache
+def certificate_aws() -> AwsCertificates:
+    """ELBv2 (the legacy listener's certificates), ACM and Route 53 (validation records)."""
+    from bot.adapters.aws_certificates import AwsCertificates
+
+    return AwsCertificates(client("elbv2"), client("acm"), client("route53"))
 
 
 @cache
@@ -348,27 +357,8 @@ def ingress_handler() -> BoltLambdaHandler:
 
 
 def reset() -> None:
-    """Forget every cached adapter (tests and the sandbox switch environments)."""
-    for built in (
-        client,
-        best_effort_client,
-        store,
-        publisher,
-        clock,
-        core,
-        discovery_aws,
-        capture_aws,
-        build_aws,
-        deploy_aws,
-        traffic_aws,
-        scheduler,
-        edge_aws,
-        side_by_side_aws,
-        slack_credentials,
-        slack_client,
-        slack_notifier,
-        ingress_app,
-        ingress_policy,
-        ingress_handler,
-    ):
-        built.cache_clear()
+    """Forget every cached adapter (tests and the sandbox switch environments): every
+    ``@cache`` function of this module, so a new one cannot be forgotten here."""
+    for built in list(globals().values()):
+        if getattr(built, "__module__", None) == __name__ and hasattr(built, "cache_clear"):
+            built.cache_clear()

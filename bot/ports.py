@@ -348,10 +348,6 @@ class EdgeAws(Protocol):
         """``https`` or ``http``: the protocol of a listener users reach."""
         ...
 
-    def certificate_for(self, listener_arn: str, name: str) -> str | None:
-        """An issued certificate on ``listener_arn`` that covers ``name``; None if none."""
-        ...
-
     def serve_name(
         self, ingress: ExpressIngress, certificate_arn: str, name: str
     ) -> dict[str, str]:
@@ -365,6 +361,39 @@ class EdgeAws(Protocol):
 
     def probe(self, load_balancer_dns: str, scheme: str, name: str, path: str) -> ProbeAnswer:
         """GET ``path`` from the load balancer as a user of ``name`` would (Host, SNI)."""
+        ...
+
+
+class CertificateAws(Protocol):
+    """ELBv2, ACM and Route 53 calls for the certificate of the app's name."""
+
+    def listener_scheme(self, listener_arn: str) -> str:
+        """``https`` or ``http``: the protocol of a listener users reach."""
+        ...
+
+    def certificate_for(self, listener_arn: str, name: str) -> tuple[str | None, str]:
+        """An issued ACM certificate on ``listener_arn`` that covers ``name`` (None if none),
+        and why none is reusable, in a few words."""
+        ...
+
+    def request_certificate(self, name: str, migration_id: str) -> str:
+        """Request a DNS-validated ACM certificate for ``name`` (idempotent per migration)."""
+        ...
+
+    def validation_record(self, certificate_arn: str) -> tuple[str, str] | None:
+        """The validation CNAME (name, value) ACM wants; None until ACM has made it."""
+        ...
+
+    def write_validation_record(self, hosted_zone_id: str, name: str, value: str) -> None:
+        """Write (UPSERT) the validation CNAME in the zone."""
+        ...
+
+    def migration_of(self, certificate_arn: str) -> str | None:
+        """The migration a certificate was requested for; None if the bot did not request it."""
+        ...
+
+    def certificate_status(self, certificate_arn: str) -> str:
+        """ACM's status of the certificate."""
         ...
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -11,12 +12,15 @@ T = TypeVar("T")
 
 
 def counting_calls(work: Callable[[], T]) -> tuple[T, list[str]]:
-    """Run ``work``; return its result and the ``service:Operation`` of each call it made."""
+    """Run ``work``; return its result and the ``service:Operation`` of each call it made
+    (in its own thread: the stand-ins' background threads call AWS too)."""
     original = BaseClient._make_api_call
     calls: list[str] = []
+    thread = threading.get_ident()
 
     def counted(client: Any, operation: str, params: Any) -> Any:
-        calls.append(f"{client.meta.service_model.service_name}:{operation}")
+        if threading.get_ident() == thread:
+            calls.append(f"{client.meta.service_model.service_name}:{operation}")
         return original(client, operation, params)
 
     BaseClient._make_api_call = counted  # type: ignore[method-assign]

@@ -40,6 +40,7 @@ from sandbox import (
     tasks,
 )
 from sandbox.acm import sandbox_ca
+from sandbox.acm_validation import AcmValidator
 from sandbox.aws_bus import default_bus_emitter, deliver_full_envelopes
 from sandbox.cloud import BotStack, LocalSlack
 from sandbox.lambda_runtime import LambdaRuntime, LocalContext
@@ -110,6 +111,9 @@ class Sandbox:
     architecture: str = "x86_64"
     #: How the legacy secure-blog is served: "https" (HTTPS:443, HTTP:80 redirecting) or "http".
     legacy_served_over: str = "https"
+    #: The legacy HTTPS listener's certificate: "acm" (imported into ACM) or "iam" (an IAM
+    #: server certificate, which the bot does not reuse: it requests one from ACM).
+    legacy_certificate: str = "acm"
     slack: SlackStandIn = field(default_factory=SlackStandIn)
     clicks: list[Click] = field(default_factory=list)
     service_events: list[dict[str, Any]] = field(default_factory=list)
@@ -123,6 +127,7 @@ class Sandbox:
     traffic: LiveTraffic | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     _travels: list[Any] = field(default_factory=list)
+    _validator: AcmValidator | None = None
 
     def client(self, service: str, **options: Any) -> Any:
         """A boto3 client for the AWS stand-in (``options`` as ``boto3.client`` takes them)."""
@@ -165,11 +170,15 @@ class Sandbox:
         scheduler.install(time_scale=self.time_scale)
         ssm.reset()
         ssm.install(emit, delay_seconds=self.time_scale * 4)
+        self._validator = AcmValidator(self.client, emit, account, REGION, self.time_scale).start()
         instances.forget()
         images.forget()
         express.set_runner(dataplane.run_task, dataplane.stop_task)
         self.legacy = seed_legacy(
-            self.client, architecture=self.architecture, served_over=self.legacy_served_over
+            self.client,
+            architecture=self.architecture,
+            served_over=self.legacy_served_over,
+            certificate=self.legacy_certificate,
         )
         orders, inventory = seed_orders(self.client, hosted_zone_id=self.legacy.hosted_zone_id)
         self.apps = {app.name: app for app in (self.legacy, orders, inventory)}
@@ -181,7 +190,11 @@ class Sandbox:
         metric_data.install(clock)  # GetMetricData's percentiles, on CloudWatch's clock
         log = RequestLog()
         self.balancers = Balancers(
-            self.client("elbv2"), self.client("acm"), log=log, clock=clock.now
+            self.client("elbv2"),
+            self.client("acm"),
+            log=log,
+            clock=clock.now,
+            iam=self.client("iam"),
         )
         self.balancers.sync()
         # The bot's probes connect to load balancer names as on AWS: they reach the stand-ins,
@@ -198,6 +211,8 @@ class Sandbox:
         while self._travels:
             self._travels.pop().stop()
         self.slack.stop()
+        if self._validator is not None:
+            self._validator.stop()
         if self.traffic is not None:
             self.traffic.stop()
         hosts.uninstall()

@@ -83,14 +83,19 @@ def seed_legacy(
     architecture: str = "x86_64",
     instance_type: str = "t3.small",
     served_over: str = "https",
+    certificate: str = "acm",
 ) -> LegacyApp:
     """Create the secure-blog account in the stand-in; return where it lives.
 
     ``served_over`` is ``https`` (HTTPS:443 and HTTP:80 redirecting to it) or ``http``
-    (HTTP:80 only).
+    (HTTP:80 only). ``certificate`` is where the HTTPS listener's certificate lives: ``acm``
+    (imported into ACM) or ``iam`` (an IAM server certificate, as older stacks have: ELB User
+    Guide, "SSL certificates": "certificates provided by ACM or IAM").
     """
     if served_over not in ("https", "http"):
         raise ValueError(f"served_over must be https or http, not {served_over!r}")
+    if certificate not in ("acm", "iam"):
+        raise ValueError(f"certificate must be acm or iam, not {certificate!r}")
     ec2 = clients("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
     ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": f"{APP}-vpc"}])
@@ -216,7 +221,7 @@ def seed_legacy(
         TargetGroupArn=group["TargetGroupArn"], Targets=[{"Id": instance, "Port": PORT}]
     )
     certificate = _listeners(
-        clients, balancer["LoadBalancerArn"], group["TargetGroupArn"], served_over
+        clients, balancer["LoadBalancerArn"], group["TargetGroupArn"], served_over, certificate
     )
     clients("dynamodb").create_table(
         TableName=f"{APP}-posts",
@@ -260,7 +265,9 @@ def seed_legacy(
     )
 
 
-def _listeners(clients: Any, balancer: str, group: str, served_over: str) -> str | None:
+def _listeners(
+    clients: Any, balancer: str, group: str, served_over: str, kind: str = "acm"
+) -> str | None:
     """The ALB's listeners; return the HTTPS listener's certificate (None over HTTP).
 
     The forwarding listener is created first, so it is the first ``DescribeListeners`` lists.
@@ -273,9 +280,17 @@ def _listeners(clients: Any, balancer: str, group: str, served_over: str) -> str
     certificate = None
     if served_over == "https":
         pem, key = sandbox_ca().issue([RECORD])
-        certificate = clients("acm").import_certificate(
-            Certificate=pem, PrivateKey=key, CertificateChain=sandbox_ca().certificate_pem
-        )["CertificateArn"]
+        if kind == "iam":
+            certificate = clients("iam").upload_server_certificate(
+                ServerCertificateName=f"{APP}-tls",
+                CertificateBody=pem.decode(),
+                PrivateKey=key.decode(),
+                CertificateChain=sandbox_ca().certificate_pem.decode(),
+            )["ServerCertificateMetadata"]["Arn"]
+        else:
+            certificate = clients("acm").import_certificate(
+                Certificate=pem, PrivateKey=key, CertificateChain=sandbox_ca().certificate_pem
+            )["CertificateArn"]
         forwarding = elbv2.create_listener(
             LoadBalancerArn=balancer,
             Protocol="HTTPS",

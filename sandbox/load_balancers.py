@@ -34,6 +34,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from botocore.exceptions import ClientError
+from cryptography import x509
+from cryptography.x509.oid import NameOID
 
 from sandbox import alb_rules, express
 from sandbox.acm import SandboxCA, sandbox_ca
@@ -73,8 +75,11 @@ class Balancers:
         ca: SandboxCA | None = None,
         log: RequestLog = LOG,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        iam: Any = None,
     ) -> None:
         self.elbv2, self.acm, self.log, self.clock = elbv2, acm, log, clock
+        self.iam = iam  # IAM server certificates on a listener (read once: they never change)
+        self._iam_names: dict[str, list[str]] = {}
         #: What each request reads (listener, rules, certificates, target health), at most
         #: ``PROPAGATION_SECONDS`` old.
         self.recent_elbv2, self.recent_acm = _Recent(elbv2), _Recent(acm)
@@ -168,6 +173,11 @@ class Balancers:
         arns = [c["CertificateArn"] for c in sorted(listed["Certificates"], key=_not_default)]
         found: list[tuple[str, list[str]]] = []
         for arn in dict.fromkeys(arns):
+            if ":iam:" in arn:
+                names = self._iam_certificate_names(arn)
+                if names:
+                    found.append((arn, names))
+                continue
             try:
                 detail = self.recent_acm.describe_certificate(CertificateArn=arn)["Certificate"]
             except ClientError:
@@ -176,6 +186,35 @@ class Balancers:
                 names = [detail["DomainName"], *detail.get("SubjectAlternativeNames", [])]
                 found.append((arn, list(dict.fromkeys(names))))
         return found
+
+    def _iam_certificate_names(self, arn: str) -> list[str]:
+        """The names an IAM server certificate covers (its body's subject alternative names,
+        else its common name: IAM's GetServerCertificate gives the body, not the names)."""
+        if arn in self._iam_names or self.iam is None:
+            return self._iam_names.get(arn, [])
+        try:
+            body = self.iam.get_server_certificate(ServerCertificateName=arn.rsplit("/", 1)[-1])[
+                "ServerCertificate"
+            ]["CertificateBody"]
+        except ClientError:
+            return []  # deleted: nothing to present
+        self._iam_names[arn] = certificate_names(body.encode())
+        return self._iam_names[arn]
+
+
+def certificate_names(pem: bytes) -> list[str]:
+    """The DNS names a PEM certificate covers: its SANs, else its common name."""
+    certificate = x509.load_pem_x509_certificate(pem)
+    try:
+        sans = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName)
+        names = list(sans.value.get_values_for_type(x509.DNSName))
+    except x509.ExtensionNotFound:
+        names = []
+    if not names:
+        names = [
+            str(a.value) for a in certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+        ]
+    return names
 
 
 #: How old a stand-in's copy of its listener's configuration may be, in real seconds. A change

@@ -2,6 +2,8 @@
 
 Each builder returns an API Gateway HTTP API (payload format 2.0) Lambda event whose body is
 exactly what Slack posts to the app, signed with the v0 scheme, ready for the ingress handler.
+Commands and interactions carry a ``trigger_id`` issued by ``sandbox.slack_triggers`` for the
+person acting, which the stand-in's ``views.open`` honours for three seconds, once.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from sandbox import slack_triggers
+
 TEAM_ID = "T0SANDBOX"
 TEAM_DOMAIN = "sandbox"
 APP_ID = "A0SANDBOX"
@@ -27,11 +31,6 @@ FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
 _sequence = itertools.count(1)
-
-
-def _trigger_id() -> str:
-    n = next(_sequence)
-    return f"{1_700_000_000_000 + n}.{1_700_000_000_000}.{n:032x}"
 
 
 def _action_ts() -> str:
@@ -131,7 +130,7 @@ def slash_command_form(
         "api_app_id": app_id,
         "is_enterprise_install": "false",
         "response_url": response_url,
-        "trigger_id": trigger_id or _trigger_id(),
+        "trigger_id": trigger_id or slack_triggers.issue(user_id),
     }
 
 
@@ -223,7 +222,7 @@ def block_action_payload(
         "api_app_id": app_id,
         "token": VERIFICATION_TOKEN,
         "container": container,
-        "trigger_id": _trigger_id(),
+        "trigger_id": slack_triggers.issue(user_id),
         "team": {"id": team_id, "domain": TEAM_DOMAIN},
         "enterprise": {"id": enterprise_id, "name": "Sandbox Grid"} if enterprise_id else None,
         "is_enterprise_install": False,
@@ -267,6 +266,76 @@ def block_action(
         app_id=app_id,
         enterprise_id=enterprise_id,
     )
+    body = urlencode({"payload": json.dumps(payload)})
+    return signed_event(body, signing_secret, timestamp=timestamp)
+
+
+def view_state(view: Mapping[str, Any], values: Mapping[str, str]) -> dict[str, Any]:
+    """``view.state`` as Slack sends it on submit: per input block, per element, what is in
+    the field: ``values[block_id]`` if the person typed it, else what the field held (typed
+    before, or its ``initial_value``); an empty field is ``null``. Only ``plain_text_input``
+    is modelled ("A full state on view submission", https://api.slack.com/changelog/
+    2020-09-full-state-on-view-submisson-and-block-actions: ``{"type": "plain_text_input",
+    "value": …}`` under ``values[block_id][action_id]``)."""
+    held = (view.get("state") or {}).get("values") or {}
+    state: dict[str, Any] = {}
+    for block in view.get("blocks", []):
+        element = block.get("element") or {}
+        if block.get("type") != "input" or element.get("type") != "plain_text_input":
+            continue
+        block_id, action_id = str(block.get("block_id", "")), str(element.get("action_id", ""))
+        before = (held.get(block_id) or {}).get(action_id, {}).get("value", None)
+        if block_id in values:
+            typed: str | None = values[block_id]
+        elif block_id in held:
+            typed = before
+        else:
+            typed = element.get("initial_value")
+        state[block_id] = {action_id: {"type": "plain_text_input", "value": typed or None}}
+    return {"values": state}
+
+
+def view_submission_payload(
+    view: Mapping[str, Any],
+    values: Mapping[str, str],
+    *,
+    user_id: str,
+    team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+    enterprise_id: str | None = None,
+    user_name: str = "sandbox-user",
+) -> dict[str, Any]:
+    """The interaction payload Slack sends when a person submits a modal (Slack, "View
+    interaction payloads", https://docs.slack.dev/reference/interaction-payloads/
+    view-interactions-payload): ``type``, ``team``, ``user``, ``api_app_id``, ``trigger_id``,
+    ``view`` (the open view with its ``state``), ``response_urls`` and ``enterprise``."""
+    return {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": TEAM_DOMAIN},
+        "user": {"id": user_id, "username": user_name, "name": user_name, "team_id": team_id},
+        "api_app_id": app_id,
+        "token": VERIFICATION_TOKEN,
+        "trigger_id": slack_triggers.issue(user_id),
+        "view": {**view, "state": view_state(view, values)},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": {"id": enterprise_id, "name": "Sandbox Grid"} if enterprise_id else None,
+    }
+
+
+def view_submission(
+    view: Mapping[str, Any],
+    values: Mapping[str, str],
+    *,
+    user_id: str,
+    signing_secret: str,
+    timestamp: int | None = None,
+    team_id: str = TEAM_ID,
+    app_id: str = APP_ID,
+) -> dict:
+    """A signed modal submission: the form body ``payload=<json>`` signed as every
+    interaction is (Slack, "Verifying requests from Slack"), as the API Gateway event."""
+    payload = view_submission_payload(view, values, user_id=user_id, team_id=team_id, app_id=app_id)
     body = urlencode({"payload": json.dumps(payload)})
     return signed_event(body, signing_secret, timestamp=timestamp)
 

@@ -9,7 +9,10 @@ dialog (https://docs.slack.dev/reference/block-kit/composition-objects/confirmat
 object) when they carry one. A thread's replies follow their root, indented as in Slack's
 thread view. Ephemeral messages (``chat.postEphemeral``, ephemeral ``response_url`` answers)
 are shown, marked "Only visible to you", to the one person they are for and to no one else.
-Text objects go through :func:`sandbox.slack_mrkdwn.mrkdwn_to_html`.
+Text objects go through :func:`sandbox.slack_mrkdwn.mrkdwn_to_html`. An open modal
+(``views.open``) is drawn as Slack's client draws one (https://docs.slack.dev/surfaces/modals):
+its title, its blocks with each input block's label, field, hint and the error the app
+answered under it, and its close and submit buttons.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sandbox.slack_mrkdwn import Directory, escape, mrkdwn_to_html, plain_to_html
-from sandbox.slack_render import BOT_USER_ID, Channel, Message
+from sandbox.slack_render import BOT_USER_ID, Channel, Message, input_value
 
-__all__ = ["mrkdwn_to_html", "render_channel", "render_message", "View"]
+__all__ = ["mrkdwn_to_html", "render_channel", "render_message", "render_modal", "View"]
 
 BOT_NAME = "migrate-bot"
 Block = Mapping[str, Any]
@@ -283,3 +286,54 @@ def _rich_run(element: Block, view: View) -> str:
         if element.get("style", {}).get(style):
             html = f"<{tag}>{html}</{tag}>"
     return html
+
+
+def render_modal(
+    modal_view: Block,
+    errors: Mapping[str, str],
+    viewer: str,
+    people: Directory,
+    groups: Mapping[str, Any],
+) -> str:
+    """An open modal as a ``<dialog>``: a form whose fields are named by their ``block_id``,
+    holding what the person typed (or the initial value), each error under its field."""
+    view = View(viewer, people, groups, {}, lambda message: False)
+    holder = Message(channel="", ts="0")
+    parts = []
+    for block in modal_view.get("blocks", []):
+        if block.get("type") != "input":
+            parts.append(_block(block, view, holder))
+            continue
+        block_id = str(block.get("block_id", ""))
+        element = block.get("element") or {}
+        optional = ' <span class="sk-optional">(optional)</span>' if block.get("optional") else ""
+        placeholder = element.get("placeholder") or {}
+        limit = f' maxlength="{int(element["max_length"])}"' if element.get("max_length") else ""
+        error = errors.get(block_id)
+        shown_error = f'<div class="sk-input-error">⚠ {_html.escape(error)}</div>' if error else ""
+        hint = (
+            f'<div class="sk-input-hint">{view.text(block["hint"])}</div>'
+            if block.get("hint")
+            else ""
+        )
+        parts.append(
+            f'<label class="sk-input{" sk-invalid" if error else ""}">'
+            f'<span class="sk-input-label">{view.text(block.get("label"))}{optional}</span>'
+            f'<input name="{_html.escape(block_id)}" value="{_html.escape(input_value(modal_view, block))}"'
+            f' placeholder="{_html.escape(str(placeholder.get("text", "")))}"{limit}>'
+            f"{shown_error}{hint}</label>"
+        )
+    close = view.text(modal_view.get("close")) or "Cancel"
+    submit = view.text(modal_view.get("submit"))
+    submit_button = (
+        f'<button type="submit" class="sk-btn sk-primary">{submit}</button>' if submit else ""
+    )
+    return (
+        f'<dialog class="sk-modal" data-view-id="{escape(str(modal_view.get("id", "")))}">'
+        '<form class="sk-modal-form">'
+        f'<h3 class="sk-modal-title">{view.text(modal_view.get("title"))}</h3>'
+        f'<div class="sk-modal-body">{"".join(parts)}</div>'
+        '<div class="sk-confirm-buttons">'
+        f'<button type="button" class="sk-btn" value="close">{close}</button>{submit_button}'
+        "</div></form></dialog>"
+    )

@@ -198,3 +198,31 @@ def render_thread_lines(root: Message, replies: Sequence[Message]) -> str:
         lines.append(f"{INDENT}> {body[0]}")
         lines.extend(f"{INDENT}  {line}" for line in body[1:])
     return "\n".join(lines)
+
+
+def input_value(view: Block, block: Block) -> str:
+    """What an input block's field shows: what the person typed (the view's ``state``), else
+    the element's ``initial_value``."""
+    element = block.get("element") or {}
+    typed = (view.get("state") or {}).get("values", {}).get(block.get("block_id", ""))
+    if typed is not None:
+        return str((typed.get(element.get("action_id", "")) or {}).get("value") or "")
+    return str(element.get("initial_value") or "")
+
+
+def render_view(view: Block, errors: Mapping[str, str] | None = None) -> str:
+    """A modal as plain text: its title, blocks (input fields with what they hold and any
+    error under them), then its Cancel and Submit buttons."""
+    lines = [f"[modal] {_text(view.get('title'))}", DIVIDER]
+    for block in view.get("blocks", []):
+        if block.get("type") != "input":
+            lines.extend(render_block(block))
+            continue
+        optional = " (optional)" if block.get("optional") else ""
+        lines.append(f"{_text(block.get('label'))}{optional}: [ {input_value(view, block)} ]")
+        error = (errors or {}).get(block.get("block_id", ""))
+        if error:
+            lines.append(f"{INDENT}! {error}")
+    close, submit = _text(view.get("close")) or "Cancel", _text(view.get("submit"))
+    lines.append(f"[ {close} ]" + (f"  [ {submit} ]" if submit else ""))
+    return "\n".join(lines)

@@ -3,7 +3,9 @@
 Each method answers as Slack's reference page for it documents (response shape and errors):
 https://docs.slack.dev/reference/methods/chat.postMessage, …/chat.update, …/chat.delete,
 …/chat.postEphemeral, …/auth.test, …/conversations.info, …/conversations.open, …/users.info,
-…/usergroups.users.list, …/files.getUploadURLExternal and …/files.completeUploadExternal.
+…/usergroups.users.list, …/files.getUploadURLExternal, …/files.completeUploadExternal and
+…/views.open (modals: ``sandbox/slack_views.py``, with ``submit_view`` as Slack's side of a
+person pressing Submit).
 Like Slack, it knows which channels the bot is in: without ``chat:write.public`` a bot cannot
 post in a public channel it is not a member of (``not_in_channel``), and a private channel it
 is not in does not exist for it (``channel_not_found``). Given ``scopes``, it answers
@@ -27,7 +29,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from sandbox.slack_render import BOT_ID, BOT_USER_ID, TEAM_ID, Channel, Message
+from sandbox.slack_client import view_submission
+from sandbox.slack_render import (
+    APP_ID,
+    BOT_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    Channel,
+    Message,
+    render_view,
+)
+from sandbox.slack_views import ModalError, Modals, OpenModal, Submitted
 
 FIRST_TS_MICROS = 1_700_000_000_000_100
 TS_STEP_MICROS = 100
@@ -48,6 +60,7 @@ METHOD_SCOPES: dict[str, str | None] = {
     "conversations.open": "im:write",  # a 1:1 DM; several users (an MPIM) are not modelled
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
+    "views.open": None,  # "No scopes required": a trigger id from the person's own action
 }
 
 #: The people of the sandbox's workspace, as ``users.info`` describes them (Slack, "User
@@ -169,6 +182,7 @@ class SlackStandIn:
         self._dms: dict[str, str] = {}  # user id -> D… id
         self._uploads: dict[str, _Upload] = {}
         self._file_ids = itertools.count(1)
+        self.modals = Modals(team_id=TEAM_ID, app_id=APP_ID, bot_id=BOT_ID)
 
     # lifecycle ---------------------------------------------------------------------------
     def start(self) -> str:
@@ -705,6 +719,46 @@ class SlackStandIn:
             file["alt_txt"] = upload.alt_txt
         return file
 
+    # modals ------------------------------------------------------------------------------
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self.modals.open(args)
+        except ModalError as error:
+            raise _SlackError(error.code, **error.extra) from None
+
+    def open_modal(self, user_id: str) -> OpenModal | None:
+        """The modal open in front of ``user_id``, if any."""
+        return self.modals.current(user_id)
+
+    def render_modal(self, user_id: str) -> str:
+        """``user_id``'s open modal as plain text ("" when none is open)."""
+        modal = self.modals.current(user_id)
+        return render_view(modal.view, modal.errors) if modal is not None else ""
+
+    def close_modal(self, user_id: str) -> None:
+        """``user_id`` presses Cancel on their modal (no ``view_closed``: not asked for)."""
+        self.modals.close(user_id)
+
+    def submit_view(
+        self,
+        user_id: str,
+        values: Mapping[str, str],
+        *,
+        send: Callable[[dict[str, Any]], Mapping[str, Any]],
+        signing_secret: str,
+    ) -> Submitted:
+        """``user_id`` presses Submit with ``values`` (by ``block_id``) typed in their modal:
+        Slack signs the ``view_submission`` and ``send`` delivers it to the app (an API
+        Gateway event in, the Lambda proxy response out). Not under the stand-in's lock: the
+        app calls the Web API while it answers."""
+        return self.modals.submit(
+            user_id,
+            values,
+            lambda view: send(
+                view_submission(view, values, user_id=user_id, signing_secret=signing_secret)
+            ),
+        )
+
     # response_url ------------------------------------------------------------------------
     def respond(self, hook_id: str, payload: dict[str, Any]) -> tuple[int, str]:
         """Apply one POST to a response_url the way Slack does; return (status, body)."""
@@ -801,6 +855,7 @@ _METHODS: dict[str, Callable[[SlackStandIn, dict[str, Any]], dict[str, Any]]] = 
     "conversations.open": SlackStandIn._conversations_open,
     "files.getUploadURLExternal": SlackStandIn._get_upload_url,
     "files.completeUploadExternal": SlackStandIn._complete_upload,
+    "views.open": SlackStandIn._views_open,
 }
 
 

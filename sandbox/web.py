@@ -3,7 +3,10 @@
 ``migrate-bot sandbox --interactive`` serves one page on 127.0.0.1: the channel drawn
 as Slack draws it (``sandbox/slack_html.py``: status cards with their buttons and confirm
 dialogs, threads, ephemeral answers for the person chosen in "You are") and a box for
-``/migrate …``. ``/state`` answers the channel as text and as that HTML. A background
+``/migrate …``. A modal the bot opened for that person (``views.open``, the plan's Edit) is
+shown over the channel; Submit sends the signed ``view_submission`` through the Slack
+stand-in, which keeps the modal open with the app's errors under the fields or closes it.
+``/state`` answers the channel as text and as that HTML, and the person's modal. A background
 thread keeps the local Lambda runtime delivering events, so the thread moves on by itself.
 """
 
@@ -17,8 +20,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from sandbox.harness import CHANNEL, ButtonNotOfferedError, Sandbox
-from sandbox.slack_html import render_channel
+from sandbox.harness import CHANNEL, SIGNING_SECRET, ButtonNotOfferedError, Sandbox
+from sandbox.lambda_runtime import LocalContext
+from sandbox.slack_html import render_channel, render_modal
 from sandbox.slack_render import Channel
 from sandbox.slack_standin import PEOPLE
 
@@ -87,6 +91,20 @@ dialog.sk-confirm h3{font-size:22px;font-weight:900;margin:0 0 16px}
 .sk-composer input{flex:1;border:0;font:15px Lato,Helvetica,Arial,sans-serif;outline:none}
 #answer{color:#616061;font-size:13px;margin:6px 0 0;white-space:pre-wrap}
 .sk-empty{color:#616061;padding:20px}
+dialog.sk-modal{border:0;border-radius:8px;box-shadow:0 18px 48px rgba(0,0,0,.35);padding:0;
+ width:min(520px,92vw)}
+dialog.sk-modal::backdrop{background:rgba(0,0,0,.6)}
+.sk-modal-title{font-size:22px;font-weight:900;margin:0;padding:18px 28px;border-bottom:1px solid #ddd}
+.sk-modal-body{padding:16px 28px}
+.sk-modal .sk-confirm-buttons{margin:0;padding:14px 28px;border-top:1px solid #ddd}
+.sk-input{display:block;margin:14px 0}
+.sk-input-label{display:block;font-weight:700;margin-bottom:6px}
+.sk-optional{font-weight:400;color:#616061}
+.sk-input input{width:100%;font:15px Lato,Helvetica,Arial,sans-serif;padding:8px 10px;
+ border:1px solid rgba(29,28,29,.3);border-radius:4px}
+.sk-invalid input{border-color:#e01e5a;box-shadow:0 0 0 1px #e01e5a}
+.sk-input-error{color:#e01e5a;font-size:13px;margin-top:4px}
+.sk-input-hint{color:#616061;font-size:13px;margin-top:4px}
 """
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>#platform-migrations</title>
@@ -98,6 +116,7 @@ PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>#platform-migr
 <footer class="sk-composer"><form id="cmd"><code>/migrate</code>
 <input id="text" value="secure-blog" autofocus><button class="sk-btn sk-primary">Send</button></form>
 <p id="answer"></p></footer>
+<div id="modal"></div>
 <script>
 const who=()=>document.getElementById('who').value;
 const channel=document.getElementById('channel');
@@ -111,8 +130,18 @@ channel.addEventListener('click',e=>{const b=e.target.closest('button[data-actio
  const dialog=b.parentElement.querySelector('dialog');
  if(!dialog){send();return;}
  dialog.returnValue=''; dialog.onclose=()=>{if(dialog.returnValue==='confirm')send();}; dialog.showModal();});
-async function refresh(){if(document.querySelector('dialog[open]'))return;
+const modal=document.getElementById('modal');
+let shownModal='';
+modal.addEventListener('submit',e=>{e.preventDefault(); const data={user:who()};
+ for(const i of e.target.querySelectorAll('input[name]')) data['v:'+i.name]=i.value;
+ post('/submit_view',data);});
+modal.addEventListener('click',e=>{if(e.target.closest('button[value=close]'))post('/close_view',{user:who()});});
+modal.addEventListener('cancel',e=>{e.preventDefault(); post('/close_view',{user:who()});},true);
+function showModal(html){if(html===shownModal)return; modal.innerHTML=html; shownModal=html;
+ const d=modal.querySelector('dialog'); if(d)d.showModal();}
+async function refresh(){if(document.querySelector('dialog.sk-confirm[open]'))return;
  const j=await (await fetch('/state?viewer='+encodeURIComponent(who()))).json();
+ showModal(j.modal||'');
  if(j.html===shown)return;
  const atEnd=channel.scrollHeight-channel.scrollTop-channel.clientHeight<60;
  channel.innerHTML=j.html; shown=j.html; if(atEnd)channel.scrollTop=channel.scrollHeight;}
@@ -176,9 +205,17 @@ class InteractiveSandbox:
             except (KeyError, ButtonNotOfferedError):
                 channel, buttons = "(nothing yet — type a command)", {}
             page_html = self._channel_html(view, viewer) if view else EMPTY
+            modal = self.box.slack.open_modal(viewer)
+            slack = self.box.slack
+            modal_html = (
+                render_modal(modal.view, modal.errors, viewer, slack.people, slack.groups)
+                if modal is not None
+                else ""
+            )
         return {
             "channel": channel,
             "html": page_html,
+            "modal": modal_html,
             "buttons": [
                 {
                     "action_id": action_id,
@@ -219,11 +256,38 @@ class InteractiveSandbox:
                 return str(error)
             return self.box.clicks[-1].answer or ""
 
+    def submit_view(self, user: str, values: dict[str, str]) -> str:
+        """``user`` presses Submit on their modal with ``values`` (by block id); return what
+        Slack showed besides the modal (its trouble notice), if anything."""
+        with self.lock:
+            if self.box.slack.open_modal(user) is None:
+                return "No form is open for you."
+            done = self.box.slack.submit_view(
+                user, values, send=_ingress, signing_secret=SIGNING_SECRET
+            )
+        if done.trouble and not done.errors:
+            return f"Slack could not submit the form: {done.trouble}."
+        return ""
+
+    def close_view(self, user: str) -> str:
+        """``user`` presses Cancel on their modal."""
+        with self.lock:
+            self.box.slack.close_modal(user)
+        return ""
+
     def _pump(self) -> None:
         while not self._stop.is_set():
             with self.lock:
                 self.box.settle()
             time.sleep(0.2)
+
+
+def _ingress(event: dict[str, Any]) -> dict[str, Any]:
+    """Deliver a signed request to the ingress Lambda as API Gateway does."""
+    from handlers import slack_ingress
+
+    context = LocalContext(function_name="SlackIngressFunction")
+    return slack_ingress.handler(event, context)  # type: ignore[arg-type]
 
 
 def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
@@ -251,12 +315,18 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
             length = int(self.headers.get("Content-Length") or 0)
-            form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+            raw = self.rfile.read(length).decode()
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
             user = form.get("user", "U0ALICE")
             if self.path == "/command":
                 answer = app.command(form.get("text", ""), user)
             elif self.path == "/click":
                 answer = app.click(form.get("action_id", ""), user, form.get("ts"))
+            elif self.path == "/submit_view":
+                typed = {k[2:]: v for k, v in form.items() if k.startswith("v:")}
+                answer = app.submit_view(user, typed)
+            elif self.path == "/close_view":
+                answer = app.close_view(user)
             else:
                 self._send(404, "not found", "text/plain")
                 return

@@ -311,6 +311,9 @@ class FakeDiscovery:
     """One known instance behind an ALB with a DNS record."""
 
     instance: InstanceFacts | None = field(default_factory=lambda: INSTANCE)
+    record: DnsRecordFacts = field(
+        default_factory=lambda: DnsRecordFacts(hosted_zone_id="Z1", record_name="blog.example.com.")
+    )
 
     def find_instance(self, target: str) -> InstanceFacts:
         if self.instance is None or target not in (self.instance.instance_id, self.instance.name):
@@ -324,7 +327,7 @@ class FakeDiscovery:
         return LOAD_BALANCING
 
     def find_dns_record(self, load_balancer_dns: str) -> DnsRecordFacts | None:
-        return DnsRecordFacts(hosted_zone_id="Z1", record_name="blog.example.com.")
+        return self.record
 
     def find_access(self, instance: InstanceFacts) -> AccessFacts:
         return ACCESS
@@ -553,7 +556,6 @@ class FakeScheduler:
 class FakeEdgeAws:
     """The Express side serving the name; both sides answer alike unless told otherwise."""
 
-    certificate: str | None = "arn:aws:acm:us-east-1:123456789012:certificate/blog"
     scheme: str = "https"
     express_answer: ProbeAnswer = field(
         default_factory=lambda: ProbeAnswer(status=200, digest="ab" * 32)
@@ -580,9 +582,6 @@ class FakeEdgeAws:
     def listener_scheme(self, listener_arn: str) -> str:
         return self.scheme
 
-    def certificate_for(self, listener_arn: str, name: str) -> str | None:
-        return self.certificate
-
     def serve_name(
         self, ingress: ExpressIngress, certificate_arn: str, name: str
     ) -> dict[str, str]:
@@ -593,6 +592,53 @@ class FakeEdgeAws:
         if load_balancer_dns == EXPRESS_ALB.dns_name:
             return self.express_answer
         return ProbeAnswer(status=200, digest="ab" * 32)
+
+
+@dataclass
+class FakeCertificateAws:
+    """The legacy listener's certificate (reused) unless ``legacy`` is None; a requested one
+    stays PENDING_VALIDATION until ``issue()``, as ACM keeps it until it finds the record."""
+
+    legacy: str | None = "arn:aws:acm:us-east-1:123456789012:certificate/blog"
+    scheme: str = "https"
+    record_ready: bool = True
+    requested: list[tuple[str, str]] = field(default_factory=list)
+    records: list[tuple[str, str, str]] = field(default_factory=list)
+    status: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def listener_scheme(self, listener_arn: str) -> str:
+        return self.scheme
+
+    def certificate_for(self, listener_arn: str, name: str) -> tuple[str | None, str]:
+        if self.legacy is None:
+            return None, "IAM server certificate blog-tls (not reused: ACM cannot renew it)"
+        return self.legacy, ""
+
+    def request_certificate(self, name: str, migration_id: str) -> str:
+        arn = f"arn:aws:acm:us-east-1:123456789012:certificate/{migration_id}"
+        if arn not in self.status:  # RequestCertificate's token: a retry gets the same one
+            self.requested.append((name, migration_id))
+            self.status[arn] = "PENDING_VALIDATION"
+            self.tags[arn] = migration_id
+        return arn
+
+    def validation_record(self, certificate_arn: str) -> tuple[str, str] | None:
+        if not self.record_ready:
+            return None
+        return "_abc.blog.example.com.", "_def.acm-validations.aws."
+
+    def write_validation_record(self, hosted_zone_id: str, name: str, value: str) -> None:
+        self.records.append((hosted_zone_id, name, value))
+
+    def migration_of(self, certificate_arn: str) -> str | None:
+        return self.tags.get(certificate_arn)
+
+    def certificate_status(self, certificate_arn: str) -> str:
+        return self.status.get(certificate_arn, "ISSUED")
+
+    def issue(self, certificate_arn: str) -> None:
+        self.status[certificate_arn] = "ISSUED"
 
 
 @dataclass

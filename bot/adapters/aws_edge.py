@@ -10,9 +10,8 @@ any traffic moves:
 - the service's load balancer, listener and rule are read from its managed resources
   (``DescribeExpressGatewayService`` → the active configuration's service revision →
   ``DescribeServiceRevisions``' ``ecsManagedResources.ingressPaths``);
-- a certificate that covers the name (the legacy HTTPS listener's, found with
-  ``DescribeListenerCertificates`` and ACM's ``DescribeCertificate``) is added to the Express
-  listener's certificate list (``AddListenerCertificates``: the load balancer then picks it
+- the certificate for the name (found or requested once the plan was approved,
+  ``bot.adapters.aws_certificates``) is added to the Express listener's certificate list (``AddListenerCertificates``: the load balancer then picks it
   by SNI, ELB User Guide, "SSL certificates for your Application Load Balancer");
 - the name is added to the service's rule's ``host-header`` condition (``ModifyRule``
   replaces the rule's conditions, so the others are sent back as they are; a rule takes at
@@ -31,8 +30,7 @@ import socket
 import ssl
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from bot.adapters.aws_certificates import listener_certificates, listener_scheme
 from bot.adapters.aws_errors import translate_refusals
 from bot.domain.facts import AliasTarget, ExpressIngress, ProbeAnswer
 
@@ -46,22 +44,12 @@ class EdgeError(RuntimeError):
     """The Express side cannot be made to serve the name; the message says why."""
 
 
-def covers(domain: str, name: str) -> bool:
-    """Does a certificate for ``domain`` (a name or ``*.`` one-label wildcard) cover ``name``."""
-    domain, name = domain.lower().rstrip("."), name.lower().rstrip(".")
-    if domain.startswith("*."):
-        head, _, rest = name.partition(".")
-        return bool(head) and rest == domain[2:]
-    return domain == name
-
-
 class AwsEdge:
-    """ECS, ELBv2 and ACM calls for serving the app's name on the Express load balancer."""
+    """ECS, ELBv2 and CloudWatch calls for serving the app's name on the Express load balancer."""
 
-    def __init__(self, ecs: Any, elbv2: Any, acm: Any, cloudwatch: Any = None) -> None:
+    def __init__(self, ecs: Any, elbv2: Any, cloudwatch: Any = None) -> None:
         self._ecs = ecs
         self._elbv2 = elbv2
-        self._acm = acm
         self._cloudwatch = cloudwatch
 
     @translate_refusals
@@ -102,22 +90,7 @@ class AwsEdge:
     @translate_refusals
     def listener_scheme(self, listener_arn: str) -> str:
         """``https`` or ``http``: how users reach the listener."""
-        (listener,) = self._elbv2.describe_listeners(ListenerArns=[listener_arn])["Listeners"]
-        return "https" if listener.get("Protocol") == "HTTPS" else "http"
-
-    @translate_refusals
-    def certificate_for(self, listener_arn: str, name: str) -> str | None:
-        """An issued ACM certificate on ``listener_arn`` that covers ``name``."""
-        for arn in self._listener_certificates(listener_arn):
-            if ":acm:" not in arn:
-                continue  # an IAM server certificate: not described here
-            described = self._acm.describe_certificate(CertificateArn=arn)["Certificate"]
-            if described.get("Status") != "ISSUED":
-                continue
-            names = [described.get("DomainName", ""), *described.get("SubjectAlternativeNames", [])]
-            if any(covers(domain, name) for domain in names):
-                return arn
-        return None
+        return listener_scheme(self._elbv2, listener_arn)
 
     @translate_refusals
     def serve_name(
@@ -125,7 +98,7 @@ class AwsEdge:
     ) -> dict[str, str]:
         """The certificate on the Express listener and ``name`` in the service's rule."""
         added: dict[str, str] = {}
-        if certificate_arn not in self._listener_certificates(ingress.listener_arn):
+        if certificate_arn not in listener_certificates(self._elbv2, ingress.listener_arn):
             self._elbv2.add_listener_certificates(
                 ListenerArn=ingress.listener_arn, Certificates=[{"CertificateArn": certificate_arn}]
             )
@@ -174,23 +147,6 @@ class AwsEdge:
         except (OSError, http.client.HTTPException) as error:
             return ProbeAnswer(error=f"{type(error).__name__}: {error}"[:300])
         return ProbeAnswer(status=response.status, digest=hashlib.sha256(body).hexdigest())
-
-    def _listener_certificates(self, listener_arn: str) -> list[str]:
-        arns: list[str] = []
-        request: dict[str, Any] = {"ListenerArn": listener_arn}
-        while True:
-            try:
-                page = self._elbv2.describe_listener_certificates(**request)
-            except ClientError as error:
-                if error.response["Error"]["Code"] == "ListenerNotFound":
-                    raise EdgeError(f"the listener {listener_arn} no longer exists") from error
-                raise
-            for item in page.get("Certificates", []):
-                if item["CertificateArn"] not in arns:
-                    arns.append(item["CertificateArn"])
-            if not page.get("NextMarker"):
-                return arns
-            request["Marker"] = page["NextMarker"]
 
 
 class _SniConnection(http.client.HTTPSConnection):

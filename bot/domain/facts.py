@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -144,3 +145,30 @@ class ProbeAnswer(BaseModel):
         if self.status is None:
             return f"no answer ({self.error})"
         return f"{self.status}, body {self.digest[:12] if self.digest else '-'}"
+
+
+class ValidationRecord(BaseModel):
+    """The CNAME that proves to ACM the bot's account controls a name (DNS validation)."""
+
+    name: str = Field(description="The record's name, as ACM gives it (``_x.blog.example.com.``).")
+    value: str = Field(description="Its value (``_y.acm-validations.aws.``).")
+    hosted_zone_id: str = Field(description="The zone the bot wrote it in (the app's own).")
+
+
+class CertificateFacts(BaseModel):
+    """The certificate the Express listener will present for the app's name."""
+
+    arn: str = Field(description="The ACM certificate.")
+    origin: Literal["legacy", "requested"] = Field(
+        description="``legacy``: the legacy HTTPS listener's own; ``requested``: one the bot "
+        "requested from ACM for this migration (clean up deletes it)."
+    )
+    status: Literal["PENDING_VALIDATION", "ISSUED"] = Field(
+        description="ISSUED once ACM says so (its ``ACM Certificate Available`` event)."
+    )
+    validation_record: ValidationRecord | None = Field(
+        default=None, description="The validation record the bot wrote (requested only)."
+    )
+    why: str = Field(
+        default="", description="Why the legacy listener's certificate was not reused."
+    )

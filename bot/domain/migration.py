@@ -7,7 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from bot.domain.facts import AliasTarget, ExpressIngress
+from bot.domain import cutover_settings
+from bot.domain.facts import AliasTarget, CertificateFacts, ExpressIngress
 from bot.domain.plan import Plan
 from bot.domain.side_by_side import SideBySide
 from bot.domain.state import (
@@ -18,6 +19,7 @@ from bot.domain.state import (
     check_transition,
 )
 
+#: The cutover steps (percent on ECS) of a migration whose plan did not change them.
 CUTOVER_STEPS: tuple[int, ...] = (10, 50, 100)
 
 
@@ -35,6 +37,15 @@ class Migration(BaseModel):
     updated_at: datetime = Field(description="When it last changed (UTC).")
     weight: int = Field(default=0, description="Percent of traffic on the ECS side.")
     requested_weight: int | None = Field(default=None, description="Cutover step under way.")
+    cutover_steps: tuple[int, ...] = Field(
+        default=CUTOVER_STEPS,
+        description="The weights on ECS (percent) the cutover takes one after another, rising "
+        "to 100 (the plan's Edit modal may change them before approval).",
+    )
+    bake_minutes: int | None = Field(
+        default=None,
+        description="How long each step bakes (None: the stack's BakeMinutes; 0: no bake).",
+    )
     full_approvals: list[str] = Field(
         default_factory=list,
         description="Who approved Cutover 100 % so far, when the policy asks for two approvers.",
@@ -59,6 +70,11 @@ class Migration(BaseModel):
         default=None,
         description="What serving the name added on the Express side (listener certificate, "
         "rule host), so clean up removes exactly that.",
+    )
+    certificate: CertificateFacts | None = Field(
+        default=None,
+        description="The certificate the Express listener will present for the app's name "
+        "(found or requested once the plan is approved).",
     )
     edge_blocker: str | None = Field(
         default=None, description="Why the Express side does not serve the name (no cutover)."
@@ -125,6 +141,11 @@ class Migration(BaseModel):
         """Whether nothing can change this migration any more."""
         return self.stage in TERMINAL
 
+    def bake(self, default: timedelta) -> timedelta:
+        """How long each of its steps bakes: its own bake time, else ``default`` (the
+        stack's ``BakeMinutes``)."""
+        return default if self.bake_minutes is None else timedelta(minutes=self.bake_minutes)
+
 
 def advance(migration: Migration, target: Stage, now: datetime, **changes: Any) -> Migration:
     """Return the migration moved to ``target`` with ``changes`` applied; raise if illegal."""
@@ -143,6 +164,23 @@ def approve(migration: Migration, now: datetime) -> Migration:
     return advance(migration, Stage.BUILDING, now)
 
 
+def edit_cutover(
+    migration: Migration, steps: tuple[int, ...], bake_minutes: int | None, now: datetime
+) -> Migration:
+    """Change the cutover steps and bake time, only while the plan waits for approval;
+    settings ``cutover_settings.parse`` would not give raise ``CutoverSettingsError``."""
+    cutover_settings.check(steps, bake_minutes)
+    if migration.stage != Stage.PLANNED:
+        raise IllegalTransitionError(
+            migration.stage,
+            migration.stage,
+            "the cutover steps and bake time can be changed only while the plan waits for approval",
+        )
+    return migration.model_copy(
+        update={"cutover_steps": steps, "bake_minutes": bake_minutes, "updated_at": now}
+    )
+
+
 def baking(migration: Migration, now: datetime) -> bool:
     """Whether the step now on ECS is still baking at ``now``."""
     return migration.bake_ends_at is not None and now < migration.bake_ends_at
@@ -156,9 +194,10 @@ def cutover_target(
     With ``now``, a step asked for while the previous one still bakes is refused unless
     ``override`` says the person chose to skip the bake (the confirm dialog said so).
     """
-    if weight not in CUTOVER_STEPS:
+    if weight not in migration.cutover_steps:
+        steps = ", ".join(f"{w}%" for w in migration.cutover_steps)
         raise IllegalTransitionError(
-            migration.stage, Stage.CUTTING_OVER, f"cutover steps are {CUTOVER_STEPS}"
+            migration.stage, Stage.CUTTING_OVER, f"this migration's cutover steps are {steps}"
         )
     if migration.stage not in (Stage.HEALTHY, Stage.CUTTING_OVER):
         raise IllegalTransitionError(migration.stage, Stage.CUTTING_OVER)
@@ -215,10 +254,11 @@ def approve_full_cutover(migration: Migration, user_id: str, now: datetime) -> M
 def traffic_shifted(
     migration: Migration, weight: int, now: datetime, bake: timedelta = timedelta(0)
 ) -> Migration | None:
-    """Apply a completed shift to ``weight``, baking for ``bake``; None when it is stale or
-    already applied."""
+    """Apply a completed shift to ``weight``, baking for the migration's own bake time, else
+    ``bake`` (the stack's default); None when it is stale or already applied."""
     if migration.stage != Stage.CUTTING_OVER or weight <= migration.weight:
         return None
+    bake = migration.bake(bake)
     target = Stage.CUT_OVER if weight == 100 else Stage.CUTTING_OVER
     update: dict[str, Any] = {
         "weight": weight,
@@ -253,7 +293,7 @@ def _clip(text: str) -> str:
 
 def next_step(migration: Migration) -> int | None:
     """The cutover step after the weight now on ECS; None at 100 %."""
-    return next((w for w in CUTOVER_STEPS if w > migration.weight), None)
+    return next((w for w in migration.cutover_steps if w > migration.weight), None)
 
 
 def start_gradual(migration: Migration, until: int, now: datetime, by: str) -> Migration:

@@ -121,3 +121,16 @@ class CloudWatchAlarmStateChange(_AwsDetail):
     previous_state: AlarmState | None = Field(
         default=None, alias="previousState", description="The state before."
     )
+
+
+class AcmCertificateAvailable(_AwsDetail):
+    """detail of "ACM Certificate Available": a certificate is ready for use, on issuance,
+    renewal or import (ACM User Guide, "Amazon EventBridge support for ACM"). The certificate's
+    ARN is the envelope's only resource."""
+
+    action: str = Field(
+        alias="Action", description="ISSUANCE, RENEWAL, IMPORT or REIMPORT (ACM's words)."
+    )
+    common_name: str | None = Field(
+        default=None, alias="CommonName", description="The certificate's common name."
+    )

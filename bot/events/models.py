@@ -74,6 +74,19 @@ class PlanApproved(DomainEvent):
     approved_by: str = Field(description="Slack user id of the approver.")
 
 
+class PlanEdited(DomainEvent):
+    """A person changed the plan's cutover steps or bake time (the Edit modal) before approval."""
+
+    edited_by: str = Field(description="Slack user id of who saved the change.")
+    cutover_steps: list[int] = Field(
+        description="The weights on ECS (percent) the cutover now takes, rising to 100."
+    )
+    bake_minutes: int | None = Field(
+        default=None,
+        description="How long each step now bakes (None: the stack's BakeMinutes; 0: no bake).",
+    )
+
+
 class MigrationCancelled(DomainEvent):
     """A user cancelled the migration before the build."""
 
@@ -196,6 +209,39 @@ class NameNotServed(DomainEvent):
     reason: str = Field(description="Why cutover is not offered, in words a person can act on.")
 
 
+class CertificateRequested(DomainEvent):
+    """No certificate on the legacy side covers the name: the bot asked ACM for one, validated
+    by a DNS record it wrote in the app's zone; the cutover waits until ACM issues it."""
+
+    certificate_arn: str = Field(description="The requested ACM certificate.")
+    record_name: str = Field(description="The name it is for.")
+    validation_record: str = Field(description="The CNAME the bot wrote for ACM's validation.")
+    why: str = Field(description="Why the legacy listener's certificate is not reused.")
+
+
+class CertificateReady(DomainEvent):
+    """The certificate for the app's name is issued (the legacy one, or ACM issued the
+    requested one): the Express side may serve the name once the service is healthy."""
+
+    certificate_arn: str = Field(description="The ACM certificate.")
+    origin: Literal["legacy", "requested"] = Field(description="Found or requested.")
+
+
+class ProbeDue(DomainEvent):
+    """Time to probe both sides again (a one-time schedule emits it): the first probe found
+    them answering differently, which a rule change still propagating can explain."""
+
+    attempt: int = Field(ge=2, description="Which probe this is (the first is not scheduled).")
+
+
+class ServiceRevised(DomainEvent):
+    """An Express deployment completed after the edge step (an update of the service): the
+    name and certificate are checked on the service's rule and listener again."""
+
+    service_arn: str = Field(description="The Express service.")
+    deployment_id: str = Field(description="The ECS deployment that completed.")
+
+
 class BakeEnded(DomainEvent):
     """The step now on ECS has baked for its time (a one-time schedule emits it)."""
 
@@ -231,6 +277,7 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CaptureStarted,
         DiscoveryCompleted,
         PlanApproved,
+        PlanEdited,
         MigrationCancelled,
         BuildStarted,
         ImageBuilt,
@@ -251,6 +298,10 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         GradualChanged,
         NameServed,
         NameNotServed,
+        CertificateRequested,
+        CertificateReady,
+        ServiceRevised,
+        ProbeDue,
     )
 }
 

@@ -12,6 +12,7 @@ from bot.domain.migration import (
     approve_full_cutover,
     baking,
     cutover_target,
+    edit_cutover,
     gradual_step,
 )
 from bot.domain.migration import pause_gradual as pause_gradual_cutover
@@ -24,6 +25,7 @@ from bot.events.models import (
     GradualChanged,
     MigrationCancelled,
     PlanApproved,
+    PlanEdited,
     RollbackRequested,
 )
 from bot.ports import AuditRecord, Clock, Publisher, StaleVersionError, Store
@@ -67,6 +69,28 @@ def approve_plan(click: Click, ports: ActionPorts) -> Migration:
             idempotency_key=f"{m.migration_id}:approved",
             approved_by=click.user_id,
         ),
+    )
+
+
+def edit_plan(
+    click: Click, steps: tuple[int, ...], bake_minutes: int | None, ports: ActionPorts
+) -> Migration:
+    """Save the plan's cutover steps and bake time (the Edit modal, already validated) if the
+    migration is still at the version the modal was opened for; ``PlanEdited`` is emitted."""
+    return _act(
+        click,
+        ports,
+        "edit_plan",
+        lambda m: edit_cutover(m, steps, bake_minutes, ports.clock.now()),
+        lambda m: PlanEdited(
+            migration_id=m.migration_id,
+            idempotency_key=f"{m.migration_id}:plan-edited:{m.version}",
+            edited_by=click.user_id,
+            cutover_steps=list(steps),
+            bake_minutes=bake_minutes,
+        ),
+        accepted=f"accepted: steps {', '.join(map(str, steps))}; bake "
+        + ("default" if bake_minutes is None else f"{bake_minutes} min"),
     )
 
 

@@ -11,9 +11,9 @@ from bot.domain.migration import Migration, advance
 from bot.domain.state import Stage
 from bot.domain.tasks import CARD_STATUSES
 from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskStateChange
-from bot.events.models import ServiceHealthy, TaskStateChanged
+from bot.events.models import ServiceHealthy, ServiceRevised, TaskStateChanged
 from bot.ports import Clock, MigrationNotFoundError, Publisher, Store, TaskRecord
-from bot.services.changes import transition_and_emit
+from bot.services.changes import republish_step, transition_and_emit
 from bot.services.failures import report_failure
 
 STEADY_KEY = "steady-state"
@@ -137,6 +137,7 @@ def on_deployment(
         )
     elif recorded == COMPLETED:
         _healthy_if_ready(store, publisher, clock, migration_id)
+        _revised_if_served(store, publisher, migration_id, service_arn, detail.deployment_id)
 
 
 def on_service_action(
@@ -206,6 +207,31 @@ def on_task(
         )
     # Stored now, or already (a refused put means a state at least this new is stored).
     cache.remember(detail.task_arn, detail.version)
+
+
+def _revised_if_served(
+    store: Store, publisher: Publisher, migration_id: str, service_arn: str, deployment_id: str
+) -> None:
+    """A deployment that completed after the edge step (an update of the service): the
+    name and certificate are checked again on the service's current rule and listener."""
+    migration = store.get(migration_id)
+    if migration.express_ingress is None or migration.terminal:
+        return
+    completed = [
+        d for d, status in store.deployment_statuses(migration_id).items() if status == COMPLETED
+    ]
+    if completed == [deployment_id]:
+        return  # the service's first deployment (delivered again): nothing was updated
+    republish_step(
+        store,
+        publisher,
+        ServiceRevised(
+            migration_id=migration_id,
+            idempotency_key=f"{migration_id}:revised:{deployment_id}",
+            service_arn=service_arn,
+            deployment_id=deployment_id,
+        ),
+    )
 
 
 def _healthy(migration: Migration) -> ServiceHealthy:

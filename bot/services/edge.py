@@ -1,21 +1,39 @@
 """Serve the app's name on the Express side before any traffic moves, then compare both sides.
 
-On ``ServiceHealthy``: the certificate for the record name (the legacy HTTPS listener's) goes
-on the Express listener and the name into the service's rule; then each side is asked for the
-health path and ``/`` with the app's Host (and SNI), and the answers compared by status and
-body. Cutover is offered (``NameServed``) only when the Express side answers as the legacy side
-does; otherwise the thread says why (``NameNotServed``) and the card offers Rollback only.
+Once the service is healthy (``ServiceHealthy``) and the certificate for the record name is
+issued (``CertificateReady``, ``bot.services.certificates``), whichever comes last: the
+certificate goes on the Express listener and the name into the service's rule; then each side
+is asked for the health path and ``/`` with the app's Host (and SNI), and the answers compared
+by status and body. Cutover is offered (``NameServed``) only when the Express side answers as
+the legacy side does; otherwise the thread says why (``NameNotServed``) and the card offers
+Rollback only. After a later Express deployment (``ServiceRevised``), the certificate and name
+are checked again on the service's current listener and rule, and put back if they are gone.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from bot.domain import gates
 from bot.domain.facts import ExpressIngress, ProbeAnswer
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
-from bot.events.models import NameNotServed, NameServed, ServiceHealthy
-from bot.ports import AwsRefusedError, Clock, EdgeAws, Publisher, Store
+from bot.events.models import (
+    CertificateReady,
+    NameNotServed,
+    NameServed,
+    ProbeDue,
+    ServiceHealthy,
+    ServiceRevised,
+)
+from bot.ports import AwsRefusedError, Clock, EdgeAws, Publisher, Scheduler, Store
 from bot.services.changes import mutate, publish_step, republish_step
+
+#: How many times both sides are probed before the thread is told they differ, and how long
+#: apart: ALB applies a rule change asynchronously and documents no figure for it (ELB User
+#: Guide, "Listener rules"), so a first probe may still see the rule as it was.
+PROBE_ATTEMPTS = 3
+PROBE_AGAIN_AFTER = timedelta(minutes=1)
 
 
 class EdgeNotPossibleError(RuntimeError):
@@ -35,12 +53,13 @@ def _served(migration: Migration) -> NameServed | None:
 
 
 def serve(
-    event: ServiceHealthy,
+    event: ServiceHealthy | CertificateReady | ProbeDue,
     *,
     store: Store,
     aws: EdgeAws,
     publisher: Publisher,
     clock: Clock,
+    scheduler: Scheduler,
 ) -> None:
     """Make the Express side answer for the app's name; offer cutover if it answers alike."""
     migration = store.get(event.migration_id)
@@ -52,6 +71,7 @@ def serve(
             republish_step(store, publisher, served)  # redelivered
         return
     plan = migration.plan
+    service_arn = migration.service_arn
     try:
         if plan is None or not plan.record_name:
             raise EdgeNotPossibleError("no Route 53 record points at the legacy load balancer")
@@ -66,15 +86,13 @@ def serve(
                 "all traffic (serve the site over HTTPS on the legacy load balancer, then "
                 "migrate again)"
             )
-        access = "PRIVATE" if plan.express_scheme == "internal" else "PUBLIC"
-        ingress = aws.express_ingress(event.service_arn, access)
-        certificate = aws.certificate_for(plan.listener_arn, name)
-        if certificate is None:
-            raise EdgeNotPossibleError(
-                f"no issued certificate for {name} on the legacy HTTPS listener; the Express "
-                "load balancer serves HTTPS only"
-            )
-        added = aws.serve_name(ingress, certificate, name)
+        certificate = migration.certificate
+        if certificate is None or certificate.status != "ISSUED" or service_arn is None:
+            if migration.edge_blocker:  # the certificate step said why it has none
+                raise EdgeNotPossibleError(migration.edge_blocker)
+            return  # CertificateReady comes later and runs this again
+        ingress = aws.express_ingress(service_arn, _access(migration))
+        added = aws.serve_name(ingress, certificate.arn, name)
         _keep_added(store, migration.migration_id, added)
         checks, alike = _compare(
             aws, plan.load_balancer_dns, ingress, scheme, name, plan.health_check_path
@@ -111,13 +129,25 @@ def serve(
             "the target groups of both sides are not known, so no alarm can watch the cutover",
         )
         return
+    attempt = event.attempt if isinstance(event, ProbeDue) else 1
+    if not alike and attempt < PROBE_ATTEMPTS:
+        scheduler.at(
+            f"{migration.migration_id}-probe-{attempt + 1}",
+            clock.now().replace(microsecond=0) + PROBE_AGAIN_AFTER,
+            ProbeDue(
+                migration_id=migration.migration_id,
+                idempotency_key=f"{migration.migration_id}:probe:{attempt + 1}",
+                attempt=attempt + 1,
+            ),
+        )
+        return
     if not alike:
         _not_served(
             store,
             publisher,
             migration,
-            f"the Express side does not answer {name} as the legacy side does: "
-            + "; ".join(checks),
+            f"the Express side does not answer {name} as the legacy side does "
+            f"({attempt} probes, a minute apart): " + "; ".join(checks),
         )
         return
 
@@ -146,6 +176,33 @@ def serve(
                 checks=checks,
             ),
         )
+
+
+def _access(migration: Migration) -> str:
+    plan = migration.plan
+    return "PRIVATE" if plan is not None and plan.express_scheme == "internal" else "PUBLIC"
+
+
+def revise(event: ServiceRevised, *, store: Store, aws: EdgeAws, clock: Clock) -> None:
+    """After an Express deployment: the certificate and name back on the service's current
+    listener and rule if the update replaced or reset them (idempotent)."""
+    migration = store.get(event.migration_id)
+    certificate, plan = migration.certificate, migration.plan
+    if migration.express_ingress is None or migration.terminal:
+        return  # the edge step has not run (it will see the current rule), or all is over
+    if certificate is None or plan is None or not plan.record_name:
+        return
+    ingress = aws.express_ingress(event.service_arn, _access(migration))
+    added = aws.serve_name(ingress, certificate.arn, plan.record_name.rstrip("."))
+    _keep_added(store, migration.migration_id, added)
+    if ingress != migration.express_ingress:
+
+        def change(m: Migration) -> Migration | None:
+            if m.express_ingress == ingress:
+                return None
+            return m.model_copy(update={"express_ingress": ingress, "updated_at": clock.now()})
+
+        mutate(store, migration.migration_id, change)
 
 
 def _compare(

@@ -1,4 +1,4 @@
-"""The Bolt app: the /migrate command and the card's buttons.
+"""The Bolt app: the /migrate command, the card's buttons and the plan's Edit modal.
 
 No lazy listeners (``process_before_response``: everything finishes before Lambda returns)
 and no ``auth.test`` on cold start (a fixed ``authorize``). Cold start is kept to a bare Bolt
@@ -9,6 +9,7 @@ the composition root builds when a listener first reads them.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack import replies
 from bot.slack.commands import CommandError, Help, parse_command
+from bot.slack.edit_modal import CALLBACK_ID, EDIT_ACTION
 from bot.slack.installation import Installation, installation_guard
 from bot.slack.people import People
 
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
 COMMAND = "/migrate"
 ACTION_IDS = (
     "approve_plan",
+    EDIT_ACTION,
     "cancel_migration",
     "cutover_10",
     "cutover_50",
@@ -42,6 +45,9 @@ ACTION_IDS = (
     "gradual_resume",
     "rollback",
 )
+#: A migration's own cutover steps (``cutover_<weight>``): the default steps' ids above, and
+#: whatever steps the plan's Edit modal set.
+CUTOVER_ACTION = re.compile(r"^cutover_\d{1,3}$")
 
 
 class IngressPorts(Protocol):
@@ -170,7 +176,10 @@ def build_app(
     people = people or People(installation)
     app.command(COMMAND)(_migrate_command(ports, channels or ChannelAccess(), people))
     for action_id in ACTION_IDS:
-        app.action(action_id)(_button(action_id, ports, people))
+        if not CUTOVER_ACTION.match(action_id):
+            app.action(action_id)(_button(action_id, ports, people))
+    app.action(CUTOVER_ACTION)(_button(None, ports, people))
+    app.view(CALLBACK_ID)(_edit_submitted(ports, people))
     return app
 
 
@@ -195,7 +204,9 @@ def _migrate_command(
     return listener
 
 
-def _button(action_id: str, ports: IngressPorts, people: People) -> Callable[..., None]:
+def _button(action_id: str | None, ports: IngressPorts, people: People) -> Callable[..., None]:
+    """A button's listener (``action_id`` None: the clicked one's own, for a cutover step)."""
+
     def listener(
         ack: Ack,
         body: dict[str, Any],
@@ -206,6 +217,19 @@ def _button(action_id: str, ports: IngressPorts, people: People) -> Callable[...
         ack()
         from bot.slack import listeners  # first use loads the services and the models
 
-        listeners.answer_click(action_id, body, action, respond, ports, client, people)
+        clicked = action_id or str(action.get("action_id", ""))
+        listeners.answer_click(clicked, body, action, respond, ports, client, people)
+
+    return listener
+
+
+def _edit_submitted(ports: IngressPorts, people: People) -> Callable[..., None]:
+    """The Edit modal's ``view_submission``: acked after validating and saving, since the
+    answer (close, or ``response_action: errors``) is the ack itself."""
+
+    def listener(ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient) -> None:
+        from bot.slack import plan_edit  # first use loads the services and the models
+
+        plan_edit.answer_submission(ack, body, view, ports, client, people)
 
     return listener

@@ -6,11 +6,13 @@ import json
 from datetime import datetime
 from typing import Any
 
-from bot.domain.migration import CUTOVER_STEPS, Migration
+from bot.domain.migration import Migration
 from bot.domain.state import Stage
 from bot.domain.tasks import RUNNING, STOPPED, TaskSummary
 from bot.events.models import (
     BuildStarted,
+    CertificateReady,
+    CertificateRequested,
     CutoverRequested,
     DeploymentStarted,
     DiscoveryCompleted,
@@ -22,6 +24,7 @@ from bot.events.models import (
     NameNotServed,
     NameServed,
     PlanApproved,
+    PlanEdited,
     RollbackRequested,
     RolledBack,
     ServiceHealthy,
@@ -30,6 +33,7 @@ from bot.events.models import (
     TrafficShifted,
 )
 from bot.slack.app_facts import access_rows, app_rows, runtime_line
+from bot.slack.edit_modal import EDIT_ACTION, cutover_line, plan_edited
 from bot.slack.replies import USAGE, escape
 from bot.slack.side_by_side import side_by_side_block
 
@@ -131,7 +135,9 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
                         "No traffic moves until a cutover.",
                         "Approve",
                     ),
-                )
+                ),
+                # Opens the Edit modal (views.open): the cutover steps and the bake time.
+                _button("Edit", EDIT_ACTION, value()),
             ]
         )
         return [
@@ -188,7 +194,7 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
                 _confirm(
                     "Run the cutover unattended?",
                     "Each step ("
-                    + " → ".join(f"{w} %" for w in CUTOVER_STEPS if w > migration.weight)
+                    + " → ".join(f"{w} %" for w in migration.cutover_steps if w > migration.weight)
                     + ") is taken after the previous one has baked without a breach. "
                     "Pause or Rollback stop it at any time.",
                     "Start",
@@ -196,7 +202,7 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
             )
         )
     if live and idle and not (running and not migration.paused):
-        for weight in CUTOVER_STEPS:
+        for weight in migration.cutover_steps:
             if weight > migration.weight:
                 given = len(migration.full_approvals) if weight == 100 else 0
                 baking = migration.bake_ends_at is not None
@@ -304,6 +310,10 @@ def render_status_card(
             "fields": [{"type": "mrkdwn", "text": clip(f, 2000)} for f in fields[:10]],
         },
     ]
+    if migration.stage in _SHOWS_STEPS:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": cutover_line(migration)}]}
+        )
     sides = side_by_side_block(migration, tasks)
     if sides is not None:
         blocks.append(sides)
@@ -312,6 +322,9 @@ def render_status_card(
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(rows), 3000)}}
         )
+    certificate = certificate_line(migration)
+    if certificate is not None:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": certificate}]})
     if migration.edge_blocker and migration.stage == Stage.HEALTHY:
         blocks.append(
             {
@@ -380,6 +393,33 @@ def render_status_card(
     return f"{title} — {STAGE_LABELS[migration.stage]}", blocks
 
 
+def certificate_line(migration: Migration) -> str | None:
+    """The certificate's state on the card, until the Express side serves the name."""
+    certificate, plan = migration.certificate, migration.plan
+    if certificate is None or plan is None or migration.express_alias is not None:
+        return None
+    if migration.terminal:
+        return None
+    name = escape((plan.record_name or "").rstrip("."))
+    if certificate.origin == "legacy":
+        return f":lock: Certificate for `{name}`: the legacy HTTPS listener's, reused."
+    if certificate.status == "ISSUED":
+        return f":lock: Certificate for `{name}`: requested by the bot, issued by ACM."
+    record = certificate.validation_record
+    where = f" (validation record `{escape(record.name)}` written)" if record else ""
+    return clip(
+        f":hourglass: Certificate for `{name}`: requested from ACM{where}; cutover waits "
+        "until ACM issues it.",
+        3000,
+    )
+
+
+#: Stages whose card says the migration's cutover steps and bake time (planned until cut over).
+_SHOWS_STEPS = frozenset(
+    {Stage.PLANNED, Stage.BUILDING, Stage.DEPLOYING, Stage.HEALTHY, Stage.CUTTING_OVER}
+)
+
+
 def _last_stop(tasks: TaskSummary) -> str:
     code = escape(tasks.last_stop_code or "unknown")
     why = escape(tasks.last_stop_reason or "no reason given")
@@ -406,6 +446,8 @@ def render_milestone(event: DomainEvent) -> str | None:
             )
         case PlanApproved():
             return f":thumbsup: <@{escape(event.approved_by)}> approved the plan."
+        case PlanEdited():
+            return plan_edited(event.edited_by, event.cutover_steps, event.bake_minutes)
         case MigrationCancelled():
             return f":no_entry_sign: <@{escape(event.cancelled_by)}> cancelled the migration."
         case BuildStarted():
@@ -442,6 +484,16 @@ def render_milestone(event: DomainEvent) -> str | None:
             )
         case NameNotServed():
             return clip(f":no_entry: Cutover not offered: {escape(event.reason)}", 3000)
+        case CertificateRequested():
+            return clip(
+                f":lock: Requested an ACM certificate for `{escape(event.record_name)}`: "
+                f"{escape(event.why)}. Its DNS validation record "
+                f"`{escape(event.validation_record)}` is written in the app's zone; "
+                "cutover waits until ACM issues it.",
+                3000,
+            )
+        case CertificateReady() if event.origin == "requested":
+            return ":lock: ACM issued the certificate for the app's name."
         case CutoverRequested() if event.gradual:
             return (
                 f":twisted_rightwards_arrows: Gradual cutover (started by "

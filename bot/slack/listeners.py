@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from bot.domain.migration import CUTOVER_STEPS, Migration
+from bot.domain.migration import Migration
 from bot.domain.policy import (
     Action,
     Decision,
@@ -47,6 +47,7 @@ from bot.slack.commands import (
     Status,
     parse_command,
 )
+from bot.slack.edit_modal import EDIT_ACTION
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, Respond
@@ -287,18 +288,23 @@ def _ack_status(ack: Ack, migration: Migration | None, empty: str) -> None:
     ack(text=text, blocks=[b for b in blocks if b["type"] != "actions"])
 
 
-#: The policy's action for each button.
+#: The plan's Edit button and modal: whoever may withdraw the plan (the approvers, and its
+#: requester) may amend it before approval. The two-person rule holds: an approver approves it
+#: as the redrawn card shows it (an edit bumps the version, so an older card's Approve is
+#: refused).
+EDIT_POLICY = Action.CANCEL
+#: The policy's action for each button but the cutover steps' (``_policy_action``).
 _POLICY_ACTION = {
     "approve_plan": Action.APPROVE,
     "cancel_migration": Action.CANCEL,
-    "cutover_10": Action.CUTOVER,
-    "cutover_50": Action.CUTOVER,
-    "cutover_100": Action.CUTOVER_FULL,
+    EDIT_ACTION: EDIT_POLICY,
     "gradual_start": Action.CUTOVER_FULL,  # it runs on to 100 %
     "gradual_pause": Action.CUTOVER,
     "gradual_resume": Action.CUTOVER,
     "rollback": Action.ROLLBACK,
 }
+#: How a refusal names a button whose policy action is shared with another button.
+_DOING_BUTTON = {EDIT_ACTION: "edit this plan's cutover"}
 _DOING = {
     Action.APPROVE: "approve this plan",
     Action.CANCEL: "cancel this migration",
@@ -310,16 +316,22 @@ _DOING = {
 _ACTS: dict[str, Callable[[actions.Click, ButtonValue, actions.ActionPorts], Migration]] = {
     "approve_plan": lambda click, _, ports: actions.approve_plan(click, ports),
     "cancel_migration": lambda click, _, ports: actions.cancel(click, ports),
-    **{
-        f"cutover_{step}": lambda click, value, ports: actions.cutover(
-            click, value.w or 0, ports, override=value.o == 1
-        )
-        for step in (10, 50, 100)
-    },
     "gradual_pause": lambda click, _, ports: actions.pause_gradual(click, True, ports),
     "gradual_resume": lambda click, _, ports: actions.pause_gradual(click, False, ports),
     "rollback": lambda click, _, ports: actions.rollback(click, ports),
 }
+
+
+def _policy_action(action_id: str, value: ButtonValue) -> Action:
+    """The policy's action for a button: a cutover step's by the weight its value carries."""
+    if action_id.startswith("cutover_"):
+        return Action.CUTOVER_FULL if value.w == 100 else Action.CUTOVER
+    return _POLICY_ACTION[action_id]
+
+
+def _cutover(click: actions.Click, value: ButtonValue, ports: actions.ActionPorts) -> Migration:
+    """Any of the migration's own steps (``cutover_<weight>``)."""
+    return actions.cutover(click, value.w or 0, ports, override=value.o == 1)
 
 
 def _expired(
@@ -379,14 +391,15 @@ def answer_click(
         _expired(ports, migration, click.user_id, action_id, value.x)
         tell(replies.expired_click(value.x))
         return
-    wanted = _POLICY_ACTION[action_id]
+    wanted = _policy_action(action_id, value)
     policy = policies.policy_for(migration.channel_id, ports.policy, ports.store)
     decision = check(
         client, people, policy, click.user_id, wanted, requester=migration.requested_by
     )
     if not decision.allowed:
         _audit_denied(ports, migration.migration_id, click.user_id, action_id, decision)
-        tell(replies.denied(_DOING[wanted], decision.reason, who_may(policy, wanted)))
+        doing = _DOING_BUTTON.get(action_id) or _DOING[wanted]
+        tell(replies.denied(doing, decision.reason, who_may(policy, wanted)))
         return
     if decision.break_glass:
         ports.store.append_audit(
@@ -398,11 +411,17 @@ def answer_click(
                 at=ports.clock.now(),
             )
         )
+    if action_id == EDIT_ACTION:
+        from bot.slack import plan_edit
+
+        plan_edit.open_editor(migration, value.v, body, client, tell)
+        return
     needed = policy.approvals_needed(wanted) if policy else 1
     if action_id == "gradual_start":
         # With two approvers asked for 100 %, the unattended run stops at the last step
         # before it; Cutover 100 % then gathers its approvals as usual.
-        until = 100 if needed == 1 else max(w for w in CUTOVER_STEPS if w < 100)
+        before_full = [w for w in migration.cutover_steps if w < 100]
+        until = 100 if needed == 1 else max(before_full, default=0)
         try:
             actions.start_gradual(click, until, action_ports)
         except actions.StaleClickError as error:
@@ -423,7 +442,8 @@ def answer_click(
             tell(replies.approval_recorded(len(saved.full_approvals), needed))
         return
     try:
-        _ACTS[action_id](click, value, action_ports)
+        act = _cutover if action_id.startswith("cutover_") else _ACTS[action_id]
+        act(click, value, action_ports)
     except _REFUSED as error:
         tell(_refusal(error))
     except MigrationNotFoundError:

@@ -31,7 +31,14 @@ from bot.adapters.dynamodb_store import DynamoStore
 from bot.adapters.eventbridge import MAX_ATTEMPTS, EventBridgePublisher, PublishError
 from bot.adapters.route53_traffic import EXPRESS_ID, LEGACY_ID, Route53Traffic
 from bot.domain.capture import CapturedProcess
-from bot.domain.facts import AliasTarget, DnsRecordFacts, ExpressIngress, ServiceSpec
+from bot.domain.facts import (
+    AliasTarget,
+    CertificateFacts,
+    DnsRecordFacts,
+    ExpressIngress,
+    ServiceSpec,
+    ValidationRecord,
+)
 from bot.domain.gates import Side
 from bot.domain.migration import Migration
 from bot.domain.plan import Plan
@@ -219,6 +226,15 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
             endpoint="https://mi-abc.ecs.us-east-1.on.aws",
         ),
         "edge_blocker": "no certificate on the Express listener covers blog.example.com",
+        "certificate": CertificateFacts(
+            arn="arn:aws:acm:us-east-1:1:certificate/0f1e2d3c",
+            origin="requested",
+            status="PENDING_VALIDATION",
+            validation_record=ValidationRecord(
+                name="_x1.blog.example.com.", value="_y2.acm-validations.aws.", hosted_zone_id="Z1"
+            ),
+            why="IAM server certificate blog-tls (not reused: ACM cannot renew it)",
+        ),
         "bake_ends_at": T0 + timedelta(minutes=35, microseconds=125),
         "shifted_at": T0 + timedelta(minutes=25, microseconds=500),
         "side_by_side": SideBySide(
@@ -231,6 +247,8 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
             legacy_healthy=2,
             legacy_unhealthy=1,
         ),
+        "cutover_steps": (25, 100),
+        "bake_minutes": 5,
         "gradual_until": 100,
         "paused": True,
         "rollback_reason": "alarm migrate-bot-mig-0000abcd-5xx: Threshold Crossed",

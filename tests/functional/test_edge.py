@@ -15,7 +15,8 @@ import pytest
 import trustme
 from moto import mock_aws
 
-from bot.adapters.aws_edge import AwsEdge, EdgeError, covers
+from bot.adapters.aws_certificates import covers
+from bot.adapters.aws_edge import AwsEdge, EdgeError
 from bot.domain.facts import AliasTarget, ExpressIngress
 from sandbox import hosts
 
@@ -78,7 +79,7 @@ def test_serving_a_name_adds_the_certificate_and_the_host_once(clients: Clients)
     endpoint = "sb-1a2b.ecs.us-east-1.on.aws"
     ingress = _express(clients, [endpoint])
     blog = clients("acm").request_certificate(DomainName="blog.example.com", ValidationMethod="DNS")
-    edge = AwsEdge(clients("ecs"), clients("elbv2"), clients("acm"))
+    edge = AwsEdge(clients("ecs"), clients("elbv2"))
 
     added = edge.serve_name(ingress, blog["CertificateArn"], "blog.example.com")
     again = edge.serve_name(ingress, blog["CertificateArn"], "blog.example.com")
@@ -93,7 +94,7 @@ def test_serving_a_name_adds_the_certificate_and_the_host_once(clients: Clients)
 def test_a_rule_with_five_values_takes_no_more(clients: Clients) -> None:
     ingress = _express(clients, [f"h{i}.example.com" for i in range(5)])
     blog = clients("acm").request_certificate(DomainName="blog.example.com", ValidationMethod="DNS")
-    edge = AwsEdge(clients("ecs"), clients("elbv2"), clients("acm"))
+    edge = AwsEdge(clients("ecs"), clients("elbv2"))
 
     with pytest.raises(EdgeError, match="already has 5 condition values"):
         edge.serve_name(ingress, blog["CertificateArn"], "blog.example.com")
@@ -152,7 +153,7 @@ def test_the_probe_sends_the_apps_host_and_sni_to_the_load_balancer(
     hosts.install(lambda name, wanted: port if (name, wanted) == (balancer, 443) else None)
     hosts.trust(ca.cert_pem.bytes())
     try:
-        edge = AwsEdge(None, None, None)
+        edge = AwsEdge(None, None)
         answer = edge.probe(balancer, "https", "blog.example.com", "/health")
         wrong = edge.probe(balancer, "https", "shop.example.com", "/health")
     finally:

@@ -18,6 +18,7 @@ from sandbox.template import Template
 from tests.iam.checks import missing_permissions, needs_by_function, unused_grants
 from tests.iam.matching import action_matches
 from tests.iam.recording import Call
+from tests.iam.scenarios import EXPECTED_ENDS
 from tests.iam.template_policies import role_of, role_statements
 
 _RETRIED_BUILD = (
@@ -77,8 +78,16 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
             "CaptureEventsRole",
             "EdgeRole",
             "AlarmsRole",
+            "CertificateRole",
+            "CertificateEventsRole",
         )
     },
+    ("CertificateRole", "acm:AddTagsToCertificate"): (
+        "kept beside RequestCertificate, whose Tags set the migration tag: the Service "
+        "Authorization Reference lists no dependent action for it, and ACM's pages found here "
+        "do not say whether tag-on-create is also authorised as AddTagsToCertificate (as "
+        "CreateRepository's tags are as ecr:TagResource); README, known limits"
+    ),
     ("DiscoveryRole", "ssm:ListCommands"): (
         "only when a redelivered MigrationRequested finds the migration capturing with no "
         "command recorded (a crash between saving the stage and sending the command)"
@@ -105,7 +114,7 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
 
 def _calls(driven_calls: tuple[list[Call], list[str]]) -> list[Call]:
     calls, ends = driven_calls
-    assert ends == ["cut_over", "rolled_back", "healthy", "rolled_back"], ends
+    assert ends == EXPECTED_ENDS, ends
     return calls
 
 

@@ -330,3 +330,85 @@ def test_a_person_sees_slack_and_clicks_through_a_confirm_dialog(
             tab.get_by_text("Cut over — 100% on ECS").first.wait_for(timeout=20_000)
         finally:
             browser.close()
+
+
+# --- the plan's Edit modal on the page ----------------------------------------------------
+
+
+def modal_of(page: InteractiveSandbox, viewer: str) -> Node:
+    return parse(json.loads(get(page, f"/state?viewer={viewer}"))["modal"])
+
+
+def test_a_person_edits_the_plan_in_its_modal_on_the_page(page: InteractiveSandbox) -> None:
+    post(page, "/command", text="secure-blog", user="U0ALICE")
+    wait_for_button(page, "edit_plan")
+    assert post(page, "/click", action_id="edit_plan", user="U0BOB")["answer"] == ""
+
+    (dialog,) = modal_of(page, "U0BOB").all("sk-modal")
+    assert "Edit cutover" in dialog.all("sk-modal-title")[0].text()
+    fields = {
+        str(n.attrs["name"]): n.attrs.get("value")
+        for label in dialog.all("sk-input")
+        for n in label.children
+        if isinstance(n, Node) and n.tag == "input"
+    }
+    assert fields == {"cutover_steps": "10, 50, 100", "bake_minutes": ""}
+    assert modal_of(page, "U0ALICE").all("sk-modal") == []  # the modal is Bob's alone
+
+    post(page, "/submit_view", user="U0BOB", **{"v:cutover_steps": "25, 90", "v:bake_minutes": "5"})
+    (dialog,) = modal_of(page, "U0BOB").all("sk-modal")
+    (error,) = dialog.all("sk-input-error")
+    assert "The last step must be 100" in error.text()
+    assert 'value="25, 90"' in json.loads(get(page, "/state?viewer=U0BOB"))["modal"]  # kept
+
+    post(
+        page, "/submit_view", user="U0BOB", **{"v:cutover_steps": "25, 100", "v:bake_minutes": "5"}
+    )
+    assert modal_of(page, "U0BOB").all("sk-modal") == []
+    assert page.box.migration().cutover_steps == (25, 100)
+    deadline = time.monotonic() + 20
+    while "25 % → 100 %; each step bakes 5 min" not in json.loads(get(page, "/state"))["channel"]:
+        assert time.monotonic() < deadline, "the card never showed the new steps"
+        time.sleep(0.1)
+
+
+def test_a_person_fixes_a_mistake_in_the_edit_modal_in_a_browser(
+    page: InteractiveSandbox,
+) -> None:
+    """A real browser: Edit opens the modal, a wrong value is shown beside its field, the
+    fixed one is saved and the card shows it (screenshots in /tmp)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    post(page, "/command", text="secure-blog", user="U0ALICE")
+    wait_for_button(page, "edit_plan")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM))
+        try:
+            tab = browser.new_page(viewport={"width": 1100, "height": 1300})
+            tab.goto(page.url)
+            tab.select_option("#who", "U0BOB")
+            card = tab.locator(".sk-message", has=tab.locator(".sk-header")).last
+            card.locator('button[data-action-id="edit_plan"]').click()
+            modal = tab.locator("dialog.sk-modal[open]")
+            modal.wait_for()
+            steps = modal.locator('input[name="cutover_steps"]')
+            assert steps.input_value() == "10, 50, 100"
+            steps.fill("25, 50, 50")
+            modal.locator('input[name="bake_minutes"]').fill("5")
+            modal.get_by_role("button", name="Save").click()
+            error = tab.locator("dialog.sk-modal[open] .sk-input-error")
+            error.wait_for()
+            assert "Steps must rise: 50 comes after 50." in error.inner_text()
+            assert tab.locator(
+                'dialog.sk-modal[open] input[name="cutover_steps"]'
+            ).input_value() == ("25, 50, 50")
+            tab.screenshot(path="/tmp/interactive-edit-error.png")
+            tab.locator('dialog.sk-modal[open] input[name="cutover_steps"]').fill("25, 100")
+            tab.locator("dialog.sk-modal[open]").get_by_role("button", name="Save").click()
+            tab.locator("dialog.sk-modal[open]").wait_for(state="detached")
+            tab.get_by_text("25 % → 100 %").first.wait_for(timeout=20_000)
+            tab.screenshot(path="/tmp/interactive-edit-saved.png")
+        finally:
+            browser.close()
+    assert page.box.migration().bake_minutes == 5

@@ -49,6 +49,9 @@ METHOD_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     # slack_sdk's files_upload_v2 calls files.getUploadURLExternal, POSTs the bytes to the
     # URL it returns, then files.completeUploadExternal; both methods' pages name files:write.
     "files.upload.v2": (DOCS + "files.completeUploadExternal", frozenset({"files:write"})),
+    # The plan's Edit modal; the page says "No scopes required" (the click's trigger_id is
+    # the person's consent).
+    "views.open": (DOCS + "views.open", frozenset()),
 }
 #: Features that need a scope of their own, not a method call.
 FEATURE_SCOPES = {

@@ -18,6 +18,7 @@ from botocore.validate import ParamValidator
 
 from tests.iam.checks import invalid_requests, operation_model, request_errors
 from tests.iam.recording import Call
+from tests.iam.scenarios import EXPECTED_ENDS
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 PINNED_BOTOCORE = "1.44.5"
@@ -25,7 +26,7 @@ PINNED_BOTOCORE = "1.44.5"
 
 def _calls(driven_calls: tuple[list[Call], list[str]]) -> list[Call]:
     calls, ends = driven_calls
-    assert ends == ["cut_over", "rolled_back", "healthy", "rolled_back"], ends
+    assert ends == EXPECTED_ENDS, ends
     return calls
 
 

@@ -25,6 +25,7 @@ EXPECTED_END = {
     "alarm-rollback": "PASS: ended rolled_back",
     "host-rule": "PASS: ended cut_over",
     "http-site": "PASS: ended healthy, no cutover offered",
+    "new-certificate": "PASS: ended cut_over",
 }
 #: The tests' time scale: a 10-minute bake lasts 3 s (the default, 0.03, is for people).
 TIME_SCALE = "0.005"
@@ -64,7 +65,7 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert "-5xx: Threshold Crossed" in out and "the Express service is ACTIVE" in out
     else:
         assert failed == 0
-    if scenario in ("happy", "python-app", "host-rule", "no-ssm"):
+    if scenario in ("happy", "python-app", "host-rule", "no-ssm", "new-certificate"):
         assert ecs > 0  # real users reached the Express side, and none failed
     if scenario in ("http-site", "failing-health-check", "bad-start", "bad-input", "unauthorized"):
         assert ecs == 0
@@ -76,6 +77,11 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         )
         assert "the plan moves orders.example.com. (rule hosts ['orders.example.com'])" in out
         assert "inventory's records: [('A', None)]" in out
+    if scenario == "new-certificate":
+        assert ":lock: Requested an ACM certificate for `blog.example.com`: IAM server " in out
+        assert "certificate: requested, ISSUED, validation record _" in out
+        assert "the requested certificate is on the Express listener: True" in out
+        assert ":lock: ACM issued the certificate for the app's name." in out
     if scenario == "http-site":
         assert "the plan said: blog.example.com is served over HTTP only (port 80)" in out
         assert "buttons offered: rollback" in out

@@ -21,7 +21,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
-from sandbox import slack_client
+from sandbox import slack_client, slack_triggers
 from sandbox.slack_client import SlackUser
 from sandbox.slack_standin import SlackStandIn
 
@@ -766,3 +766,209 @@ def test_asking_for_an_upload_url_refuses_as_slack_documents(client: WebClient) 
         "alt_txt_too_large",
         "snippet_too_large",
     ]
+
+
+# --- modals: views.open and the submit ------------------------------------------------------
+
+MODAL: dict[str, Any] = {
+    "type": "modal",
+    "callback_id": "edit",
+    "private_metadata": "mig-1:3",
+    "title": {"type": "plain_text", "text": "Edit cutover"},
+    "submit": {"type": "plain_text", "text": "Save"},
+    "close": {"type": "plain_text", "text": "Cancel"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "steps",
+            "label": {"type": "plain_text", "text": "Steps"},
+            "element": {"type": "plain_text_input", "action_id": "in", "initial_value": "10"},
+        },
+        {
+            "type": "input",
+            "block_id": "note",
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Note"},
+            "element": {"type": "plain_text_input", "action_id": "in"},
+        },
+    ],
+}
+
+
+def test_views_open_exchanges_a_fresh_trigger_once_for_its_person(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """https://docs.slack.dev/reference/methods/views.open; https://api.slack.com/docs/triggers"""
+    trigger = slack_client.block_action_payload(
+        "edit",
+        "v",
+        user_id="U0BOB",
+        channel_id=CHANNEL,
+        message_ts="1.1",
+        message=None,
+        response_url="http://127.0.0.1:9/r",
+    )["trigger_id"]
+
+    opened = client.views_open(trigger_id=trigger, view=MODAL)["view"]
+
+    assert opened["id"].startswith("V") and opened["root_view_id"] == opened["id"]
+    assert opened["state"] == {"values": {}} and opened["hash"]
+    assert (opened["team_id"], opened["app_id"], opened["bot_id"]) == (
+        "T0SANDBOX",
+        "A0SANDBOX",
+        "B0BOT",
+    )
+    assert (opened["callback_id"], opened["private_metadata"]) == ("edit", "mig-1:3")
+    modal = standin.open_modal("U0BOB")
+    assert modal is not None and modal.view["id"] == opened["id"]
+    assert standin.open_modal("U0ALICE") is None
+    assert _error(lambda: client.views_open(trigger_id=trigger, view=MODAL))["error"] == (
+        "exchanged_trigger_id"
+    )
+    late = slack_triggers.issue("U0BOB", at=time.time() - 3.5)
+    assert _error(lambda: client.views_open(trigger_id=late, view=MODAL))["error"] == (
+        "expired_trigger_id"
+    )
+    for made_up in ("12345.98765.abcd2358fdea", "not-a-trigger", ""):
+        assert _error(lambda t=made_up: client.views_open(trigger_id=t, view=MODAL))["error"] == (
+            "invalid_trigger_id"
+        )
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        (
+            {"title": {"type": "plain_text", "text": "A title of twenty-five ch"}},
+            "/view/title/text",
+        ),
+        ({"title": {"type": "mrkdwn", "text": "Edit"}}, "/view/title"),
+        (
+            {"submit": None},
+            "must define `submit` to use input block [json-pointer:/view/blocks/0/input]",
+        ),
+        ({"type": "home"}, "must be modal"),
+        ({"private_metadata": "x" * 3001}, "/view/private_metadata"),
+        ({"blocks": [{"type": "divider"}] * 101}, "/view/blocks"),
+    ],
+)
+def test_views_open_refuses_a_view_slack_refuses(
+    standin: SlackStandIn, client: WebClient, change: dict[str, Any], says: str
+) -> None:
+    """https://docs.slack.dev/reference/views/modal-views: the view's fields and their limits."""
+    view = {k: v for k, v in {**MODAL, **change}.items() if v is not None}
+    trigger = slack_triggers.issue("U0BOB")
+    refused = _error(lambda: client.views_open(trigger_id=trigger, view=view))
+    assert refused["error"] == "invalid_arguments"
+    assert says in refused["response_metadata"]["messages"][0]
+    # The trigger is not spent on a view Slack refused.
+    assert client.views_open(trigger_id=trigger, view=MODAL)["ok"]
+
+
+def _modal_app(standin: SlackStandIn, answer: Any) -> SlackRequestHandler:
+    app = _bolt_app(standin)
+    app.view("edit")(answer)
+    return SlackRequestHandler(app)
+
+
+def test_a_submit_is_signed_as_slack_signs_interactions_and_carries_the_state(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload"""
+    seen: list[dict[str, Any]] = []
+
+    def answer(ack: Any, body: dict[str, Any]) -> None:
+        seen.append(body)
+        ack()
+
+    handler = _modal_app(standin, answer)
+    sent: list[dict[str, Any]] = []
+
+    def send(event: dict[str, Any]) -> dict[str, Any]:
+        sent.append(event)
+        return handler.handle(event, CONTEXT)
+
+    client.views_open(trigger_id=slack_triggers.issue("U0BOB"), view=MODAL)
+    done = standin.submit_view("U0BOB", {"note": "slowly"}, send=send, signing_secret=SECRET)
+
+    assert (done.status, done.closed, done.errors, done.trouble) == (200, True, {}, None)
+    assert standin.open_modal("U0BOB") is None
+    (event,) = sent
+    headers = event["headers"]
+    assert SignatureVerifier(SECRET).is_valid(
+        event["body"], headers["x-slack-request-timestamp"], headers["x-slack-signature"]
+    )
+    (payload,) = parse_qs(event["body"])["payload"]
+    assert json.loads(payload) == seen[0]
+    body = seen[0]
+    assert (body["type"], body["user"]["id"], body["api_app_id"]) == (
+        "view_submission",
+        "U0BOB",
+        "A0SANDBOX",
+    )
+    assert body["view"]["state"]["values"] == {
+        "steps": {"in": {"type": "plain_text_input", "value": "10"}},  # as prefilled
+        "note": {"in": {"type": "plain_text_input", "value": "slowly"}},
+    }
+    assert body["view"]["private_metadata"] == "mig-1:3" and body["trigger_id"]
+
+
+def test_errors_keep_the_modal_open_with_the_input_and_only_input_blocks_take_them(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """https://docs.slack.dev/surfaces/modals: response_action errors, keyed by block_id."""
+    answers = iter(
+        [
+            {"response_action": "errors", "errors": {"steps": "Must end at 100."}},
+            {"response_action": "errors", "errors": {"nowhere": "Not a block of this view."}},
+        ]
+    )
+
+    def answer(ack: Any) -> None:
+        ack(**next(answers))
+
+    handler = _modal_app(standin, answer)
+    client.views_open(trigger_id=slack_triggers.issue("U0BOB"), view=MODAL)
+
+    def send(event: dict[str, Any]) -> dict[str, Any]:
+        return handler.handle(event, CONTEXT)
+
+    first = standin.submit_view("U0BOB", {"steps": "10, 50"}, send=send, signing_secret=SECRET)
+    second = standin.submit_view("U0BOB", {}, send=send, signing_secret=SECRET)
+
+    assert (first.closed, first.errors, first.trouble) == (
+        False,
+        {"steps": "Must end at 100."},
+        None,
+    )
+    modal = standin.open_modal("U0BOB")
+    assert modal is not None
+    assert modal.view["state"]["values"]["steps"]["in"]["value"] == "10, 50"  # kept
+    assert second.trouble == "errors not keyed by this view's input blocks"
+    assert not second.closed and second.errors == {"steps": "Must end at 100."}
+
+
+def test_a_late_or_failed_answer_leaves_the_modal_open(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    """Slack waits three seconds for the answer to a submit."""
+    client.views_open(trigger_id=slack_triggers.issue("U0BOB"), view=MODAL)
+
+    def slow(event: dict[str, Any]) -> dict[str, Any]:
+        time.sleep(3.1)
+        return {"statusCode": 200, "body": ""}
+
+    late = standin.submit_view("U0BOB", {}, send=slow, signing_secret=SECRET)
+    failed = standin.submit_view(
+        "U0BOB", {}, send=lambda e: {"statusCode": 500, "body": ""}, signing_secret=SECRET
+    )
+    cleared = standin.submit_view(
+        "U0BOB",
+        {},
+        send=lambda e: {"statusCode": 200, "body": '{"response_action": "clear"}'},
+        signing_secret=SECRET,
+    )
+
+    assert late.trouble is not None and late.trouble.startswith("no answer within 3 s")
+    assert failed.trouble == "the app answered HTTP 500" and not failed.closed
+    assert cleared.closed and standin.open_modal("U0BOB") is None

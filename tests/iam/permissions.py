@@ -127,7 +127,9 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
         if op == "GetChange"
         else ["*"]
     ),
-    "acm": lambda op, p: [str(p["CertificateArn"])],
+    # SAR, ACM: RequestCertificate lists no resource type; the other calls act on the
+    # certificate.
+    "acm": lambda op, p: ["*"] if op == "RequestCertificate" else [str(p["CertificateArn"])],
     # SAR, CloudWatch: PutMetricAlarm on the alarm; GetMetricData lists no resource type.
     "cloudwatch": lambda op, p: (
         [_arn("cloudwatch", f"alarm:{p['AlarmName']}")] if op == "PutMetricAlarm" else ["*"]
@@ -246,6 +248,11 @@ def _context(call: Call, known: Known) -> dict[str, str]:
         return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
     if call.service == "dynamodb":
         return _leading_keys(p)
+    if key == ("acm", "RequestCertificate") and p.get("Tags"):
+        # SAR, ACM: RequestCertificate takes aws:TagKeys (and aws:RequestTag/…). This context
+        # holds one value per key: a request with several tag keys carries none (fail closed).
+        keys = {t["Key"] for t in p["Tags"]}
+        return {"aws:TagKeys": keys.pop()} if len(keys) == 1 else {}
     return {}
 
 

@@ -3,7 +3,8 @@
 One migration from ``/migrate`` (the app captured through SSM) to a completed cutover
 (10 → 50 → 100 %); on an instance SSM does not manage, a blocked plan cancelled, then one from
 an uploaded bundle (``--source``) rolled back after 50 %; the private orders app to a healthy
-deployment; one rolled back on its own when a cutover alarm breaches at 10 %; all through the
+deployment; one rolled back on its own when a cutover alarm breaches at 10 %; one whose
+certificate is requested from ACM and whose sides differ on every probe; all through the
 real handlers in the sandbox (moto in-process), plus the refused inputs (bad id, unknown
 instance) and a busy instance named by its load balancer, which the ingress answers without
 writing.
@@ -66,6 +67,10 @@ def _breach(box: Sandbox, alarm_name: str) -> None:
     )
 
 
+#: Where each driven migration ends, in order (the tests that read the calls check it first).
+EXPECTED_ENDS = ["cut_over", "rolled_back", "healthy", "rolled_back", "healthy, not served"]
+
+
 def run_cutover_and_rollback() -> list[str]:
     """Drive the migrations; return the end each one reached (for the caller to assert)."""
     ends = []
@@ -117,4 +122,18 @@ def run_cutover_and_rollback() -> list[str]:
         assert rolled_back.rollback_reason is not None, rolled_back
         assert rolled_back.rollback_reason.startswith(f"alarm {five_xx}"), rolled_back
         ends.append(rolled_back.stage.value)
+    with mock_aws(), Sandbox(legacy_certificate="iam") as box:
+        # The legacy listener presents an IAM server certificate: the bot requests an ACM one
+        # and writes its validation record; ACM (the stand-in, looked at by hand here) issues
+        # it and says so. The Express tasks answer 500 by then, so both sides are probed
+        # again on schedule, and cutover is not offered.
+        assert box._validator is not None
+        box._validator.stop()
+        _to_healthy(box)
+        box.break_express_app()
+        assert box._validator.check_once(), "the validation record is in the zone"
+        box.settle()
+        served = box.migration()
+        assert served.edge_blocker and "3 probes" in served.edge_blocker, served
+        ends.append(f"{served.stage.value}, not served")
     return ends

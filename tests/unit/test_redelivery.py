@@ -17,6 +17,7 @@ from bot.events.aws import EcsDeploymentStateChange, EcsServiceAction, EcsTaskSt
 from bot.events.models import (
     BuildStarted,
     CaptureStarted,
+    CertificateReady,
     CutoverRequested,
     DeploymentStarted,
     DnsChangeCheckDue,
@@ -31,6 +32,7 @@ from bot.services import (
     actions,
     build,
     capture,
+    certificates,
     deploy,
     discovery,
     ecs_events,
@@ -43,6 +45,7 @@ from bot.slack.blocks import card_buttons
 from tests.fakes import (
     FakeBuildAws,
     FakeCapture,
+    FakeCertificateAws,
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
@@ -89,6 +92,7 @@ class Bus:
         self.traffic = FakeTrafficAws()
         self.scheduler = FakeScheduler()
         self.edge = FakeEdgeAws()
+        self.certs = FakeCertificateAws()
         self.slack = FakeSlack()
         self.ports = actions.ActionPorts(self.store, self.publisher, self.clock)
 
@@ -119,6 +123,7 @@ class Bus:
                 capture.finished(event.command_id, event.instance_id, capture=self.capture, **kw)  # type: ignore[arg-type]
             case PlanApproved():
                 build.start(event, aws=self.build, **kw)  # type: ignore[arg-type]
+                certificates.prepare(event, aws=self.certs, **kw)  # type: ignore[arg-type]
             case BuildStarted():  # CodeBuild finishes and says so on the default bus
                 m = self.store.get(event.migration_id)
                 build.finished(f"migrate-bot-{m.migration_id}", event.build_id, "SUCCEEDED", **kw)  # type: ignore[arg-type]
@@ -148,8 +153,8 @@ class Bus:
                 )
                 ecs_events.on_service_action(event.service_arn, steady, **kw)  # type: ignore[arg-type]
                 ecs_events.on_deployment(event.service_arn, done, **kw)  # type: ignore[arg-type]
-            case ServiceHealthy():
-                edge.serve(event, aws=self.edge, **kw)  # type: ignore[arg-type]
+            case ServiceHealthy() | CertificateReady():
+                edge.serve(event, aws=self.edge, scheduler=self.scheduler, **kw)  # type: ignore[arg-type]
             case CutoverRequested():
                 traffic.cutover(event, aws=self.traffic, scheduler=self.scheduler, **kw)  # type: ignore[arg-type]
             case RollbackRequested():

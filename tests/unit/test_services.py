@@ -35,6 +35,7 @@ from bot.services import (
     alarms,
     build,
     capture,
+    certificates,
     deploy,
     discovery,
     ecs_events,
@@ -48,6 +49,7 @@ from tests.fakes import (
     LOAD_BALANCING,
     FakeBuildAws,
     FakeCapture,
+    FakeCertificateAws,
     FakeClock,
     FakeDeployAws,
     FakeDiscovery,
@@ -73,6 +75,7 @@ class World:
         self.traffic = FakeTrafficAws()
         self.scheduler = FakeScheduler()
         self.edge = FakeEdgeAws()
+        self.certs = FakeCertificateAws()
         self.sides = FakeSideBySideAws()
         self.slack = FakeSlack()
         self.ports = actions.ActionPorts(self.store, self.publisher, self.clock)
@@ -114,11 +117,9 @@ class World:
         assert isinstance(requested, MigrationRequested)
         self.discover(requested)
         actions.approve_plan(self.click(mid), self.ports)
-        build.start(
-            PlanApproved(migration_id=mid, idempotency_key="a", approved_by="U2"),
-            aws=self.build,
-            **self.kw(),
-        )  # type: ignore[arg-type]
+        approved = PlanApproved(migration_id=mid, idempotency_key="a", approved_by="U2")
+        build.start(approved, aws=self.build, **self.kw())  # type: ignore[arg-type]
+        certificates.prepare(approved, aws=self.certs, **self.kw())  # type: ignore[arg-type]
         migration = self.store.get(mid)
         build.finished(
             f"migrate-bot-{mid}",
@@ -145,7 +146,7 @@ class World:
         ecs_events.on_deployment(arn, completed, **self.kw())  # type: ignore[arg-type]
         healthy = self.publisher.events[-1]
         assert isinstance(healthy, ServiceHealthy)
-        edge.serve(healthy, aws=self.edge, **self.kw())  # type: ignore[arg-type]
+        edge.serve(healthy, aws=self.edge, scheduler=self.scheduler, **self.kw())  # type: ignore[arg-type]
         return mid
 
     def sides_kw(self) -> dict[str, object]:
@@ -186,6 +187,7 @@ def test_whole_path_to_healthy_emits_each_step_once() -> None:
         "DiscoveryCompleted",
         "PlanApproved",
         "BuildStarted",
+        "CertificateReady",
         "ImageBuilt",
         "DeploymentStarted",
         "ServiceHealthy",
