@@ -38,16 +38,20 @@ if TYPE_CHECKING:
     from bot.adapters.aws_build import AwsBuild
     from bot.adapters.aws_capture import AwsCapture
     from bot.adapters.aws_certificates import AwsCertificates
+    from bot.adapters.aws_cleanup import AwsCleanup
+    from bot.adapters.aws_decommission import AwsDecommission
     from bot.adapters.aws_discovery import AwsDiscovery
     from bot.adapters.aws_edge import AwsEdge
     from bot.adapters.aws_express import AwsExpress
+    from bot.adapters.aws_health import AwsHealth
+    from bot.adapters.aws_reconcile import AwsReconcile
     from bot.adapters.aws_side_by_side import AwsSideBySide
     from bot.adapters.bolt_lambda import BoltLambdaHandler
     from bot.adapters.route53_traffic import Route53Traffic
     from bot.adapters.scheduler import EventBridgeScheduler
     from bot.adapters.slack_web import SlackWebNotifier
     from bot.domain.policy import Policy
-    from bot.ports import Clock, Publisher, Store
+    from bot.ports import Clock, Publisher, ReportStore, Store
     from bot.slack.installation import Installation
 
 SLACK_TIMEOUT_SECONDS = 10
@@ -187,6 +191,14 @@ def edge_aws() -> AwsEdge:
 
 
 @cache
+def reconcile_aws() -> AwsReconcile:
+    """CodeBuild, ECS, Systems Manager and ACM reads for the reconciler (and a cancel's stops)."""
+    from bot.adapters.aws_reconcile import AwsReconcile
+
+    return AwsReconcile(client("codebuild"), client("ecs"), client("ssm"), client("acm"))
+
+
+@cache
 def certificate_aws() -> AwsCertificates:
     """ELBv2 (the legacy listener's certificates), ACM and Route 53 (validation records)."""
     from bot.adapters.aws_certificates import AwsCertificates
@@ -200,6 +212,50 @@ def side_by_side_aws() -> AwsSideBySide:
     from bot.adapters.aws_side_by_side import AwsSideBySide
 
     return AwsSideBySide(best_effort_client("cloudwatch"), best_effort_client("elbv2"))
+
+
+@cache
+def cleanup_aws() -> AwsCleanup:
+    """The removals of Clean up (ECS, ELBv2, CloudWatch, Scheduler, Secrets Manager, ACM,
+    Route 53, IAM, EC2, ECR, CodeBuild), each client made when first used."""
+    from bot.adapters.aws_cleanup import AwsCleanup
+
+    return AwsCleanup(client, SchedulerSettings.from_env().schedule_group)
+
+
+@cache
+def decommission_aws() -> AwsDecommission:
+    """EC2 (stop, start, image, terminate) and ELBv2 (the legacy target group)."""
+    from bot.adapters.aws_decommission import AwsDecommission
+
+    return AwsDecommission(client("ec2"), client("elbv2"))
+
+
+def terminate_after() -> timedelta:
+    """How long after a decommission Terminate is offered (``TerminateAfterDays``)."""
+    from bot.config import DecommissionSettings
+
+    return timedelta(days=int(DecommissionSettings.from_env().terminate_after_days))
+
+
+@cache
+def health_aws() -> AwsHealth:
+    """CloudWatch, ELBv2 and EC2 reads of a health report (best effort: a failed read is
+    said in the report, never fatal)."""
+    from bot.adapters.aws_health import AwsHealth
+
+    return AwsHealth(
+        best_effort_client("cloudwatch"), best_effort_client("elbv2"), best_effort_client("ec2")
+    )
+
+
+@cache
+def report_store() -> ReportStore:
+    """Compiled health reports (idempotency table) and every channel's migrations."""
+    from bot.adapters.dynamodb_reports import DynamoReports
+
+    settings = StoreSettings.from_env()
+    return DynamoReports(client("dynamodb"), settings.migrations_table, settings.idempotency_table)
 
 
 def bake() -> timedelta:

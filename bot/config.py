@@ -175,3 +175,17 @@ class CaptureSettings(_Settings):
     """Discovery and the capture consumer: the bucket bundles are uploaded to."""
 
     artifacts_bucket: str = _env("ARTIFACTS_BUCKET")
+
+
+@dataclass(frozen=True, kw_only=True)
+class DecommissionSettings(_Settings):
+    """The decommission consumer: the days after a decommission before Terminate is offered
+    (template parameter ``TerminateAfterDays``)."""
+
+    terminate_after_days: str = _env("TERMINATE_AFTER_DAYS", "7")
+
+    def __post_init__(self) -> None:
+        """Refuse anything but a whole number of days from 0 to 365."""
+        value = self.terminate_after_days
+        if not value.isdigit() or not 0 <= int(value) <= 365:
+            raise ConfigError("bad or missing settings: TERMINATE_AFTER_DAYS")

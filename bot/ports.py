@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from bot.domain.access import AccessFacts, TaskRolePlan
+from bot.domain.costs import Volume
 from bot.domain.facts import (
     AliasTarget,
     DnsRecordFacts,
@@ -20,6 +21,7 @@ from bot.domain.facts import (
     ServiceSpec,
 )
 from bot.domain.gates import Side
+from bot.domain.health_report import HealthReport, ReportWindow, SideSeries
 from bot.domain.migration import Migration
 from bot.domain.runtimes.model import Bundle
 from bot.domain.side_by_side import SideFigures, Window
@@ -222,6 +224,14 @@ class SlackPort(Protocol):
         """Reply in the migration's thread for ``event``."""
         ...
 
+    def post_report(self, report: HealthReport) -> str:
+        """Post a channel's health report (a channel message, not in a thread); its ts."""
+        ...
+
+    def upload_chart(self, report: HealthReport) -> None:
+        """Draw the report's chart and upload the image into the report's channel."""
+        ...
+
 
 class DiscoveryAws(Protocol):
     """Read-only AWS calls discovery makes."""
@@ -397,6 +407,34 @@ class CertificateAws(Protocol):
         ...
 
 
+class ReconcileAws(Protocol):
+    """What AWS says about a wait past its deadline, and the stops a cancel needs."""
+
+    def build_status(self, build_id: str) -> str | None:
+        """CodeBuild's ``buildStatus``; None if CodeBuild does not know the build."""
+        ...
+
+    def stop_build(self, build_id: str) -> None:
+        """Stop the build if it still runs."""
+        ...
+
+    def deployment_status(self, service_arn: str) -> tuple[str | None, str | None]:
+        """The newest ECS service deployment's (status, reason)."""
+        ...
+
+    def delete_service(self, service_arn: str) -> None:
+        """Delete the Express service (nothing if already gone)."""
+        ...
+
+    def command_status(self, command_id: str, instance_id: str) -> str | None:
+        """The command's invocation status on the instance; None if unknown."""
+        ...
+
+    def certificate_status(self, certificate_arn: str) -> str | None:
+        """ACM's status of the certificate; None if unknown."""
+        ...
+
+
 class Scheduler(Protocol):
     """One-time schedules that put a domain event on the bot's bus at a given time."""
 
@@ -416,3 +454,133 @@ class SideBySideAws(Protocol):
     def target_health(self, target_group_arn: str) -> tuple[int, int]:
         """(healthy, unhealthy) targets of a target group (raises ``SideBySideReadError``)."""
         ...
+
+
+class HealthReadError(RuntimeError):
+    """A read for the health report failed (the message names the call and why); the
+    report says what is not available and is posted all the same."""
+
+
+class InstanceCosts(BaseModel):
+    """What the EC2 side's cost rests on, as DescribeInstances and DescribeVolumes say."""
+
+    instance_type: str
+    state: str = Field(description="pending, running, stopping, stopped, ...")
+    volumes: list[Volume] = Field(default_factory=list)
+
+
+class HealthReportAws(Protocol):
+    """CloudWatch, ELBv2 and EC2 reads a health report makes per migration."""
+
+    region: str
+
+    def series(self, sides: dict[str, Side], window: ReportWindow) -> dict[str, SideSeries]:
+        """Hourly requests and 5xx and the day's p95 of each side, in one GetMetricData
+        request (raises ``HealthReadError``)."""
+        ...
+
+    def target_health(self, target_group_arn: str) -> tuple[int, int]:
+        """(healthy, unhealthy) targets of a target group (raises ``HealthReadError``)."""
+        ...
+
+    def instance_costs(self, instance_id: str) -> InstanceCosts:
+        """The instance's type, state and volumes (raises ``HealthReadError``)."""
+        ...
+
+    def target_groups_on(self, load_balancer_arn: str) -> int:
+        """How many target groups the load balancer serves (raises ``HealthReadError``)."""
+        ...
+
+
+class ReportStore(Protocol):
+    """Compiled health reports (kept a few days) and the migrations a schedule reports on."""
+
+    def all_migrations(self) -> list[Migration]:
+        """Every stored migration (the ``by_channel`` index, all pages)."""
+        ...
+
+    def get_report(self, key: str) -> HealthReport | None: ...
+
+    def put_report(self, report: HealthReport) -> bool:
+        """Store the report unless one is stored under its key; False then."""
+        ...
+
+
+class CleanupAws(Protocol):
+    """The calls that remove a migration's ECS side; each tolerates "already gone" and says
+    what it removed (a line for the card), or None when there was nothing."""
+
+    def remove_edge(self, listener_arn: str, rule_arn: str, added: dict[str, str]) -> list[str]:
+        """Take off the Express listener and rule exactly what the edge step ``added``."""
+        ...
+
+    def delete_service(self, service_arn: str) -> str | None:
+        """DeleteExpressGatewayService (it drains); None when it is already gone."""
+        ...
+
+    def service_drained(self, service_arn: str) -> bool:
+        """Whether the deleted service is INACTIVE (or unknown): its tasks are gone."""
+        ...
+
+    def delete_alarms(self, names: list[str]) -> str | None: ...
+
+    def delete_schedules(self, prefix: str) -> str | None:
+        """Delete the stack's one-time schedules whose names start with ``prefix``."""
+        ...
+
+    def delete_secret(self, secret_arn: str) -> str | None: ...
+
+    def delete_certificate(self, certificate_arn: str) -> str | None:
+        """DeleteCertificate; raises ``ResourceBusyError`` while a listener still uses it."""
+        ...
+
+    def delete_validation_record(
+        self, hosted_zone_id: str, name: str, value: str
+    ) -> str | None: ...
+
+    def delete_task_role(self, migration_id: str) -> str | None: ...
+
+    def delete_task_security_group(self, migration_id: str, vpc_id: str) -> str | None:
+        """Delete the tasks' group; raises ``ResourceBusyError`` while network interfaces
+        still use it."""
+        ...
+
+    def delete_repository(self, name: str) -> str | None: ...
+
+    def delete_project(self, name: str) -> str | None: ...
+
+
+class ResourceBusyError(RuntimeError):
+    """A resource cannot be deleted yet (still in use); the step comes back later."""
+
+
+class DecommissionAws(Protocol):
+    """EC2 and ELBv2 calls that retire (and bring back) the legacy instance."""
+
+    def instance_state(self, instance_id: str) -> str:
+        """pending, running, stopping, stopped, shutting-down or terminated."""
+        ...
+
+    def deregister(self, target_group_arn: str, instance_id: str, port: int) -> bool:
+        """Take the instance out of its target group; False when it was not in it."""
+        ...
+
+    def register(self, target_group_arn: str, instance_id: str, port: int) -> None: ...
+
+    def target_state(self, target_group_arn: str, instance_id: str, port: int) -> str:
+        """The target's health state (healthy, initial, unhealthy, unused, draining...)."""
+        ...
+
+    def stop(self, instance_id: str) -> None: ...
+
+    def start(self, instance_id: str) -> None: ...
+
+    def create_image(self, instance_id: str, migration_id: str) -> str:
+        """An AMI of the instance (found again by name when a retry already made it)."""
+        ...
+
+    def image_state(self, image_id: str) -> str:
+        """pending, available, failed, ... ("" when it no longer exists)."""
+        ...
+
+    def terminate(self, instance_id: str) -> None: ...

@@ -17,4 +17,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> None:
     """Show the migration's current state in its Slack thread."""
     detail = domain_event(event)
     correlate(detail.migration_id)
-    notifier.notify(detail, store=bootstrap.core().store, slack=bootstrap.slack_notifier())
+    notifier.notify(
+        detail,
+        store=bootstrap.core().store,
+        slack=bootstrap.slack_notifier(),
+        reports=bootstrap.report_store(),
+    )

@@ -3,6 +3,14 @@
 moto records ``StartBuild`` but never runs the build nor emits "CodeBuild Build
 State Change". This extension wraps moto's ``start_build`` so that, like AWS,
 the build goes IN_PROGRESS and then SUCCEEDED, each as an event in AWS's documented shape.
+
+``BatchGetBuilds`` reports each build's own state (moto marks every build it is asked about
+SUCCEEDED, a stopped or running one included): IN_PROGRESS until the build ends, then its
+outcome (CodeBuild API Reference, ``Build``: ``buildStatus``). ``StopBuild`` on a running
+build makes it STOPPED, reported by a state-change event, and its outcome is never reported
+("CodeBuild User Guide, "Stop a build"); on a finished build it changes nothing.
+``drop_final_events(True)`` loses every build's final event while the build still ends (the
+``stuck-build`` scenario: EventBridge delivery is best effort).
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.codebuild.exceptions import ResourceNotFoundException
-from moto.codebuild.models import codebuild_backends
+from moto.codebuild.models import CodeBuildBackend, codebuild_backends
 from moto.codebuild.responses import CodeBuildResponse
 from moto.s3.models import s3_backends
 
@@ -23,7 +31,15 @@ from sandbox import images
 from sandbox.aws_bus import Emit
 from sandbox.aws_events import codebuild_build_state_change
 
-_state: dict[str, Any] = {"emit": None, "delay": 0.0, "installed": False}
+_state: dict[str, Any] = {
+    "emit": None,
+    "delay": 0.0,
+    "installed": False,
+    "drop_final": False,
+    "hold": 0.0,
+}
+#: Set by StopBuild: wakes a build held by ``hold_builds`` so it ends at once.
+_stopped = threading.Event()
 _original_start_build = CodeBuildResponse.start_build
 
 
@@ -75,12 +91,24 @@ def _start_build(self: CodeBuildResponse) -> str:
 
         account = self.current_account
 
+        region = self.region
+        _set_status(account, region, build["id"], "IN_PROGRESS")
+
         def report() -> None:
             emit(codebuild_build_state_change(build_status="IN_PROGRESS", **common))
+            if (
+                _state["hold"] > 0
+                and _stopped.wait(_state["hold"])
+                and _is_stopped(account, region, build["id"])
+            ):
+                return  # stopped while it ran: StopBuild reported it
             status = _build_image(account, build)
-            emit(codebuild_build_state_change(build_status=status, **common))
+            if not _finish(account, region, build["id"], status):
+                return  # stopped meanwhile: StopBuild reported it
+            if not _state["drop_final"]:
+                emit(codebuild_build_state_change(build_status=status, **common))
 
-        if _state["delay"] <= 0:
+        if _state["delay"] <= 0 and _state["hold"] <= 0:
             report()
         else:
             timer = threading.Timer(_state["delay"], report)
@@ -150,16 +178,111 @@ def _update_project(self: CodeBuildResponse) -> str:
     return json.dumps({"project": project.project_metadata}, default=str)
 
 
+_status_lock = threading.Lock()
+
+
+def _stored(account: str, region: str, build_id: str) -> dict[str, Any] | None:
+    backend = codebuild_backends[account][region]
+    for history in backend.build_metadata_history.values():
+        for build in history:
+            if build["id"] == build_id:
+                return build  # type: ignore[no-any-return]
+    return None
+
+
+def _set_status(account: str, region: str, build_id: str, status: str) -> None:
+    with _status_lock:
+        build = _stored(account, region, build_id)
+        if build is not None:
+            build["buildStatus"] = status
+            build["currentPhase"] = "BUILD" if status == "IN_PROGRESS" else "COMPLETED"
+
+
+def _finish(account: str, region: str, build_id: str, status: str) -> bool:
+    """Record a build's outcome unless it was stopped first; whether it was recorded."""
+    with _status_lock:
+        build = _stored(account, region, build_id)
+        if build is None:
+            return True
+        if build.get("buildStatus") == "STOPPED":
+            return False
+        build["buildStatus"] = status
+        build["currentPhase"] = "COMPLETED"
+        return True
+
+
+def _batch_get_builds(self: Any, ids: list[str]) -> list[dict[str, Any]]:
+    """BatchGetBuilds as CodeBuild answers it: each build as it stands."""
+    with _status_lock:
+        return [
+            copy.deepcopy(build)
+            for history in self.build_metadata_history.values()
+            for build in history
+            if build["id"] in ids
+        ]
+
+
+def _stop_build(self: CodeBuildResponse) -> str:
+    """StopBuild: a running build becomes STOPPED (and says so); a finished one is as it was."""
+    build_id = self._get_param("id")
+    account, region = self.current_account, self.region
+    with _status_lock:
+        build = _stored(account, region, build_id)
+        if build is None:
+            raise ResourceNotFoundException(f"Build {build_id} does not exist")
+        running = build.get("buildStatus") == "IN_PROGRESS"
+        if running:
+            build["buildStatus"] = "STOPPED"
+            build["currentPhase"] = "COMPLETED"
+        answer = copy.deepcopy(build)
+    emit: Emit | None = _state["emit"]
+    if running:
+        _stopped.set()
+    if running and emit is not None:
+        emit(
+            codebuild_build_state_change(
+                build_status="STOPPED",
+                account=account,
+                region=region,
+                project_name=answer["projectName"],
+                build_uuid=build_id.split(":", 1)[1],
+            )
+        )
+    return json.dumps({"build": answer}, default=str)
+
+
+def _is_stopped(account: str, region: str, build_id: str) -> bool:
+    with _status_lock:
+        build = _stored(account, region, build_id)
+        return build is not None and build.get("buildStatus") == "STOPPED"
+
+
+def hold_builds(seconds: float) -> None:
+    """Make every build run ``seconds`` (real) before its outcome (0: as fast as it can)."""
+    _stopped.clear()
+    _state["hold"] = seconds
+
+
+def drop_final_events(drop: bool) -> None:
+    """Lose (or stop losing) every build's final state-change event."""
+    _state["drop_final"] = drop
+
+
 def install_operations() -> None:
-    """Give moto's CodeBuild UpdateProject and a faithful StartBuild (idempotent; no events)."""
+    """Give moto's CodeBuild UpdateProject and a faithful StartBuild, BatchGetBuilds and
+    StopBuild (idempotent; no events)."""
     CodeBuildResponse.update_project = _update_project  # type: ignore[attr-defined]
     CodeBuildResponse.start_build = _start_build  # type: ignore[method-assign]
+    CodeBuildResponse.stop_build = _stop_build  # type: ignore[method-assign]
+    CodeBuildBackend.batch_get_builds = _batch_get_builds  # type: ignore[method-assign]
 
 
 def install(emit: Emit, delay_seconds: float = 0.0) -> None:
     """Make every StartBuild report IN_PROGRESS then its outcome through ``emit``."""
     _state["emit"] = emit
     _state["delay"] = delay_seconds
+    _state["drop_final"] = False
+    hold_builds(0.0)
     if not _state["installed"]:
         install_operations()
         _state["installed"] = True

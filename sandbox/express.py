@@ -105,6 +105,11 @@ class Deployment:
     arn: str
     deployment_id: str  # the "ecs-svc/..." id that ECS events carry
     config: dict[str, Any]
+    #: As ``ListServiceDeployments`` reports it, following the deployment's own events.
+    status: str = "PENDING"
+    status_reason: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
 
 
 @dataclass
@@ -496,9 +501,47 @@ def _record(event: dict[str, Any]) -> None:
         _settings.emitted.append(event)
 
 
+#: A deployment's ``ListServiceDeployments`` status once ECS has said this of it: IN_PROGRESS,
+#: SUCCESSFUL, and for a first deployment the circuit breaker stopped, STOPPED (there is no
+#: earlier revision to roll back to; what ECS reports then is not documented).
+_LISTED_STATUS = {
+    "SERVICE_DEPLOYMENT_IN_PROGRESS": "IN_PROGRESS",
+    "SERVICE_DEPLOYMENT_COMPLETED": "SUCCESSFUL",
+    "SERVICE_DEPLOYMENT_FAILED": "STOPPED",
+}
+
+
+def _follow(event: dict[str, Any]) -> None:
+    """Keep the deployment's listed status in step with the event ECS emits about it."""
+    detail = event.get("detail", {})
+    status = _LISTED_STATUS.get(str(detail.get("eventName")))
+    if status is None:
+        return
+    with _lock:
+        backends = [
+            ecs.__dict__.get("_express_gateway")
+            for account in list(ecs_backends.values())
+            for ecs in list(account.values())
+        ]
+        for backend in [b for b in backends if b is not None]:
+            for service in list(backend.services.values()) + backend.retired:
+                for deployment in service.deployments:
+                    if deployment.deployment_id == detail.get("deploymentId"):
+                        deployment.status = status
+                        if status == "STOPPED":  # why it stopped; no reason is given else
+                            deployment.status_reason = detail.get("reason")
+                        if status != "IN_PROGRESS":
+                            deployment.finished_at = datetime.now(UTC)
+
+
 def _dispatch(plan: Plan) -> None:
     """Emit a deployment's events: in order now, or spaced out from a daemon thread."""
-    emit, scale, cancel = _settings.emit or _record, _settings.time_scale, _settings.cancel
+    send, scale, cancel = _settings.emit or _record, _settings.time_scale, _settings.cancel
+
+    def emit(event: dict[str, Any]) -> None:
+        _follow(event)
+        send(event)
+
     if scale <= 0:
         for _, event in plan:
             emit(event)
@@ -604,7 +647,35 @@ def _describe_revisions(self: EC2ContainerServiceResponse) -> ActionResult:
     return ActionResult(describe_service_revisions(arns, lookup, fallback))
 
 
+def _list_deployments(self: EC2ContainerServiceResponse) -> ActionResult:
+    """ListServiceDeployments for an Express service: its deployments, newest first, with the
+    status its events have reached (ECS API Reference, ListServiceDeployments,
+    ``ServiceDeploymentBrief``)."""
+    backend = _backend(self.current_account, self.region)
+    arn = str(self._get_param("service"))
+    with _lock:
+        service = backend.services.get(arn)
+        if service is None:
+            raise ServiceNotFoundException(f"Service not found: {arn}")
+        briefs = [
+            {
+                "serviceDeploymentArn": d.arn,
+                "serviceArn": service.arn,
+                "clusterArn": service.cluster_arn,
+                "createdAt": d.created_at,
+                "startedAt": d.created_at,
+                **({"finishedAt": d.finished_at} if d.finished_at else {}),
+                "targetServiceRevisionArn": d.config.get("serviceRevisionArn"),
+                "status": d.status,
+                **({"statusReason": d.status_reason} if d.status_reason else {}),
+            }
+            for d in reversed(service.deployments)
+        ]
+    return ActionResult({"serviceDeployments": briefs})
+
+
 _OPERATIONS = {
+    "list_service_deployments": _list_deployments,
     "list_services": _list,
     "describe_service_revisions": _describe_revisions,
     "create_express_gateway_service": _create,

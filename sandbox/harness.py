@@ -34,6 +34,7 @@ from sandbox import (
     images,
     instances,
     metric_data,
+    retirement,
     route53,
     scheduler,
     ssm,
@@ -174,6 +175,7 @@ class Sandbox:
         instances.forget()
         images.forget()
         express.set_runner(dataplane.run_task, dataplane.stop_task)
+        retirement.install(self._instance_stopped, self._instance_started, self.time_scale)
         self.legacy = seed_legacy(
             self.client,
             architecture=self.architecture,
@@ -262,18 +264,40 @@ class Sandbox:
         (running.cwd / "FAULT-5xx").write_text("on\n")
 
     def wait_until(
-        self, done: Callable[[Migration], bool], what: str, timeout: float = 120.0
+        self,
+        done: Callable[[Migration], bool],
+        what: str,
+        timeout: float = 120.0,
+        *,
+        settle: bool = True,
     ) -> Migration:
-        """Deliver events until ``done(migration)`` holds (``what`` names it on a timeout)."""
+        """Deliver events until ``done(migration)`` holds (``what`` names it on a timeout).
+        ``settle=False`` looks after each single delivery round instead of once the bus is
+        quiet, to catch a state the run passes through (a build under way)."""
         deadline = time.monotonic() + timeout
         while True:
-            self.settle()
+            if settle:
+                self.settle()
+            else:
+                assert self.runtime is not None, "start() the sandbox first"
+                self.runtime.pump()
             migration = self.migration()
             if done(migration):
                 return migration
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{migration.migration_id}: {what} did not happen")
             time.sleep(self._poll_seconds())
+
+    def _instance_stopped(self, instance_id: str) -> None:
+        """A seeded instance is stopping or terminating: its app stops serving."""
+        tasks.stop(f"legacy/{instance_id}")
+
+    def _instance_started(self, instance_id: str) -> None:
+        """A seeded instance is booting: its app starts again (its systemd unit)."""
+        for app in self.apps.values():
+            if app.instance_id == instance_id:
+                instance = instances.INSTANCES[instance_id]
+                dataplane.start_legacy(instance_id, instance, HEALTH_PATHS[app.name])
 
     def stop_ssm_agent(self) -> None:
         """Make the legacy instance an unmanaged node (its SSM agent stopped)."""
@@ -424,9 +448,11 @@ class Sandbox:
             deliver(event)
 
     def settle(self, idle: Callable[[], bool] = lambda: True) -> int:
-        """Deliver events until the bus is quiet; return how many were delivered."""
+        """Deliver events until the bus is quiet; return how many were delivered. At time
+        scale 0 the one-time schedules then run, earliest first, each followed by what it
+        sets off (``scheduler.run_next``)."""
         assert self.runtime is not None, "start() the sandbox first"
-        return self.runtime.run_until_idle(idle=idle)
+        return self.runtime.run_until_idle(idle=lambda: idle() and not scheduler.run_next())
 
     def migration(self) -> Migration:
         """The channel's newest migration, as stored."""

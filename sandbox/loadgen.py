@@ -1,7 +1,7 @@
 """Steady live traffic to an app's name for the whole sandbox run, counted by side.
 
-A background thread sends GET requests at a fixed rate (20 a second by default) to the app's
-name, cycling through the given paths (``/`` and the health path, say). Each request does what
+Background threads send GET requests at a fixed rate (20 a second by default, from four
+senders so a slow answer does not hold the others back) to the app's name, cycling through the given paths (``/`` and the health path, say). Each request does what
 a browser does: it resolves the name (``sandbox.resolver``, honouring the resolver's cache, so
 a weight change reaches this user after the TTL), connects to the load balancer the answer
 names, which on this machine is ``127.0.0.1:<port_for(load balancer, 443 or 80)>``, and sends
@@ -157,6 +157,7 @@ class LoadGenerator:
         timeout_seconds: float = 2.0,
         ok: Ok = answers_like_the_app,
         clients: int = 1,
+        senders: int = 4,
         failures_kept: int = 20,
     ) -> None:
         if scheme not in ("https", "http"):
@@ -170,24 +171,32 @@ class LoadGenerator:
         self._tls, self._ok, self._timeout = tls, ok, timeout_seconds
         self._interval = 1.0 / rate_per_second
         self._clients = max(1, clients)
+        #: Requests in flight at most: users do not wait for each other, so a slow answer
+        #: (this machine is shared) does not lower the rate the others are sent at.
+        self._senders = max(1, senders)
         self._lock = threading.Lock()
         self._summary = TrafficSummary()
         self._failures: deque[Failure] = deque(maxlen=failures_kept)
         self._count = 0
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> LoadGenerator:
-        """Start sending from a daemon thread."""
-        self._thread = threading.Thread(target=self._run, name=f"loadgen-{self.name}", daemon=True)
-        self._thread.start()
+        """Start sending from daemon threads (``senders`` of them, each at its share of the
+        rate, staggered)."""
+        for index in range(self._senders):
+            thread = threading.Thread(
+                target=self._run, args=(index,), name=f"loadgen-{self.name}-{index}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
         return self
 
     def stop(self) -> TrafficSummary:
-        """Stop sending, wait for the request in flight, and return the counts."""
+        """Stop sending, wait for the requests in flight, and return the counts."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self._timeout + 5)
+        for thread in self._threads:
+            thread.join(timeout=self._timeout + 5)
         return self.summary()
 
     def summary(self) -> TrafficSummary:
@@ -266,9 +275,11 @@ class LoadGenerator:
             if failure is not None:
                 self._failures.append(failure)
 
-    def _run(self) -> None:
-        next_at = time.monotonic()
+    def _run(self, index: int) -> None:
+        interval = self._interval * self._senders
+        next_at = time.monotonic() + self._interval * index
+        self._stop.wait(max(0.0, next_at - time.monotonic()))
         while not self._stop.is_set():
             self.send_one()
-            next_at = max(next_at + self._interval, time.monotonic())
+            next_at = max(next_at + interval, time.monotonic())
             self._stop.wait(max(0.0, next_at - time.monotonic()))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from bot import bootstrap
 from bot.domain.state import Stage
-from sandbox import express
+from sandbox import codebuild, express
 from sandbox.cli import DEFAULT_TIME_SCALE
 from sandbox.harness import Sandbox
 
@@ -140,8 +140,11 @@ def _bake(box: Sandbox, watch: Stopwatch) -> None:
     )
 
 
-def _traffic_ok(box: Sandbox, notes: list[str], minimum: int = 0) -> bool:
-    """No request failed, at least ``minimum`` were sent, and both sides were sent some."""
+def _traffic_ok(
+    box: Sandbox, notes: list[str], minimum: int = 0, *, ecs_expected: bool = True
+) -> bool:
+    """No request failed, at least ``minimum`` were sent, and both sides were sent some (or,
+    when no cutover happened, EC2 alone)."""
     assert box.traffic is not None
     summary = box.traffic.summary()
     notes.append(f"users' traffic: {summary.line().removeprefix('requests: ')}")
@@ -149,7 +152,7 @@ def _traffic_ok(box: Sandbox, notes: list[str], minimum: int = 0) -> bool:
         summary.failed == 0
         and summary.sent >= minimum
         and summary.answered("EC2") > 0
-        and summary.answered("ECS") > 0
+        and (summary.answered("ECS") > 0) == ecs_expected
     )
 
 
@@ -160,6 +163,15 @@ def happy(box: Sandbox) -> Outcome:
     _start(box, watch)
     notes: list[str] = []
     alike = box.migration().stage == Stage.HEALTHY and compare_sides(box, notes)
+    _gradual_to_100(box, watch)
+    end = box.migration()
+    ok = alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    ok &= _traffic_ok(box, notes, minimum=_minimum(box))
+    return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def _gradual_to_100(box: Sandbox, watch: Stopwatch) -> None:
+    """Start gradual cutover and wait until 100 % has baked (or the migration stopped)."""
     watch.stage(
         "gradual cutover 10 → 50 → 100 %, each step baked",
         lambda: (
@@ -174,10 +186,6 @@ def happy(box: Sandbox) -> Outcome:
             ),
         ),
     )
-    end = box.migration()
-    ok = alike and end.stage == Stage.CUT_OVER and end.weight == 100
-    ok &= _traffic_ok(box, notes, minimum=_minimum(box))
-    return Outcome(ok, end.stage.value, watch.timings, notes)
 
 
 def _minimum(box: Sandbox) -> int:
@@ -328,7 +336,7 @@ def bad_start(box: Sandbox) -> Outcome:
     offered = sorted(box.buttons())
     notes = [f"failure shown: {failed.failure}", f"buttons offered: {', '.join(offered)}"]
     ok = failed.stage == Stage.FAILED and "Essential container in task exited" in thread
-    ok &= offered == ["rollback"]
+    ok &= offered == ["cleanup", "cleanup_keep_image", "rollback"]  # every user on EC2
     watch.stage(
         "rollback", lambda: (box.click("rollback", user="U0BOB"), box.wait_for(Stage.ROLLED_BACK))
     )
@@ -552,20 +560,7 @@ def new_certificate(box: Sandbox) -> Outcome:
         notes.append(f"the requested certificate is on the Express listener: {on_listener}")
         ok &= on_listener
     alike = served.express_alias is not None and compare_sides(box, notes)
-    watch.stage(
-        "gradual cutover 10 → 50 → 100 %, each step baked",
-        lambda: (
-            box.click("gradual_start", user="U0BOB"),
-            box.wait_until(
-                lambda m: (
-                    (m.stage == Stage.CUT_OVER and m.bake_ends_at is None)
-                    or m.stage in (Stage.ROLLED_BACK, Stage.FAILED)
-                ),
-                "the gradual cutover",
-                timeout=600,
-            ),
-        ),
-    )
+    _gradual_to_100(box, watch)
     end = box.migration()
     ok = ok and alike and end.stage == Stage.CUT_OVER and end.weight == 100
     ok &= _traffic_ok(box, notes, minimum=1)
@@ -583,11 +578,138 @@ def _validation_record_in_zone(box: Sandbox, name: str, value: str) -> bool:
     )
 
 
+def _legacy_name(box: Sandbox) -> str:
+    assert box.legacy is not None
+    return box.legacy.name
+
+
+def stuck_build(box: Sandbox) -> Outcome:
+    """CodeBuild's final event for the build is lost (EventBridge delivers AWS events on a best
+    effort basis): at the build's deadline the reconciler asks CodeBuild, finds it SUCCEEDED,
+    and the migration goes on to a healthy service, saying so in the thread."""
+    codebuild.drop_final_events(True)
+    try:
+        watch = Stopwatch()
+        box.users()
+        watch.stage(
+            "request → plan",
+            lambda: (box.slash(_legacy_name(box), user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+        )
+        watch.stage(
+            "approve → build (its final event lost) → deadline → reconciled → healthy",
+            lambda: (
+                box.click("approve_plan", user="U0BOB"),
+                box.wait_until(
+                    lambda m: (
+                        m.stage in (Stage.HEALTHY, Stage.FAILED)
+                        and (m.express_alias is not None or bool(m.edge_blocker) or m.failure)
+                    ),
+                    "the build reconciled and the service healthy",
+                    timeout=300,
+                ),
+            ),
+        )
+    finally:
+        codebuild.drop_final_events(False)
+    end = box.migration()
+    thread = box.thread()
+    said = [line.strip() for line in thread.splitlines() if "deadline, AWS was asked" in line]
+    notes = [f"the thread says: {said[0] if said else '(nothing)'}"]
+    ok = end.stage == Stage.HEALTHY and end.express_alias is not None
+    ok &= bool(said) and "CodeBuild says it SUCCEEDED" in said[0]
+    ok &= _traffic_ok(box, notes, minimum=1, ecs_expected=False)
+    return Outcome(ok, f"{end.stage.value}, build reconciled", watch.timings, notes)
+
+
+def cancel_while_building(box: Sandbox) -> Outcome:
+    """Cancel while the image builds: the build is stopped, no service is created, EC2 keeps
+    serving, and the instance may be migrated again at once."""
+    codebuild.hold_builds(max(box.time_scale, 0.005) * 1800)  # a 30-minute build
+    try:
+        watch = Stopwatch()
+        box.users()
+        watch.stage(
+            "request → plan",
+            lambda: (box.slash(_legacy_name(box), user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+        )
+        watch.stage(
+            "approve → building",
+            lambda: (
+                box.click("approve_plan", user="U0BOB"),
+                box.wait_until(
+                    lambda m: m.stage == Stage.BUILDING and m.build_id is not None,
+                    "the build started",
+                    settle=False,
+                ),
+            ),
+        )
+        offered = sorted(box.buttons())
+        watch.stage(
+            "cancel → build stopped",
+            lambda: (
+                box.click("cancel_migration", user="U0ALICE"),
+                box.wait_for(Stage.CANCELLED),
+            ),
+        )
+    finally:
+        codebuild.hold_builds(0.0)
+    end = box.migration()
+    assert end.build_id is not None
+    (build,) = box.client("codebuild").batch_get_builds(ids=[end.build_id])["builds"]
+    ecs = box.client("ecs")
+    clusters = ecs.list_clusters().get("clusterArns", [])
+    services = [a for c in clusters for a in ecs.list_services(cluster=c).get("serviceArns", [])]
+    mine = [arn for arn in services if end.migration_id in arn]
+    again = str(box.slash(_legacy_name(box), user="U0ALICE")["json"].get("text", ""))
+    notes = [
+        f"buttons while building: {', '.join(offered)}",
+        f"the build after the cancel: {build['buildStatus']}",
+        f"Express services of the migration: {len(mine)}",
+        f"/migrate again → {again.splitlines()[0] if again else '(nothing)'}",
+    ]
+    ok = offered == ["cancel_migration"] and end.stage == Stage.CANCELLED
+    ok &= build["buildStatus"] == "STOPPED" and not mine and "started" in again
+    ok &= _traffic_ok(box, notes, minimum=1, ecs_expected=False)
+    return Outcome(ok, "cancelled, build stopped", watch.timings, notes)
+
+
+def cleanup(box: Sandbox) -> Outcome:
+    """Cut over to 50 %, roll back, then Clean up (the certificate was requested from ACM):
+    the ECS side is gone from AWS, EC2 still serves, no user's request failed, and the
+    instance may be migrated again."""
+    from sandbox.retirement_scenarios import cleanup_after_rollback
+
+    watch, notes = Stopwatch(), []
+    ok, end = cleanup_after_rollback(box, watch, notes)
+    ok &= _traffic_ok(box, notes, minimum=1)
+    return Outcome(ok, end, watch.timings, notes)
+
+
+def decommission_undo(box: Sandbox) -> Outcome:
+    """100 % on ECS, baked; Decommission (AMI made, out of its target group, stopped), then
+    Undo (running, registered, serving); no user's request failed throughout."""
+    from sandbox.retirement_scenarios import decommission_and_undo
+
+    watch, notes = Stopwatch(), []
+    ok, end = decommission_and_undo(box, watch, notes)
+    ok &= _traffic_ok(box, notes, minimum=1)
+    return Outcome(ok, end, watch.timings, notes)
+
+
 #: Scenarios whose account differs from the default one (``Sandbox`` fields).
 SANDBOX_OPTIONS: dict[str, dict[str, str]] = {
     "http-site": {"legacy_served_over": "http"},
     "new-certificate": {"legacy_certificate": "iam"},
+    "cleanup": {"legacy_certificate": "iam"},
 }
+
+
+def report(box: Sandbox) -> Outcome:
+    """At 50 % the health report schedule fires: one report with its chart in the channel;
+    the same window fired again posts nothing more; /migrate report posts another."""
+    from sandbox.report_scenario import run
+
+    return run(box)
 
 
 def _footer(box: Sandbox) -> str:
@@ -611,6 +733,11 @@ SCENARIOS: dict[str, Callable[[Sandbox], Outcome]] = {
     "host-rule": host_rule,
     "http-site": http_site,
     "new-certificate": new_certificate,
+    "cleanup": cleanup,
+    "decommission-undo": decommission_undo,
+    "report": report,
+    "stuck-build": stuck_build,
+    "cancel-while-building": cancel_while_building,
 }
 
 __all__ = ["DEFAULT_TIME_SCALE", "SANDBOX_OPTIONS", "SCENARIOS", "Outcome"]

@@ -11,13 +11,17 @@ schedule deleted or disabled before its time does not run. Recurring (``rate``/`
 schedules are not run here.
 
 Time is the sandbox's: the wait until the schedule's time is scaled like every simulated
-delay (time scale 0: it runs at once, from inside CreateSchedule). Whether Scheduler checks the
+delay. At time scale 0 nothing waits, but order is kept: a schedule runs when the sandbox's
+bus is otherwise quiet, the earliest first (``run_next``: virtual time jumps to it), so a
+60-minute deadline still comes after the 3-minute build it watches. Whether Scheduler checks the
 execution role when the schedule is created or only when it runs is not documented; the
 stand-in does not check it (the IAM tests check the role's trust and permission).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import re
 import threading
@@ -30,6 +34,9 @@ from moto.scheduler.models import EventBridgeSchedulerBackend, Schedule
 
 _AT = re.compile(r"^at\((\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\)$")
 _state: dict[str, Any] = {"installed": False, "time_scale": 0.0, "timers": []}
+#: Time scale 0: the schedules waiting for the bus to be quiet, earliest first.
+_waiting: list[tuple[datetime, int, EventBridgeSchedulerBackend, str, str]] = []
+_order = itertools.count()
 #: What ran, oldest first: (schedule ARN, detail-type), for tests and the transcript.
 RAN: list[tuple[str, str]] = []
 
@@ -55,7 +62,20 @@ def reset() -> None:
     for timer in _state["timers"]:
         timer.cancel()
     _state["timers"].clear()
+    _waiting.clear()
     RAN.clear()
+
+
+def run_next() -> bool:
+    """Time scale 0: run the earliest waiting schedule; False when none waits."""
+    while _waiting:
+        _, _, backend, group, name = heapq.heappop(_waiting)
+        found = backend.schedule_groups.get(group)
+        if found is None or name not in found.schedules:
+            continue  # deleted before its time
+        _run(backend, group, name)
+        return True
+    return False
 
 
 def when(schedule: Schedule) -> datetime | None:
@@ -70,6 +90,9 @@ def when(schedule: Schedule) -> datetime | None:
 def _arm(backend: EventBridgeSchedulerBackend, schedule: Schedule) -> None:
     at = when(schedule)
     if at is None:
+        return
+    if _state["time_scale"] <= 0:
+        heapq.heappush(_waiting, (at, next(_order), backend, schedule.group_name, schedule.name))
         return
     delay = max(0.0, (at - datetime.now(UTC)).total_seconds()) * _state["time_scale"]
     if delay <= 0:

@@ -10,6 +10,7 @@ target group. Any failure of either read, after botocore's standard retries, bec
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -21,6 +22,42 @@ from bot.ports import SideBySideReadError
 #: GetMetricData result status codes that mean the values cannot be trusted (MetricDataResult,
 #: StatusCode: Complete | InternalError | PartialData | Forbidden; PartialData pages on).
 _FAILED = frozenset({"InternalError", "Forbidden"})
+
+
+def metric_points(
+    cloudwatch: Any, request: dict[str, Any], error: type[Exception]
+) -> dict[str, list[tuple[datetime, float]]]:
+    """Every page of one GetMetricData request: (timestamp, value) pairs by query id.
+
+    A result whose ``StatusCode`` says its values cannot be trusted, or a failed call (after
+    botocore's retries), raises ``error`` naming the call and why.
+    """
+    request = dict(request)
+    points: dict[str, list[tuple[datetime, float]]] = defaultdict(list)
+    try:
+        while True:
+            page = cloudwatch.get_metric_data(**request)
+            for result in page.get("MetricDataResults", []):
+                status = result.get("StatusCode")
+                if status in _FAILED:
+                    said = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
+                    raise error(
+                        f"GetMetricData answered {status} for {result.get('Id')}"
+                        + (f": {said}" if said else "")
+                    )
+                points[str(result["Id"])].extend(
+                    zip(
+                        result.get("Timestamps", []),
+                        map(float, result.get("Values", [])),
+                        strict=True,  # GetMetricData pairs them index by index
+                    )
+                )
+            if not page.get("NextToken"):
+                break
+            request["NextToken"] = page["NextToken"]
+    except (ClientError, BotoCoreError) as failed:
+        raise error(f"GetMetricData failed: {failed}") from failed
+    return points
 
 
 class AwsSideBySide:
@@ -37,24 +74,8 @@ class AwsSideBySide:
             "EndTime": span.end,
             "ScanBy": "TimestampAscending",
         }
-        values: dict[str, list[float]] = defaultdict(list)
-        try:
-            while True:
-                page = self._cloudwatch.get_metric_data(**request)
-                for result in page.get("MetricDataResults", []):
-                    status = result.get("StatusCode")
-                    if status in _FAILED:
-                        said = "; ".join(m.get("Value", "") for m in result.get("Messages", []))
-                        raise SideBySideReadError(
-                            f"GetMetricData answered {status} for {result.get('Id')}"
-                            + (f": {said}" if said else "")
-                        )
-                    values[str(result["Id"])].extend(float(v) for v in result.get("Values", []))
-                if not page.get("NextToken"):
-                    break
-                request["NextToken"] = page["NextToken"]
-        except (ClientError, BotoCoreError) as error:
-            raise SideBySideReadError(f"GetMetricData failed: {error}") from error
+        points = metric_points(self._cloudwatch, request, SideBySideReadError)
+        values = {query: [value for _, value in pairs] for query, pairs in points.items()}
         return {name: figures(values, name) for name in sides}
 
     def target_health(self, target_group_arn: str) -> tuple[int, int]:

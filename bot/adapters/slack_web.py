@@ -8,10 +8,17 @@ from datetime import UTC, datetime, timedelta
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
+from bot.domain.health_report import HealthReport, chart_data
 from bot.domain.migration import Migration
 from bot.domain.tasks import TaskSummary
 from bot.events.models import DomainEvent
 from bot.slack.blocks import render_milestone, render_status_card
+from bot.slack.health_report import (
+    chart_alt_text,
+    chart_filename,
+    chart_title,
+    render_health_report,
+)
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -73,6 +80,29 @@ class SlackWebNotifier:
         dm = self._client.conversations_open(users=user_id)["channel"]["id"]
         self._client.files_upload_v2(
             channel=dm, filename=filename, title=title, content=content, initial_comment=comment
+        )
+
+    def post_report(self, report: HealthReport) -> str:
+        """Post a channel's health report as a channel message (``chat.postMessage``)."""
+        text, blocks = render_health_report(report)
+        response = self._client.chat_postMessage(
+            channel=report.channel_id, text=text, blocks=blocks
+        )
+        return str(response["ts"])
+
+    def upload_chart(self, report: HealthReport) -> None:
+        """Draw the report's chart (matplotlib, Agg) and share it in the report's channel with
+        ``files_upload_v2`` (``files.getUploadURLExternal``, the upload,
+        ``files.completeUploadExternal`` with ``channel_id``; scope ``files:write``)."""
+        from bot.adapters.chart_png import render_png
+
+        png = render_png(chart_data(report))
+        self._client.files_upload_v2(
+            channel=report.channel_id,
+            filename=chart_filename(report),
+            title=chart_title(report),
+            content=png,
+            alt_txt=chart_alt_text(report),
         )
 
     def post_milestone(self, migration: Migration, event: DomainEvent) -> None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from bot.domain import cutover_settings
 from bot.domain.facts import AliasTarget, CertificateFacts, ExpressIngress
 from bot.domain.plan import Plan
+from bot.domain.retirement import CleanupRecord, DecommissionRecord
 from bot.domain.side_by_side import SideBySide
 from bot.domain.state import (
     ALLOWED,
@@ -124,6 +125,12 @@ class Migration(BaseModel):
     card_tasks: str | None = Field(
         default=None, description="Fingerprint of the task summary the card last showed."
     )
+    cleanup: CleanupRecord | None = Field(
+        default=None, description="Clean up: what was removed of the ECS side (None: not asked)."
+    )
+    decommission: DecommissionRecord | None = Field(
+        default=None, description="Decommission: the EC2 side's image, stop and undo."
+    )
 
     @property
     def frees_instance(self) -> bool:
@@ -134,7 +141,12 @@ class Migration(BaseModel):
         """
         if self.stage == Stage.FAILED:
             return not self.weighted_dns
-        return self.stage in (Stage.CANCELLED, Stage.CLEANED_UP, Stage.ROLLED_BACK)
+        return self.stage in (
+            Stage.CANCELLED,
+            Stage.CLEANED_UP,
+            Stage.ROLLED_BACK,
+            Stage.TERMINATED,
+        )
 
     @property
     def terminal(self) -> bool:

@@ -22,6 +22,11 @@ class Stage(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     CLEANED_UP = "cleaned_up"
+    CLEANING_UP = "cleaning_up"
+    DECOMMISSIONING = "decommissioning"
+    DECOMMISSIONED = "decommissioned"
+    RECOMMISSIONING = "recommissioning"
+    TERMINATED = "terminated"
 
 
 class IllegalTransitionError(ValueError):
@@ -35,7 +40,7 @@ class IllegalTransitionError(ValueError):
 
 
 #: Stages nothing can leave.
-TERMINAL: frozenset[Stage] = frozenset({Stage.CANCELLED, Stage.CLEANED_UP})
+TERMINAL: frozenset[Stage] = frozenset({Stage.CANCELLED, Stage.CLEANED_UP, Stage.TERMINATED})
 
 _FAILABLE = frozenset(
     {
@@ -48,6 +53,7 @@ _FAILABLE = frozenset(
         Stage.HEALTHY,
         Stage.CUTTING_OVER,
         Stage.ROLLING_BACK,
+        Stage.CLEANING_UP,
     }
 )
 
@@ -56,16 +62,27 @@ ALLOWED: dict[Stage, frozenset[Stage]] = {
     Stage.DISCOVERING: frozenset({Stage.CAPTURING, Stage.PLANNED, Stage.CANCELLED}),
     Stage.CAPTURING: frozenset({Stage.PLANNED, Stage.CANCELLED}),
     Stage.PLANNED: frozenset({Stage.BUILDING, Stage.CANCELLED}),
-    Stage.BUILDING: frozenset({Stage.DEPLOYING}),
-    Stage.DEPLOYING: frozenset({Stage.HEALTHY}),
-    Stage.HEALTHY: frozenset({Stage.CUTTING_OVER, Stage.ROLLING_BACK}),
+    # Cancel works while the image builds and the service deploys: the build is stopped and
+    # the service deleted (bot/services/reconcile.py on_cancelled).
+    Stage.BUILDING: frozenset({Stage.DEPLOYING, Stage.CANCELLED}),
+    Stage.DEPLOYING: frozenset({Stage.HEALTHY, Stage.CANCELLED}),
+    Stage.HEALTHY: frozenset({Stage.CUTTING_OVER, Stage.ROLLING_BACK, Stage.CLEANING_UP}),
     Stage.CUTTING_OVER: frozenset({Stage.CUTTING_OVER, Stage.CUT_OVER, Stage.ROLLING_BACK}),
-    Stage.CUT_OVER: frozenset({Stage.ROLLING_BACK}),
+    Stage.CUT_OVER: frozenset({Stage.ROLLING_BACK, Stage.DECOMMISSIONING}),
     Stage.ROLLING_BACK: frozenset({Stage.ROLLED_BACK}),
-    Stage.ROLLED_BACK: frozenset({Stage.CLEANED_UP}),
-    Stage.FAILED: frozenset({Stage.ROLLING_BACK, Stage.CLEANED_UP}),
+    Stage.ROLLED_BACK: frozenset({Stage.CLEANING_UP, Stage.CLEANED_UP}),
+    Stage.FAILED: frozenset({Stage.ROLLING_BACK, Stage.CLEANING_UP, Stage.CLEANED_UP}),
     Stage.CANCELLED: frozenset(),
     Stage.CLEANED_UP: frozenset(),
+    # Clean up (bot/services/cleanup.py): the ECS side removed, the EC2 side kept.
+    Stage.CLEANING_UP: frozenset({Stage.CLEANING_UP, Stage.CLEANED_UP}),
+    # Decommission (bot/services/decommission.py): the EC2 side stopped after a baked 100 %,
+    # undone by starting it again (back to cut over), or terminated days later. A step AWS
+    # refuses leaves the stage as it is and says why; Undo repairs any partial state.
+    Stage.DECOMMISSIONING: frozenset({Stage.DECOMMISSIONED, Stage.RECOMMISSIONING}),
+    Stage.DECOMMISSIONED: frozenset({Stage.RECOMMISSIONING, Stage.TERMINATED}),
+    Stage.RECOMMISSIONING: frozenset({Stage.RECOMMISSIONING, Stage.CUT_OVER}),
+    Stage.TERMINATED: frozenset(),
 }
 for _stage in _FAILABLE:
     ALLOWED[_stage] = ALLOWED[_stage] | {Stage.FAILED}
@@ -85,9 +102,18 @@ RANK: dict[Stage, int] = {
     Stage.FAILED: 9,
     Stage.ROLLING_BACK: 10,
     Stage.ROLLED_BACK: 11,
-    Stage.CANCELLED: 12,
-    Stage.CLEANED_UP: 12,
+    Stage.CLEANING_UP: 12,
+    Stage.CANCELLED: 13,
+    Stage.CLEANED_UP: 13,
+    Stage.DECOMMISSIONING: 14,
+    Stage.DECOMMISSIONED: 15,
+    Stage.RECOMMISSIONING: 16,
+    Stage.TERMINATED: 17,
 }
+
+#: The one move back along the path: Undo decommission, once the instance serves again,
+#: returns the migration to cut over (it may be decommissioned again from there).
+UNDOES: frozenset[tuple[Stage, Stage]] = frozenset({(Stage.RECOMMISSIONING, Stage.CUT_OVER)})
 
 
 def can_transition(current: Stage, target: Stage) -> bool:

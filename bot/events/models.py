@@ -7,6 +7,7 @@ stored in DynamoDB or S3 and referenced, so payloads stay far below 256 KB.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -88,9 +89,12 @@ class PlanEdited(DomainEvent):
 
 
 class MigrationCancelled(DomainEvent):
-    """A user cancelled the migration before the build."""
+    """A user cancelled the migration (before the build, or while it builds or deploys: then
+    the build is stopped and the service deleted)."""
 
     cancelled_by: str = Field(description="Slack user id of who cancelled.")
+    build_id: str | None = Field(default=None, description="The build running, if any.")
+    service_arn: str | None = Field(default=None, description="The service created, if any.")
 
 
 class BuildStarted(DomainEvent):
@@ -242,6 +246,56 @@ class ServiceRevised(DomainEvent):
     deployment_id: str = Field(description="The ECS deployment that completed.")
 
 
+class DeadlineDue(DomainEvent):
+    """A waiting stage's deadline passed (a one-time schedule emits it): the reconciler asks
+    AWS the truth."""
+
+    waiting_for: Literal["discovery", "capture", "build", "deployment", "certificate", "dns"] = (
+        Field(description="What the migration was waiting for.")
+    )
+    stage: str = Field(description="The stage it was waiting in (or the certificate's).")
+    ref: str | None = Field(
+        default=None,
+        description="The build id, service ARN, command id, certificate ARN or change id.",
+    )
+    attempt: int = Field(default=1, ge=1, description="How many deadlines this wait has had.")
+
+
+class Reconciled(DomainEvent):
+    """The reconciler found what AWS says about a wait that ran past its deadline."""
+
+    waiting_for: str = Field(description="What the migration was waiting for.")
+    finding: str = Field(description="What AWS said, in words a person can act on.")
+    outcome: Literal["continued", "failed", "extended", "cancelled"] = Field(
+        description="What the bot did about it."
+    )
+
+
+class BuildFinished(DomainEvent):
+    """A build's outcome the reconciler read from CodeBuild (its own event never came): the
+    build-events consumer treats it as CodeBuild's "Build State Change"."""
+
+    project_name: str = Field(description="The CodeBuild project.")
+    build_id: str = Field(description="The build (ARN or project:uuid).")
+    build_status: str = Field(description="SUCCEEDED, FAILED, FAULT, STOPPED or TIMED_OUT.")
+
+
+class CommandFinished(DomainEvent):
+    """A capture command's end the reconciler read from Systems Manager (its own event never
+    came): the capture-events consumer treats it as SSM's status change."""
+
+    command_id: str = Field(description="The Run Command command id.")
+    instance_id: str = Field(description="The instance it ran on.")
+
+
+class DeploymentFound(DomainEvent):
+    """The service's deployment ECS reports finished (its own events never came): the
+    ECS-events consumer records it and the service may be healthy."""
+
+    service_arn: str = Field(description="The Express service.")
+    status: str = Field(description="ECS's service deployment status (SUCCESSFUL).")
+
+
 class BakeEnded(DomainEvent):
     """The step now on ECS has baked for its time (a one-time schedule emits it)."""
 
@@ -268,6 +322,129 @@ class DnsChangeCheckDue(DomainEvent):
     change_id: str = Field(description="Route 53's id of the change (GetChange).")
     weight: int = Field(ge=0, le=100, description="ECS's share once in sync; 0 for a rollback.")
     attempt: int = Field(default=1, ge=1, description="How many checks of this change so far.")
+
+
+class CleanupRequested(DomainEvent):
+    """A person pressed Clean up: remove the ECS side of the migration, keep the EC2 side."""
+
+    requested_by: str = Field(description="Slack user id.")
+    keep_image: bool = Field(
+        default=False, description="Keep the ECR repository and the CodeBuild project."
+    )
+
+
+class CleanupDue(DomainEvent):
+    """Time to look again whether the deleted Express service has drained (a one-time
+    schedule emits it): what its tasks used is deleted after that."""
+
+    attempt: int = Field(ge=1, description="How many looks so far.")
+    change_id: str | None = Field(
+        default=None, description="The Route 53 change restoring the original record, until INSYNC."
+    )
+
+
+class CleanedUp(DomainEvent):
+    """The ECS side of the migration is gone; the EC2 side is as it was."""
+
+    removed: list[str] = Field(description="What was removed (or found already gone).")
+    kept: list[str] = Field(default_factory=list, description="What was kept on purpose.")
+
+
+class DecommissionRequested(DomainEvent):
+    """Decommission was approved: image the instance, take it out of its target group, stop it."""
+
+    requested_by: str = Field(description="Slack user id of the (last) approver.")
+
+
+class DecommissionUndoRequested(DomainEvent):
+    """A person pressed Undo decommission: start the instance and register it again."""
+
+    requested_by: str = Field(description="Slack user id.")
+
+
+class InstanceCheckDue(DomainEvent):
+    """Time to look at the instance again (a one-time schedule emits it): stopped yet, running
+    yet, or healthy in its target group yet."""
+
+    want: Literal["stopped", "running", "healthy"] = Field(description="What is waited for.")
+    attempt: int = Field(ge=1, description="How many looks so far.")
+
+
+class Decommissioned(DomainEvent):
+    """The instance is out of its target group, stopped (not terminated), and imaged."""
+
+    instance_id: str = Field(description="The legacy instance.")
+    image_id: str = Field(description="The AMI made of it.")
+    terminate_after: str = Field(description="From when Terminate is offered (ISO 8601, UTC).")
+
+
+class DecommissionUndone(DomainEvent):
+    """The instance runs again and is registered in its target group."""
+
+    instance_id: str = Field(description="The legacy instance.")
+    healthy: bool = Field(description="The target group reported it healthy.")
+
+
+class DecommissionStepFailed(DomainEvent):
+    """A decommission step was refused or gave up; the stage is kept and Undo repairs."""
+
+    step: str = Field(description="decommission, undo or terminate.")
+    reason: str = Field(description="Why, in words a person can act on.")
+
+
+class TerminationDue(DomainEvent):
+    """The waiting time after a decommission is over (a one-time schedule emits it)."""
+
+    image_id: str = Field(description="The AMI kept of the instance.")
+
+
+class TerminationOffered(DomainEvent):
+    """The card now offers Terminate (two distinct approvers needed)."""
+
+    after_days: int = Field(ge=0, description="The days waited since the decommission.")
+
+
+class TerminateRequested(DomainEvent):
+    """Two distinct approvers approved Terminate: the instance is terminated."""
+
+    approved_by: list[str] = Field(description="Slack user ids of the two approvers.")
+
+
+class InstanceTerminated(DomainEvent):
+    """EC2 accepted TerminateInstances; the AMI is kept."""
+
+    instance_id: str = Field(description="The terminated instance.")
+    image_id: str | None = Field(default=None, description="The AMI kept of it.")
+
+
+class HealthReportRequested(DomainEvent):
+    """A health report is due: the schedule's (every channel with live or recent migrations),
+    or one asked for with ``/migrate report`` (that channel only)."""
+
+    migration_id: str = Field(
+        default="", description="Empty: a report is about channels, not one migration."
+    )
+    scheduled_time: datetime = Field(
+        description="The schedule's time (Scheduler's <aws.scheduler.scheduled-time>), or when "
+        "the report was asked for: the report covers the 24 hours up to it."
+    )
+    channel_id: str | None = Field(
+        default=None, description="The one channel to report on; None: every channel."
+    )
+    requested_by: str | None = Field(
+        default=None, description="Slack user id of who asked (None: the schedule)."
+    )
+
+
+class HealthReportReady(DomainEvent):
+    """A channel's health report is compiled and stored: the notifier posts it, with its
+    chart, once."""
+
+    migration_id: str = Field(
+        default="", description="Empty: a report is about a channel, not one migration."
+    )
+    channel_id: str = Field(description="The channel the report is for.")
+    report_key: str = Field(description="Where the stored report is (its window's key).")
 
 
 EVENT_TYPES: dict[str, type[DomainEvent]] = {
@@ -302,6 +479,26 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         CertificateReady,
         ServiceRevised,
         ProbeDue,
+        DeadlineDue,
+        Reconciled,
+        BuildFinished,
+        CommandFinished,
+        DeploymentFound,
+        HealthReportRequested,
+        HealthReportReady,
+        CleanupRequested,
+        CleanupDue,
+        CleanedUp,
+        DecommissionRequested,
+        DecommissionUndoRequested,
+        InstanceCheckDue,
+        Decommissioned,
+        DecommissionUndone,
+        DecommissionStepFailed,
+        TerminationDue,
+        TerminationOffered,
+        TerminateRequested,
+        InstanceTerminated,
     )
 }
 

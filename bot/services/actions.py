@@ -95,7 +95,8 @@ def edit_plan(
 
 
 def cancel(click: Click, ports: ActionPorts) -> Migration:
-    """Cancel a migration that has not started building."""
+    """Cancel a migration before it serves: planned, building or deploying (the reconciler
+    then stops the build and deletes the service)."""
     return _act(
         click,
         ports,
@@ -105,6 +106,8 @@ def cancel(click: Click, ports: ActionPorts) -> Migration:
             migration_id=m.migration_id,
             idempotency_key=f"{m.migration_id}:cancelled",
             cancelled_by=click.user_id,
+            build_id=m.build_id if m.build_id and not m.build_id.startswith("none") else None,
+            service_arn=m.service_arn,
         ),
     )
 

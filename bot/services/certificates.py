@@ -83,45 +83,39 @@ def prepare(
             return  # an HTTP-only site is not cut over; the edge step says so
         found, why = aws.certificate_for(plan.listener_arn, name)
         if found is not None:
-            _record(
-                store,
-                publisher,
-                clock,
-                migration.migration_id,
-                name,
-                CertificateFacts(arn=found, origin="legacy", status="ISSUED"),
-            )
-            return
-        if not plan.hosted_zone_id:
-            raise CertificateBlockedError(
-                f"no certificate on the legacy listener covers {name}, and the bot cannot "
-                "request one: the record's hosted zone is not known"
-            )
-        arn = aws.request_certificate(name, migration.migration_id)
-        record = aws.validation_record(arn)
-        if record is None:
-            raise ValidationRecordPendingError(f"ACM has not made {arn}'s validation record yet")
-        aws.write_validation_record(plan.hosted_zone_id, *record)
+            certificate = CertificateFacts(arn=found, origin="legacy", status="ISSUED")
+        else:
+            certificate = _request(aws, plan.hosted_zone_id, name, migration.migration_id, why)
     except (AwsRefusedError, CertificateBlockedError) as error:
-        _blocked(store, publisher, migration.migration_id, f"the certificate for {name}: {error}")
+        block(store, publisher, migration.migration_id, f"the certificate for {name}: {error}")
         return
-    # ACM may already have issued it (a validation record left by an earlier migration):
-    # its event is then on its way, and ``issued`` finds the certificate recorded.
-    _record(
-        store,
-        publisher,
-        clock,
-        migration.migration_id,
-        name,
-        CertificateFacts(
-            arn=arn,
-            origin="requested",
-            status="PENDING_VALIDATION",
-            validation_record=ValidationRecord(
-                name=record[0], value=record[1], hosted_zone_id=plan.hosted_zone_id
-            ),
-            why=why[:500],
+    # A requested one may already be issued (a validation record left by an earlier
+    # migration): its event is then on its way, and ``issued`` finds it recorded.
+    _record(store, publisher, clock, migration.migration_id, name, certificate)
+
+
+def _request(
+    aws: CertificateAws, hosted_zone_id: str | None, name: str, migration_id: str, why: str
+) -> CertificateFacts:
+    """Request a DNS-validated certificate for ``name`` and write its validation record."""
+    if not hosted_zone_id:
+        raise CertificateBlockedError(
+            f"no certificate on the legacy listener covers {name}, and the bot cannot "
+            "request one: the record's hosted zone is not known"
+        )
+    arn = aws.request_certificate(name, migration_id)
+    record = aws.validation_record(arn)
+    if record is None:
+        raise ValidationRecordPendingError(f"ACM has not made {arn}'s validation record yet")
+    aws.write_validation_record(hosted_zone_id, *record)
+    return CertificateFacts(
+        arn=arn,
+        origin="requested",
+        status="PENDING_VALIDATION",
+        validation_record=ValidationRecord(
+            name=record[0], value=record[1], hosted_zone_id=hosted_zone_id
         ),
+        why=why[:500],
     )
 
 
@@ -191,7 +185,8 @@ def _record(
         publish_step(store, publisher, event)
 
 
-def _blocked(store: Store, publisher: Publisher, migration_id: str, reason: str) -> None:
+def block(store: Store, publisher: Publisher, migration_id: str, reason: str) -> None:
+    """No certificate can be had: the card and thread say why, and cutover is not offered."""
     reason = reason[:1500]
 
     def change(m: Migration) -> Migration | None:

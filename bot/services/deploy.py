@@ -8,7 +8,7 @@ from bot.domain.facts import ServiceSpec
 from bot.domain.migration import Migration, advance
 from bot.domain.plan import Plan
 from bot.domain.state import Stage
-from bot.events.models import DeploymentStarted, ImageBuilt
+from bot.events.models import DeploymentStarted, ImageBuilt, MigrationCancelled
 from bot.ports import AwsRefusedError, Clock, DeployAws, DeployError, Publisher, Store
 from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
@@ -130,3 +130,16 @@ def run(
         lambda m: m.service_arn is not None and m.stage == Stage.DEPLOYING,
         _started,
     )
+    if store.get(event.migration_id).stage == Stage.CANCELLED:
+        # Cancelled while the service was being created: nobody recorded it, so the cancel's
+        # own stop missed it. Say so again with the service, for the reconciler to delete.
+        republish_step(
+            store,
+            publisher,
+            MigrationCancelled(
+                migration_id=event.migration_id,
+                idempotency_key=f"{event.migration_id}:cancelled:{service.service_arn}",
+                cancelled_by="",
+                service_arn=service.service_arn,
+            ),
+        )

@@ -140,6 +140,18 @@ def on_deployment(
         _revised_if_served(store, publisher, migration_id, service_arn, detail.deployment_id)
 
 
+def on_found(migration_id: str, service_arn: str, *, ports: EcsPorts) -> None:
+    """The reconciler found the service's deployment SUCCESSFUL (its events never came): the
+    deployment is recorded completed and steady, and the service may be healthy."""
+    store = ports.store
+    migration = store.get(migration_id)
+    if migration.service_arn != service_arn or migration.stage != Stage.DEPLOYING:
+        return
+    store.record_deployment(migration_id, f"found:{service_arn}", COMPLETED)
+    store.record_deployment(migration_id, STEADY_KEY, STEADY)
+    _healthy_if_ready(store, ports.publisher, ports.clock, migration_id)
+
+
 def on_service_action(
     service_arn: str,
     detail: EcsServiceAction,

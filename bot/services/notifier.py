@@ -10,14 +10,19 @@ from bot.events.models import (
     AuditExportRequested,
     CardRefreshRequested,
     DomainEvent,
+    HealthReportReady,
+    HealthReportRequested,
     TaskStateChanged,
 )
-from bot.ports import MigrationNotFoundError, SlackPort, Store
+from bot.ports import MigrationNotFoundError, ReportStore, SlackPort, Store
 from bot.services.audit_csv import audit_csv
 from bot.services.deploy import service_spec
+from bot.services.report_post import post_report
 
 
-def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
+def notify(
+    event: DomainEvent, *, store: Store, slack: SlackPort, reports: ReportStore | None = None
+) -> None:
     """Post or edit the status card from the stored migration, then reply for milestones.
 
     The card is edited only when what it would show differs from what it shows: a newer
@@ -27,7 +32,16 @@ def notify(event: DomainEvent, *, store: Store, slack: SlackPort) -> None:
 
     ``CardRefreshRequested`` redraws the card whatever it shows (its buttons expired), and
     ``AuditExportRequested`` sends the trail as a CSV file to the asker's direct messages.
+    ``HealthReportReady`` posts a channel's stored health report and its chart (``reports``);
+    ``HealthReportRequested`` is the report consumer's alone.
     """
+    if isinstance(event, HealthReportReady):
+        if reports is None:
+            raise ValueError("a health report needs the report store")
+        post_report(event, store=store, reports=reports, slack=slack)
+        return
+    if isinstance(event, HealthReportRequested):
+        return  # not about one migration; the report consumer answers it
     try:
         migration = store.get(event.migration_id)
     except MigrationNotFoundError:

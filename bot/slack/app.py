@@ -44,6 +44,13 @@ ACTION_IDS = (
     "gradual_pause",
     "gradual_resume",
     "rollback",
+    # Clean up and Decommission (bot.slack.retire_blocks.ACTIONS, named here so a cold
+    # start imports no model).
+    "cleanup",
+    "cleanup_keep_image",
+    "decommission",
+    "decommission_undo",
+    "terminate_instance",
 )
 #: A migration's own cutover steps (``cutover_<weight>``): the default steps' ids above, and
 #: whatever steps the plan's Edit modal set.

@@ -25,6 +25,7 @@ from bot.events.models import (
     NameServed,
     PlanApproved,
     PlanEdited,
+    Reconciled,
     RollbackRequested,
     RolledBack,
     ServiceHealthy,
@@ -32,6 +33,7 @@ from bot.events.models import (
     TaskStateChanged,
     TrafficShifted,
 )
+from bot.slack import retire_blocks
 from bot.slack.app_facts import access_rows, app_rows, runtime_line
 from bot.slack.edit_modal import EDIT_ACTION, cutover_line, plan_edited
 from bot.slack.replies import USAGE, escape
@@ -54,6 +56,7 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.FAILED: ":red_circle: Failed",
     Stage.CANCELLED: ":no_entry_sign: Cancelled",
     Stage.CLEANED_UP: ":broom: Cleaned up",
+    **retire_blocks.STAGE_LABELS,
 }
 
 
@@ -111,6 +114,16 @@ def _confirm(title: str, text: str, go: str) -> dict[str, Any]:
     }
 
 
+def _cancel_button(value: str, what_happens: str) -> dict[str, Any]:
+    return _button(
+        "Cancel",
+        "cancel_migration",
+        value,
+        "danger",
+        _confirm("Cancel migration?", what_happens, "Cancel it"),
+    )
+
+
 def card_buttons(migration: Migration, until: datetime | None = None) -> list[dict[str, Any]]:
     """The buttons the status card offers in the migration's current stage, usable ``until``."""
 
@@ -140,15 +153,14 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
                 _button("Edit", EDIT_ACTION, value()),
             ]
         )
+        return [*approve, _cancel_button(value(), "Nothing has been built yet.")]
+    if stage in (Stage.BUILDING, Stage.DEPLOYING):
         return [
-            *approve,
-            _button(
-                "Cancel",
-                "cancel_migration",
+            _cancel_button(
                 value(),
-                "danger",
-                _confirm("Cancel migration?", "Nothing has been built yet.", "Cancel it"),
-            ),
+                "The build is stopped and the Express service, if created, deleted. "
+                "No traffic has moved; EC2 keeps serving.",
+            )
         ]
     buttons: list[dict[str, Any]] = []
     idle = migration.requested_weight is None
@@ -249,6 +261,12 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
                 ),
             )
         )
+    buttons += retire_blocks.buttons(
+        migration,
+        value(),
+        lambda text, action_id, style, confirm: _button(text, action_id, value(), style, confirm),
+        _confirm,
+    )
     return buttons
 
 
@@ -373,6 +391,11 @@ def render_status_card(
                 "elements": [{"type": "mrkdwn", "text": clip(_last_stop(tasks), 3000)}],
             }
         )
+    retired = retire_blocks.card_lines(migration)
+    if retired:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip("\n".join(retired), 3000)}}
+        )
     if migration.failure:
         blocks.append(
             {
@@ -448,6 +471,21 @@ def render_milestone(event: DomainEvent) -> str | None:
             return f":thumbsup: <@{escape(event.approved_by)}> approved the plan."
         case PlanEdited():
             return plan_edited(event.edited_by, event.cutover_steps, event.bake_minutes)
+        case MigrationCancelled() if event.build_id or event.service_arn:
+            stopped = " and ".join(
+                what
+                for what, on in (
+                    ("the build is stopped", event.build_id),
+                    ("the Express service deleted", event.service_arn),
+                )
+                if on
+            )
+            if not event.cancelled_by:  # a service created as the migration was cancelled
+                return ":no_entry_sign: The Express service created as the migration was cancelled is deleted."
+            return (
+                f":no_entry_sign: <@{escape(event.cancelled_by)}> cancelled the migration: "
+                f"{stopped}. EC2 keeps serving; the instance may be migrated again."
+            )
         case MigrationCancelled():
             return f":no_entry_sign: <@{escape(event.cancelled_by)}> cancelled the migration."
         case BuildStarted():
@@ -484,6 +522,20 @@ def render_milestone(event: DomainEvent) -> str | None:
             )
         case NameNotServed():
             return clip(f":no_entry: Cutover not offered: {escape(event.reason)}", 3000)
+        case Reconciled():
+            icon = {"continued": ":mag:", "extended": ":hourglass:", "failed": ":mag:"}.get(
+                event.outcome, ":mag:"
+            )
+            then = {
+                "continued": "going on",
+                "extended": "waiting once more",
+                "failed": "the migration stops here",
+            }.get(event.outcome, event.outcome)
+            return clip(
+                f"{icon} Past the {escape(event.waiting_for)}'s deadline, AWS was asked: "
+                f"{escape(event.finding)} ({then}).",
+                3000,
+            )
         case CertificateRequested():
             return clip(
                 f":lock: Requested an ACM certificate for `{escape(event.record_name)}`: "
@@ -525,7 +577,7 @@ def render_milestone(event: DomainEvent) -> str | None:
             )
         case MigrationFailed():
             return f":red_circle: {escape(event.stage)} failed: {escape(event.reason)}"
-    return None
+    return retire_blocks.milestone(event)
 
 
 def render_list(migrations: list[Migration]) -> str:

@@ -42,6 +42,11 @@ class Audit:
 
 
 @dataclass(frozen=True)
+class Report:
+    """``/migrate report``: this channel's health report, now."""
+
+
+@dataclass(frozen=True)
 class PolicyShow:
     """``/migrate policy [show]``: the policy that applies in this channel."""
 
@@ -76,7 +81,9 @@ IMAGE = re.compile(
 SOURCE = re.compile(r"^s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])/(\S+\.(?:tar\.gz|tgz))$")
 
 
-Command = Help | ListMigrations | Status | Audit | PolicyShow | PolicySet | PolicyReset | Migrate
+Command = (
+    Help | ListMigrations | Status | Audit | Report | PolicyShow | PolicySet | PolicyReset | Migrate
+)
 
 
 def parse_command(text: str) -> Command:
@@ -88,6 +95,9 @@ def parse_command(text: str) -> Command:
     if verb == "list":
         _no_more(rest, "list")
         return ListMigrations()
+    if verb == "report":
+        _no_more(rest, "report")
+        return Report()
     if verb == "status":
         if len(rest) > 1:
             raise CommandError("`status` takes at most one migration id")

@@ -33,7 +33,7 @@ from bot.ports import (
     MigrationNotFoundError,
 )
 from bot.services import actions, policies, requests
-from bot.slack import replies
+from bot.slack import replies, retire_blocks, retire_buttons
 from bot.slack.blocks import render_error, render_list, render_started, render_status_card
 from bot.slack.commands import (
     Audit,
@@ -44,10 +44,12 @@ from bot.slack.commands import (
     PolicyReset,
     PolicySet,
     PolicyShow,
+    Report,
     Status,
     parse_command,
 )
 from bot.slack.edit_modal import EDIT_ACTION
+from bot.slack.report_command import answer_report
 
 if TYPE_CHECKING:
     from slack_bolt import Ack, Respond
@@ -112,6 +114,8 @@ def answer_command(
     match parsed:
         case Help():
             ack(text=replies.USAGE)
+        case Report():
+            answer_report(ack, command, client, ports, channels, people)
         case ListMigrations():
             ack(text=render_list(requests.channel_migrations(channel_id, store=ports.store)))
         case Status(migration_id=None):
@@ -302,15 +306,18 @@ _POLICY_ACTION = {
     "gradual_pause": Action.CUTOVER,
     "gradual_resume": Action.CUTOVER,
     "rollback": Action.ROLLBACK,
+    **retire_buttons.POLICY_ACTION,
 }
 #: How a refusal names a button whose policy action is shared with another button.
-_DOING_BUTTON = {EDIT_ACTION: "edit this plan's cutover"}
+_DOING_BUTTON = {EDIT_ACTION: "edit this plan's cutover", **retire_buttons.DOING}
 _DOING = {
     Action.APPROVE: "approve this plan",
     Action.CANCEL: "cancel this migration",
     Action.CUTOVER: "shift traffic",
     Action.CUTOVER_FULL: "cut over 100 %",
     Action.ROLLBACK: "roll back",
+    Action.CLEANUP: "clean up",
+    Action.DECOMMISSION: "decommission",
 }
 
 _ACTS: dict[str, Callable[[actions.Click, ButtonValue, actions.ActionPorts], Migration]] = {
@@ -417,6 +424,9 @@ def answer_click(
         plan_edit.open_editor(migration, value.v, body, client, tell)
         return
     needed = policy.approvals_needed(wanted) if policy else 1
+    if action_id in retire_blocks.ACTIONS:
+        retire_buttons.act(action_id, click, needed, action_ports, tell)
+        return
     if action_id == "gradual_start":
         # With two approvers asked for 100 %, the unattended run stops at the last step
         # before it; Cutover 100 % then gathers its approvals as usual.

@@ -15,7 +15,8 @@ USAGE = (
     "(e.g. `/migrate i-0abc1234def567890` or `/migrate secure-blog`). Where the app cannot be "
     "captured from the instance: `--image <uri>` deploys an image you built, `--source "
     "s3://<artifacts bucket>/uploads/<name>.tar.gz` builds a bundle you uploaded.\n"
-    "`/migrate status [migration-id]` · `/migrate list` · `/migrate audit <migration-id> [csv]` · "
+    "`/migrate status [migration-id]` · `/migrate list` · `/migrate report` · "
+    "`/migrate audit <migration-id> [csv]` · "
     "`/migrate policy [show | reset | <setting> <value>]` · `/migrate help`"
 )
 

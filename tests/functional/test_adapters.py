@@ -42,6 +42,7 @@ from bot.domain.facts import (
 from bot.domain.gates import Side
 from bot.domain.migration import Migration
 from bot.domain.plan import Plan
+from bot.domain.retirement import CleanupRecord, DecommissionRecord
 from bot.domain.runtimes import detect
 from bot.domain.side_by_side import SideBySide, SideFigures, Window, window
 from bot.domain.state import Stage
@@ -249,6 +250,29 @@ def full_migration(migration_id: str = "mig-0000abcd", **changes: Any) -> Migrat
         ),
         "cutover_steps": (25, 100),
         "bake_minutes": 5,
+        "cleanup": CleanupRecord(
+            requested_by="U0BOB",
+            keep_image=True,
+            started_at=T0 + timedelta(hours=2),
+            removed=["the Express service"],
+            problems=["the security group is still in use"],
+            service_deleted=True,
+            attempt=2,
+        ),
+        "decommission": DecommissionRecord(
+            instance_id="i-0abc1234def567890",
+            target_group_arn="arn:aws:elasticloadbalancing:us-east-1:1:targetgroup/blog/1",
+            port=3000,
+            requested_by="U0BOB",
+            approvals=["U0BOB", "U0CAROL"],
+            image_id="ami-0123456789abcdef0",
+            decommissioned_at=T0 + timedelta(days=1),
+            terminate_after=T0 + timedelta(days=8),
+            terminable=True,
+            terminate_approvals=["U0CAROL"],
+            undone_by="U0DAVE",
+            healthy=True,
+        ),
         "gradual_until": 100,
         "paused": True,
         "rollback_reason": "alarm migrate-bot-mig-0000abcd-5xx: Threshold Crossed",

@@ -65,7 +65,15 @@ def test_migrate_to_completed_cutover(sandbox: Sandbox) -> None:
     consumers = {name for name, f in sandbox.runtime.functions.items() if f.rules}
     # No alarm breached in this run (the alarm-rollback scenario exercises AlarmsFunction), and
     # the legacy listener's certificate was reused (new-certificate exercises ACM's event).
-    assert used == consumers - {"AlarmsFunction", "CertificateEventsFunction"}
+    # Nobody cleaned up or decommissioned here (the cleanup and decommission-undo scenarios do),
+    # and no report was asked for (the report scenario does).
+    assert used == consumers - {
+        "AlarmsFunction",
+        "CertificateEventsFunction",
+        "ReportFunction",
+        "CleanupFunction",
+        "DecommissionFunction",
+    }
 
 
 def records_of(box: Sandbox, name: str) -> list[dict[str, object]]:
@@ -244,8 +252,9 @@ def test_when_slack_is_down_the_migration_goes_on_and_the_failure_waits_for_a_pe
         "CutoverRequested",
         "DnsChangeCheckDue",  # the schedule checking the change for INSYNC
         "TrafficShifted",
-        "BakeEnded",  # the bake's schedule (time scale 0: at once)
+        "BakeEnded",  # the bake's schedule (time scale 0: when the bus is quiet)
         "StepBaked",
+        "DeadlineDue",  # the Route 53 change's deadline (time scale 0: when the bus is quiet)
     }
     assert records and all(r["requestContext"]["condition"] == "RetriesExhausted" for r in records)
 

@@ -1097,3 +1097,20 @@ def test_update_refuses_what_create_refuses_and_keeps_the_service(ecs: Any) -> N
     updated = ecs.update_express_gateway_service(serviceArn=arn, cpu="4096", memory="8192")
     target = updated["service"]["targetConfiguration"]
     assert (target["cpu"], target["memory"]) == ("4096", "8192")
+
+
+def test_list_service_deployments_follows_each_deployments_events(ecs: Any) -> None:
+    """ListServiceDeployments, newest first, read through the reconciler's adapter."""
+    from bot.adapters.aws_reconcile import AwsReconcile
+
+    arn = create(ecs)["serviceArn"]
+    reconcile = AwsReconcile(None, ecs, None, None)
+    assert reconcile.deployment_status(arn) == ("SUCCESSFUL", None)  # time scale 0: done
+    express.set_behaviour("secure-blog", "failing-health-check")
+    ecs.update_express_gateway_service(serviceArn=arn, primaryContainer={"image": f"{IMAGE}-2"})
+    listed = ecs.list_service_deployments(service=arn, cluster="default")["serviceDeployments"]
+    assert [d["status"] for d in listed] == ["STOPPED", "SUCCESSFUL"]
+    assert listed[0]["statusReason"] == "ECS deployment circuit breaker: task failed to start."
+    assert reconcile.deployment_status(arn)[0] == "STOPPED"
+    reconcile.delete_service(arn)
+    reconcile.delete_service(arn)  # already draining: a retried delete is not an error

@@ -80,8 +80,45 @@ NEEDED_ONLY_UNTESTED: dict[tuple[str, str], str] = {
             "AlarmsRole",
             "CertificateRole",
             "CertificateEventsRole",
+            "ReconcileRole",
+            "ReportRole",
+            "CleanupRole",
+            "DecommissionRole",
         )
     },
+    ("CleanupRole", "route53:GetChange"): (
+        "only when weighted records remain at clean up (a cutover that failed mid-step): the "
+        "original record is restored and clean up waits for INSYNC; the driven clean ups find "
+        "the records already restored by their rollback"
+    ),
+    ("CleanupRole", "scheduler:DeleteSchedule"): (
+        "only when a one-time schedule of the migration is still pending at clean up; the "
+        "driven runs (time scale 0) run every schedule at once, so none is left; the cleanup "
+        "scenario (time scale 0.005) deletes one"
+    ),
+    ("DecommissionRole", "ec2:TerminateInstances"): (
+        "Terminate is offered TerminateAfterDays (default 7) after a decommission and needs "
+        "two approvers; tests/unit/test_retirement.py covers the decision, "
+        "tests/functional/test_retirement_aws.py the call against moto"
+    ),
+    ("ReconcileRole", "ecs:ListServiceDeployments"): (
+        "only when a deployment's deadline (30 minutes) passes with the migration still "
+        "deploying; the driven deploys finish first. tests/functional/test_express_extension.py "
+        "reads it through the adapter against the Express stand-in"
+    ),
+    ("ReconcileRole", "ecs:DeleteExpressGatewayService"): (
+        "only for a Cancel once the Express service exists (while deploying); the driven "
+        "cancel comes during the build. test_express_extension.py deletes through the adapter"
+    ),
+    ("ReconcileRole", "ssm:GetCommandInvocation"): (
+        "only when the capture's deadline passes with the migration still capturing; the "
+        "driven captures finish first (tests/unit/test_deadlines.py decides over fakes)"
+    ),
+    ("ReconcileRole", "acm:ListTagsForCertificate"): (
+        "only when the certificate deadline finds ACM issued the certificate but its event "
+        "never came (certificates.issued reads the migration tag); the driven run's "
+        "certificate is issued by its event"
+    ),
     ("CertificateRole", "acm:AddTagsToCertificate"): (
         "kept beside RequestCertificate, whose Tags set the migration tag: the Service "
         "Authorization Reference lists no dependent action for it, and ACM's pages found here "

@@ -109,6 +109,25 @@ def test_manifest_commands_are_exactly_the_registered_ones(handler: BoltLambdaHa
     assert send(handler, unknown) == 404  # Bolt answers 404 for what nothing listens to
 
 
+def _plan() -> Any:
+    from tests.unit.test_retirement import _plan as plan
+
+    return plan()
+
+
+def _terminable() -> Any:
+    from bot.domain.retirement import DecommissionRecord
+
+    return DecommissionRecord(
+        instance_id="i-0abc1234",
+        target_group_arn="arn:tg",
+        port=3000,
+        requested_by="U2",
+        image_id="ami-1",
+        terminable=True,
+    )
+
+
 def test_interactivity_matches_the_buttons_the_code_handles(handler: BoltLambdaHandler) -> None:
     slack = SlackStandIn(token="xoxb-x")
     slack.start()
@@ -124,6 +143,8 @@ def test_interactivity_matches_the_buttons_the_code_handles(handler: BoltLambdaH
         {"express_alias": serving},
         {"express_alias": serving, "gradual_until": 100},
         {"express_alias": serving, "gradual_until": 100, "paused": True},
+        # Decommission (100 % baked, a target group to leave) and Terminate (its wait over).
+        {"weight": 100, "plan": _plan(), "decommission": _terminable()},
     ]
     for stage in Stage:
         for variant in variants:

@@ -26,6 +26,11 @@ EXPECTED_END = {
     "host-rule": "PASS: ended cut_over",
     "http-site": "PASS: ended healthy, no cutover offered",
     "new-certificate": "PASS: ended cut_over",
+    "report": "PASS: ended cutting_over at 50%, 2 reports",
+    "stuck-build": "PASS: ended healthy, build reconciled",
+    "cancel-while-building": "PASS: ended cancelled, build stopped",
+    "cleanup": "PASS: ended cleaned_up",
+    "decommission-undo": "PASS: ended cut_over",
 }
 #: The tests' time scale: a 10-minute bake lasts 3 s (the default, 0.03, is for people).
 TIME_SCALE = "0.005"
@@ -67,7 +72,15 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert failed == 0
     if scenario in ("happy", "python-app", "host-rule", "no-ssm", "new-certificate"):
         assert ecs > 0  # real users reached the Express side, and none failed
-    if scenario in ("http-site", "failing-health-check", "bad-start", "bad-input", "unauthorized"):
+    if scenario in (
+        "http-site",
+        "failing-health-check",
+        "bad-start",
+        "bad-input",
+        "unauthorized",
+        "stuck-build",
+        "cancel-while-building",
+    ):
         assert ecs == 0
     if scenario == "host-rule":
         assert re.search(
@@ -77,6 +90,34 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         )
         assert "the plan moves orders.example.com. (rule hosts ['orders.example.com'])" in out
         assert "inventory's records: [('A', None)]" in out
+    if scenario == "cleanup":
+        # Every resource of the ECS side is gone from AWS; EC2 serves; the instance is free.
+        assert (
+            "gone from AWS: Express service yes, listener certificate yes, rule host yes, " in out
+        )
+        assert " NO" not in out.split("gone from AWS:", 1)[1].splitlines()[0]
+        assert "requested certificate yes" in out and "CodeBuild project yes" in out
+        assert "EC2 side after the clean up: instance running, GET / 200" in out
+        assert "buttons offered after the rollback: cleanup, cleanup_keep_image" in out
+        assert re.search(r"/migrate secure-blog again → :rocket: Migration `mig-\w+` of", out)
+        assert ":broom: Cleaned up. Removed:" in out
+    if scenario == "decommission-undo":
+        assert "U0ALICE (the requester) clicked decommission → :no_entry:" in out
+        assert re.search(
+            r"decommissioned: AMI ami-\w+ \(available\), instance stopped, target not "
+            r"registered, app serving: no",
+            out,
+        )
+        assert "after the undo: instance running, target healthy, GET / on EC2 200" in out
+        assert "runs again and is healthy in its target group" in out
+    if scenario == "stuck-build":
+        assert (
+            ":mag: Past the build's deadline, AWS was asked: the build's event never came; " in out
+        )
+    if scenario == "cancel-while-building":
+        assert "the build after the cancel: STOPPED" in out
+        assert "Express services of the migration: 0" in out
+        assert "cancelled the migration: the build is stopped" in out
     if scenario == "new-certificate":
         assert ":lock: Requested an ACM certificate for `blog.example.com`: IAM server " in out
         assert "certificate: requested, ISSUED, validation record _" in out
@@ -84,7 +125,7 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert ":lock: ACM issued the certificate for the app's name." in out
     if scenario == "http-site":
         assert "the plan said: blog.example.com is served over HTTP only (port 80)" in out
-        assert "buttons offered: rollback" in out
+        assert "buttons offered: cleanup, cleanup_keep_image, rollback" in out
     if scenario == "bad-input":
         assert "(the bot posted nothing in the channel)" in out
         assert "items written: 0, events delivered: 0" in out
@@ -138,6 +179,16 @@ def test_scenario_runs_to_its_end_state_in_server_mode(
         assert (
             "Image pushed: `123456789012.dkr.ecr.us-east-1.amazonaws.com/secure-blog:1.4.2`" in out
         )
+    if scenario == "report":
+        # The schedule's report with its chart, as Slack shows them; a retry posts nothing.
+        assert ":bar_chart: Health report · 24 h to " in out and "Scheduled report · " in out
+        assert "traffic 50% EC2 · 50% ECS" in out and "tasks 1 of 1 running" in out
+        assert "EC2/month: t3.small $15.18 + volumes $" in out and "pinned price table" in out
+        chart = r"^\[file: health-C0PLATFORM-\d{8}T0900Z\.png \(png, \d+ bytes\)\]$"
+        assert re.search(chart, out, re.M)
+        assert "the same window fired again: nothing more posted: yes" in out
+        assert re.search(r"the chart the channel received: /\S+\.png \([\d,]+ bytes, PNG\)", out)
+        assert "Asked for by <@U0DAVE>" in out
     if scenario == "failing-health-check":
         assert "Task failed ELB health checks" in out  # the thread says why
         assert "clicked [ Rollback ]" in out

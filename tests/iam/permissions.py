@@ -75,6 +75,8 @@ def _arn(service: str, rest: str, region: str = REGION, account: str = ACCOUNT) 
 def _ecs_service(params: dict[str, Any]) -> str:
     if "serviceArn" in params:
         return str(params["serviceArn"])
+    if str(params.get("service", "")).startswith("arn:"):  # ListServiceDeployments
+        return str(params["service"])
     cluster = str(params.get("cluster") or "default").rsplit("/", 1)[-1]
     return _arn("ecs", f"service/{cluster}/{params['serviceName']}")
 
@@ -112,11 +114,15 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
     "ec2": lambda op, p: _ec2_resources(op, p),
     # SAR, ELBv2: AddListenerCertificates on the listener, ModifyRule on the listener rule;
     # the Describe calls list no resource type.
+    # RemoveListenerCertificates on the listener too; DeregisterTargets and RegisterTargets
+    # on the target group.
     "elbv2": lambda op, p: (
         [str(p["ListenerArn"])]
-        if op == "AddListenerCertificates"
+        if op in ("AddListenerCertificates", "RemoveListenerCertificates")
         else [str(p["RuleArn"])]
         if op == "ModifyRule"
+        else [str(p["TargetGroupArn"])]
+        if op in ("DeregisterTargets", "RegisterTargets")
         else ["*"]
     ),
     # SAR, Route 53: GetChange on the change (arn:aws:route53:::change/<id>).
@@ -130,14 +136,23 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
     # SAR, ACM: RequestCertificate lists no resource type; the other calls act on the
     # certificate.
     "acm": lambda op, p: ["*"] if op == "RequestCertificate" else [str(p["CertificateArn"])],
-    # SAR, CloudWatch: PutMetricAlarm on the alarm; GetMetricData lists no resource type.
+    # SAR, CloudWatch: PutMetricAlarm on the alarm, DeleteAlarms on each alarm named;
+    # GetMetricData lists no resource type. DescribeAlarms is checked against "*" (the
+    # template grants that read on every alarm).
     "cloudwatch": lambda op, p: (
-        [_arn("cloudwatch", f"alarm:{p['AlarmName']}")] if op == "PutMetricAlarm" else ["*"]
+        [_arn("cloudwatch", f"alarm:{p['AlarmName']}")]
+        if op == "PutMetricAlarm"
+        else [_arn("cloudwatch", f"alarm:{name}") for name in p["AlarmNames"]]
+        if op == "DeleteAlarms"
+        else ["*"]
     ),
-    # SAR, EventBridge Scheduler: CreateSchedule on the schedule (in its group).
-    "scheduler": lambda op, p: [
-        _arn("scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}")
-    ],
+    # SAR, EventBridge Scheduler: CreateSchedule and DeleteSchedule on the schedule (in its
+    # group); ListSchedules lists no resource type.
+    "scheduler": lambda op, p: (
+        ["*"]
+        if op == "ListSchedules"
+        else [_arn("scheduler", f"schedule/{p.get('GroupName') or 'default'}/{p['Name']}")]
+    ),
     "ecr": lambda op, p: [
         _arn("ecr", f"repository/{name}")
         for name in (p.get("repositoryNames") or [p["repositoryName"]])
@@ -149,6 +164,10 @@ _RESOURCES: dict[str, Callable[[str, dict[str, Any]], list[str]]] = {
             for name in (
                 [str(i).split(":", 1)[0] for i in p["ids"]]
                 if "ids" in p
+                else [str(n) for n in p["names"]]
+                if "names" in p
+                else [str(p["id"]).split(":", 1)[0]]  # StopBuild names one build
+                if "id" in p
                 else [p.get("projectName") or p["name"]]
             )
         }
@@ -197,8 +216,19 @@ def _ec2_resources(op: str, p: dict[str, Any]) -> list[str]:
         return [_arn("ec2", f"instance/{p['InstanceId']}")]
     if op == "CreateSecurityGroup":
         return [_arn("ec2", f"vpc/{p['VpcId']}"), _arn("ec2", "security-group/*")]
-    if op == "AuthorizeSecurityGroupIngress":
+    if op in ("AuthorizeSecurityGroupIngress", "DeleteSecurityGroup"):
         return [_arn("ec2", f"security-group/{p['GroupId']}")]
+    # StopInstances, StartInstances and TerminateInstances on each instance; CreateImage on
+    # the instance, the new image and its snapshots (an image's and a snapshot's ARN have no
+    # account).
+    if op in ("StopInstances", "StartInstances", "TerminateInstances"):
+        return [_arn("ec2", f"instance/{i}") for i in p["InstanceIds"]]
+    if op == "CreateImage":
+        return [
+            _arn("ec2", f"instance/{p['InstanceId']}"),
+            _arn("ec2", "image/*", account=""),
+            _arn("ec2", "snapshot/*", account=""),
+        ]
     return ["*"]
 
 
@@ -243,7 +273,7 @@ def _context(call: Call, known: Known) -> dict[str, str]:
     if key in (("iam", "PutRolePolicy"), ("iam", "AttachRolePolicy")):
         boundary = known.boundaries.get(p["RoleName"])
         return {"iam:PermissionsBoundary": boundary} if boundary else {}
-    if key == ("ec2", "AuthorizeSecurityGroupIngress"):
+    if key in (("ec2", "AuthorizeSecurityGroupIngress"), ("ec2", "DeleteSecurityGroup")):
         tags = known.tags.get(p["GroupId"], {})
         return {f"aws:ResourceTag/{k}": v for k, v in tags.items()}
     if call.service == "dynamodb":
@@ -310,6 +340,18 @@ def _dependent(call: Call, resource: str) -> list[Need]:
                     resource,
                     f"{label} with tags",
                     {"ec2:CreateAction": "CreateSecurityGroup"},
+                )
+            )
+    if key == ("ec2", "CreateImage") and p.get("TagSpecifications"):
+        # EC2 User Guide, "Grant permission to tag Amazon EC2 resources during creation":
+        # ec2:CreateTags on the new image and snapshots, ec2:CreateAction CreateImage.
+        if resource.endswith((":image/*", ":snapshot/*")):
+            out.append(
+                Need(
+                    "ec2:CreateTags",
+                    resource,
+                    f"{label} with tags",
+                    {"ec2:CreateAction": "CreateImage"},
                 )
             )
     if key == ("secretsmanager", "CreateSecret") and p.get("Tags"):

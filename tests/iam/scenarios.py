@@ -4,7 +4,8 @@ One migration from ``/migrate`` (the app captured through SSM) to a completed cu
 (10 → 50 → 100 %); on an instance SSM does not manage, a blocked plan cancelled, then one from
 an uploaded bundle (``--source``) rolled back after 50 %; the private orders app to a healthy
 deployment; one rolled back on its own when a cutover alarm breaches at 10 %; one whose
-certificate is requested from ACM and whose sides differ on every probe; all through the
+certificate is requested from ACM and whose sides differ on every probe (then cleaned up);
+the completed cutover decommissioned and undone, the rolled-back one cleaned up; all through the
 real handlers in the sandbox (moto in-process), plus the refused inputs (bad id, unknown
 instance) and a busy instance named by its load balancer, which the ingress answers without
 writing.
@@ -17,9 +18,11 @@ from datetime import UTC, datetime
 from moto import mock_aws
 
 from bot.domain.gates import alarm_names
+from sandbox import codebuild
 from sandbox.aws_bus import default_bus_emitter
 from sandbox.aws_events import envelope
 from sandbox.harness import Sandbox
+from sandbox.report_scenario import SCHEDULE, at_next_run
 
 
 def _to_healthy(box: Sandbox, options: str = "", app: str = "secure-blog") -> None:
@@ -67,8 +70,33 @@ def _breach(box: Sandbox, alarm_name: str) -> None:
     )
 
 
+def _decommission_and_undo(box: Sandbox) -> None:
+    """At 100 %, baked: Decommission (image, out of the target group, stopped), then Undo."""
+    box.click("decommission", user="U0BOB")
+    box.settle()
+    assert box.migration().stage.value == "decommissioned", box.migration()
+    box.click("decommission_undo", user="U0BOB")
+    box.settle()
+    assert box.migration().stage.value == "cut_over", box.migration()
+
+
+def _clean_up(box: Sandbox) -> None:
+    """Clean up the migration (every user on EC2): it ends cleaned up."""
+    box.click("cleanup", user="U0BOB")
+    box.settle()
+    assert box.migration().stage.value == "cleaned_up", box.migration()
+
+
 #: Where each driven migration ends, in order (the tests that read the calls check it first).
-EXPECTED_ENDS = ["cut_over", "rolled_back", "healthy", "rolled_back", "healthy, not served"]
+EXPECTED_ENDS = [
+    "cut_over",
+    "rolled_back",
+    "healthy",
+    "rolled_back",
+    "healthy, not served",
+    "healthy, reconciled",
+    "cancelled",
+]
 
 
 def run_cutover_and_rollback() -> list[str]:
@@ -83,12 +111,21 @@ def run_cutover_and_rollback() -> list[str]:
             box.click(f"cutover_{weight}", user="U0BOB")
             box.settle()
         ends.append(box.migration().stage.value)
+        _decommission_and_undo(box)
         box.slash(f"audit {box.migration().migration_id}", user="U0BOB")  # reads the trail
         box.slash("list")  # the by_channel index
         box.slash(f"audit {box.migration().migration_id} csv", user="U0BOB")
         box.settle()  # the notifier reads the trail for the CSV
         box.slash("policy two-approvals on", user="U0CAROL")  # an admin writes the channel's
         box.slash("policy reset", user="U0CAROL")  # ... and deletes it
+        # The health report: /migrate report (its channel's), then the template's schedule
+        # at its next run (every channel's) and a retry of that run (nothing more).
+        box.slash("report", user="U0DAVE")
+        box.settle()
+        schedules, due = at_next_run(box)
+        for _ in range(2):
+            schedules.fire(SCHEDULE, due)
+            box.settle()
     with mock_aws(), Sandbox() as box:
         # An instance SSM does not manage: the plan says why and cannot be approved; the
         # migration is cancelled and requested again with a bundle the user uploaded.
@@ -105,11 +142,13 @@ def run_cutover_and_rollback() -> list[str]:
         box.click("rollback", user="U0CAROL")
         box.settle()
         ends.append(box.migration().stage.value)
+        _clean_up(box)
     with mock_aws(), Sandbox() as box:
         # The private orders app: its role has a customer managed policy (attached to the
         # task role) and a database group admits it (the plan reads the interfaces in it).
         _to_healthy(box, app="orders")
         ends.append(box.migration().stage.value)
+        _clean_up(box)  # its task role has an attached policy: detached before DeleteRole
     with mock_aws(), Sandbox() as box:
         # A cutover alarm breaches at 10 %: the alarms consumer rolls the migration back.
         _to_healthy(box)
@@ -136,4 +175,28 @@ def run_cutover_and_rollback() -> list[str]:
         served = box.migration()
         assert served.edge_blocker and "3 probes" in served.edge_blocker, served
         ends.append(f"{served.stage.value}, not served")
+        _clean_up(box)  # healthy, never cut over: the requested certificate goes too
+    with mock_aws(), Sandbox() as box:
+        # CodeBuild's final event is lost: at the build's deadline the reconciler asks
+        # CodeBuild, finds the build SUCCEEDED, and the migration goes on.
+        codebuild.drop_final_events(True)
+        _to_healthy(box)
+        codebuild.drop_final_events(False)
+        ends.append(f"{box.migration().stage.value}, reconciled")
+        # The orders app's build is cancelled while it runs: the build is stopped.
+        codebuild.hold_builds(30.0)
+        try:
+            box.slash(box.apps["orders"].instance_id, user="U0ALICE")
+            box.settle()
+            box.click("approve_plan", user="U0BOB")
+            box.wait_until(
+                lambda m: m.stage.value == "building" and m.build_id is not None,
+                "the orders build started",
+                settle=False,
+            )
+            box.click("cancel_migration", user="U0ALICE")
+            box.settle()
+        finally:
+            codebuild.hold_builds(0.0)
+        ends.append(box.migration().stage.value)
     return ends

@@ -200,7 +200,14 @@ def test_the_plan_card_offers_edit_where_it_offers_approve() -> None:
 def test_the_card_offers_the_migrations_own_steps() -> None:
     live = migration(Stage.HEALTHY, cutover_steps=(25, 100), express_alias=EXPRESS_ALB)
     buttons = card_buttons(live)
-    assert _ids(buttons) == ["gradual_start", "cutover_25", "cutover_100", "rollback"]
+    assert _ids(buttons) == [
+        "gradual_start",
+        "cutover_25",
+        "cutover_100",
+        "rollback",
+        "cleanup",  # every user is still on EC2
+        "cleanup_keep_image",
+    ]
     assert "(25 % → 100 %)" in buttons[0]["confirm"]["text"]["text"]
     assert json.loads(buttons[1]["value"])["w"] == 25
     half = live.model_copy(update={"stage": Stage.CUTTING_OVER, "weight": 25})

@@ -13,6 +13,7 @@ from bot.domain.state import (
     ALLOWED,
     RANK,
     TERMINAL,
+    UNDOES,
     IllegalTransitionError,
     Stage,
     check_transition,
@@ -48,10 +49,15 @@ def test_terminal_stages_have_no_exit() -> None:
         assert ALLOWED[stage] == frozenset()
 
 
-def test_no_allowed_move_goes_backwards_except_into_failure() -> None:
+def test_no_allowed_move_goes_backwards_except_into_failure_or_an_undo() -> None:
     for current, targets in ALLOWED.items():
         for target in targets - {current, Stage.FAILED}:
-            assert RANK[target] > RANK[current], (current, target)
+            assert RANK[target] > RANK[current] or (current, target) in UNDOES, (current, target)
+
+
+def test_the_only_undo_is_undo_decommission_back_to_cut_over() -> None:
+    assert UNDOES == {(Stage.RECOMMISSIONING, Stage.CUT_OVER)}
+    assert Stage.TERMINATED in TERMINAL and Stage.FAILED not in ALLOWED[Stage.DECOMMISSIONED]
 
 
 # The things that can happen to a migration, as the consumers apply them: each
@@ -67,6 +73,11 @@ ACTIONS = st.sampled_from(
         ("advance", Stage.ROLLING_BACK),
         ("advance", Stage.ROLLED_BACK),
         ("advance", Stage.CLEANED_UP),
+        ("advance", Stage.CLEANING_UP),
+        ("advance", Stage.DECOMMISSIONING),
+        ("advance", Stage.DECOMMISSIONED),
+        ("advance", Stage.RECOMMISSIONING),
+        ("advance", Stage.TERMINATED),
         ("cutover", 10),
         ("cutover", 50),
         ("cutover", 100),
@@ -108,7 +119,8 @@ def test_no_sequence_reaches_an_illegal_state(actions: list[tuple[str, object]])
         if before.terminal:
             assert after == before, "a terminal migration changed"
         if after.stage != Stage.FAILED and after.stage != before.stage:
-            assert RANK[after.stage] > RANK[before.stage], "went backwards"
+            moved = (before.stage, after.stage)
+            assert RANK[after.stage] > RANK[before.stage] or moved in UNDOES, "went backwards"
         assert 0 <= after.weight <= 100
         if before.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER) and after.stage in (
             Stage.CUTTING_OVER,
