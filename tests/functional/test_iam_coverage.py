@@ -14,18 +14,12 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import pytest
-
 from sandbox.template import Template
 from tests.iam.checks import missing_permissions, needs_by_function, unused_grants
 from tests.iam.matching import action_matches
 from tests.iam.recording import Call
 from tests.iam.scenarios import EXPECTED_ENDS
 from tests.iam.template_policies import role_of, role_statements
-
-#: Both modules read the driven migrations (a session fixture): one worker runs them both,
-#: so the migrations are driven once (``--dist loadgroup`` in pyproject.toml).
-pytestmark = pytest.mark.xdist_group("driven_migrations")
 
 _RETRIED_BUILD = (
     "only when CreateProject finds the project already there: a retried build step looks "

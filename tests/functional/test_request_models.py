@@ -14,16 +14,11 @@ import copy
 from pathlib import Path
 
 import botocore
-import pytest
 from botocore.validate import ParamValidator
 
 from tests.iam.checks import invalid_requests, operation_model, request_errors
 from tests.iam.recording import Call
 from tests.iam.scenarios import EXPECTED_ENDS
-
-#: Both modules read the driven migrations (a session fixture): one worker runs them both,
-#: so the migrations are driven once (``--dist loadgroup`` in pyproject.toml).
-pytestmark = pytest.mark.xdist_group("driven_migrations")
 
 BOT = Path(__file__).resolve().parents[2] / "bot"
 PINNED_BOTOCORE = "1.44.5"
