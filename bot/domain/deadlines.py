@@ -2,7 +2,8 @@
 truth after it (pure).
 
 A stage that waits for AWS (discovery, the capture command, the build, the deployment, the
-certificate, a Route 53 change) gets a deadline when it starts. When it passes and the
+certificate) gets a deadline when it starts; a Route 53 change has its own (the traffic
+consumer's scheduled checks). When it passes and the
 migration still waits for the same thing, the reconciler reads AWS's own state and decides:
 go on with what the missed event would have said, fail with a reason, or wait once more
 when AWS says the work is still under way.
@@ -76,8 +77,8 @@ def wait_started(detail_type: str, migration: Migration) -> Wait | None:
         case "CertificateRequested":
             arn = migration.certificate.arn if migration.certificate else None
             return Wait("certificate", migration.stage, arn)
-        case "CutoverRequested" | "RollbackRequested":
-            return Wait("dns", migration.stage, None)
+    # A Route 53 change has its own deadline: the traffic consumer's scheduled GetChange
+    # checks give up after MAX_CHECKS (bot/services/traffic.py).
     return None
 
 
