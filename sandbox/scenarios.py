@@ -583,18 +583,24 @@ def _legacy_name(box: Sandbox) -> str:
     return box.legacy.name
 
 
+def _to_plan(box: Sandbox) -> Stopwatch:
+    """The legacy app's users start; /migrate it and wait for the plan."""
+    watch = Stopwatch()
+    box.users()
+    watch.stage(
+        "request → plan",
+        lambda: (box.slash(_legacy_name(box), user="U0ALICE"), box.wait_for(Stage.PLANNED)),
+    )
+    return watch
+
+
 def stuck_build(box: Sandbox) -> Outcome:
     """CodeBuild's final event for the build is lost (EventBridge delivers AWS events on a best
     effort basis): at the build's deadline the reconciler asks CodeBuild, finds it SUCCEEDED,
     and the migration goes on to a healthy service, saying so in the thread."""
     codebuild.drop_final_events(True)
     try:
-        watch = Stopwatch()
-        box.users()
-        watch.stage(
-            "request → plan",
-            lambda: (box.slash(_legacy_name(box), user="U0ALICE"), box.wait_for(Stage.PLANNED)),
-        )
+        watch = _to_plan(box)
         watch.stage(
             "approve → build (its final event lost) → deadline → reconciled → healthy",
             lambda: (
@@ -626,12 +632,7 @@ def cancel_while_building(box: Sandbox) -> Outcome:
     serving, and the instance may be migrated again at once."""
     codebuild.hold_builds(max(box.time_scale, 0.005) * 1800)  # a 30-minute build
     try:
-        watch = Stopwatch()
-        box.users()
-        watch.stage(
-            "request → plan",
-            lambda: (box.slash(_legacy_name(box), user="U0ALICE"), box.wait_for(Stage.PLANNED)),
-        )
+        watch = _to_plan(box)
         watch.stage(
             "approve → building",
             lambda: (
