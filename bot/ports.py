@@ -175,6 +175,14 @@ class Store(Protocol):
         """Record the status card's ts once, without bumping the version."""
         ...
 
+    def record_reply(self, migration_id: str, ts: str, event: DomainEvent) -> None:
+        """Remember a reply posted in the migration's thread (its ts and the event it told)."""
+        ...
+
+    def last_replies(self, migration_id: str, limit: int) -> list[tuple[str, DomainEvent]]:
+        """The newest ``limit`` replies recorded for the thread, oldest first (ts, event)."""
+        ...
+
     def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
         """Record the ``version`` and ``tasks_key`` the card shows (never older; no bump)."""
         ...
@@ -220,8 +228,23 @@ class SlackPort(Protocol):
         """Upload ``content`` as a file into the person's direct messages with the bot."""
         ...
 
-    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
-        """Reply in the migration's thread for ``event``."""
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> str | None:
+        """Reply in the migration's thread for ``event``; the reply's ts (None: no reply)."""
+        ...
+
+    def post_status(
+        self,
+        migration: Migration,
+        tasks: TaskSummary | None,
+        replies: list[tuple[str, DomainEvent]],
+        asked_by: str,
+    ) -> None:
+        """Answer ``asked_by``'s ``@migrate-bot status`` in the migration's thread: the
+        card's facts and the thread's last replies (``(ts, event)``, oldest first)."""
+        ...
+
+    def post_notice(self, channel_id: str, user_id: str, text: str, thread_ts: str) -> None:
+        """Tell one person something only they see (ephemeral), in a thread."""
         ...
 
     def post_report(self, report: HealthReport) -> str:

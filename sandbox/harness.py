@@ -50,7 +50,14 @@ from sandbox.live_traffic import LiveTraffic, ScaledClock
 from sandbox.load_balancers import Answer, Balancers, fetch
 from sandbox.orders import seed_orders
 from sandbox.request_log import RequestLog
-from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
+from sandbox.slack_client import (
+    APP_ID,
+    BOT_USER_ID,
+    TEAM_ID,
+    app_mention,
+    block_action,
+    slash_command,
+)
 from sandbox.slack_standin import SlackStandIn
 from sandbox.template import Template
 
@@ -397,10 +404,27 @@ class Sandbox:
         )
         return self._ingress(event)
 
+    def mention(
+        self, text: str = "status", user: str = "U0BOB", *, in_thread: bool = True
+    ) -> dict[str, Any]:
+        """``user`` posts ``@migrate-bot <text>``, as a reply under the newest card (or in the
+        channel), and Slack sends it to the app as a signed ``app_mention``; the answer."""
+        thread = self.card()["ts"] if in_thread else None
+        posted = self.slack.user_posts(CHANNEL, user, f"<@{BOT_USER_ID}> {text}", thread)
+        event = app_mention(
+            text,
+            user_id=user,
+            channel_id=CHANNEL,
+            ts=posted.ts,
+            thread_ts=thread,
+            signing_secret=SIGNING_SECRET,
+        )
+        return self._ingress(event)
+
     def card(self) -> dict[str, Any]:
         """The newest status card in the channel, as Slack would show it."""
         try:
-            roots = self.slack.channel(CHANNEL).messages
+            roots = [m for m in self.slack.channel(CHANNEL).messages if m.user == BOT_USER_ID]
         except KeyError:
             roots = []
         if not roots:

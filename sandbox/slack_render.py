@@ -37,13 +37,13 @@ class Message:
         data: dict[str, Any] = {
             "type": "message",
             "user": self.user,
-            "bot_id": BOT_ID,
-            "app_id": APP_ID,
             "team": TEAM_ID,
             "ts": self.ts,
             "text": self.text,
             "blocks": self.blocks,
         }
+        if self.user == BOT_USER_ID:  # a person's message names no bot or app
+            data.update(bot_id=BOT_ID, app_id=APP_ID)
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
         if self.replies:

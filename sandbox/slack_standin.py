@@ -41,9 +41,6 @@ from sandbox.slack_render import (
 )
 from sandbox.slack_views import ModalError, Modals, OpenModal, Submitted
 
-FIRST_TS_MICROS = 1_700_000_000_000_100
-TS_STEP_MICROS = 100
-
 Reply = tuple[int, dict[str, Any], dict[str, str]]
 
 #: The bot scope each method needs (from each method's reference page, "Scopes").
@@ -171,7 +168,7 @@ class SlackStandIn:
         self._access = {cid: _Access() for cid in self._channels}
         self._hooks: dict[str, _Hook] = {}
         self._recent: dict[str, deque[float]] = defaultdict(deque)
-        self._ts = itertools.count(FIRST_TS_MICROS, TS_STEP_MICROS)
+        self._last_ts_micros = 0
         self._hook_ids = itertools.count(1)
         self._clock = clock
         self._lock = threading.RLock()
@@ -312,7 +309,12 @@ class SlackStandIn:
         return False
 
     def _next_ts(self) -> str:
-        micros = next(self._ts)
+        """A message ts as Slack makes it: the time it was posted, in epoch seconds with six
+        decimals, unique within the channel (Slack, "Retrieving messages": ``ts`` is the
+        message's timestamp and its id)."""
+        with self._lock:
+            micros = max(int(time.time() * 1_000_000), self._last_ts_micros + 1)
+            self._last_ts_micros = micros
         return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
 
     def _channel(self, channel_id: Any, *, create: bool = False) -> Channel:
@@ -353,6 +355,24 @@ class SlackStandIn:
         )
         (parent.replies if parent else view.messages).append(message)
         return {"channel": view.id, "ts": message.ts, "message": message.as_slack()}
+
+    def user_posts(
+        self, channel_id: str, user_id: str, text: str, thread_ts: str | None = None
+    ) -> Message:
+        """``user_id`` posts ``text`` in the channel, or as a reply in the thread ``thread_ts``
+        (what a person's Slack client does; no Web API call of the app's). A message that
+        mentions the app is then sent to it as ``app_mention``; the caller delivers that."""
+        view = self._channel(channel_id)
+        parent = view.thread(thread_ts)[0] if thread_ts else None
+        message = Message(
+            view.id,
+            self._next_ts(),
+            text,
+            user=user_id,
+            thread_ts=parent.ts if parent else None,
+        )
+        (parent.replies if parent else view.messages).append(message)
+        return message
 
     def _existing(self, args: dict[str, Any]) -> tuple[Channel, Message]:
         view = self._channel(args.get("channel"))

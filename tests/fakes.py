@@ -40,6 +40,7 @@ from bot.ports import (
     TaskSummary,
 )
 from bot.slack.blocks import render_milestone, render_status_card
+from bot.slack.status_reply import render_status_reply
 
 
 class FakeClock:
@@ -61,6 +62,7 @@ class FakeStore:
     audit: list[AuditRecord] = field(default_factory=list)
     claims: set[str] = field(default_factory=set)
     task_states: dict[tuple[str, str], TaskRecord] = field(default_factory=dict)
+    replies: dict[tuple[str, str], DomainEvent] = field(default_factory=dict)
     deployments: dict[tuple[str, str], str] = field(default_factory=dict)
     slack_ts: dict[str, str] = field(default_factory=dict)
     locks: dict[str, str] = field(default_factory=dict)
@@ -131,7 +133,8 @@ class FakeStore:
         return next((m for m in self.migrations.values() if m.service_arn == service_arn), None)
 
     def list_by_channel(self, channel_id: str) -> list[Migration]:
-        return [m for m in self.migrations.values() if m.channel_id == channel_id]
+        # As stored: with the card's ts and version, as DynamoDB's items carry them.
+        return [self.get(k) for k, m in self.migrations.items() if m.channel_id == channel_id]
 
     def append_audit(self, record: AuditRecord) -> None:
         self.audit.append(record)
@@ -154,6 +157,16 @@ class FakeStore:
         if stored is None or stored.version != expected_version:
             raise StaleVersionError(channel_id)
         del self.policies[channel_id]
+
+    def record_reply(self, migration_id: str, ts: str, event: DomainEvent) -> None:
+        self.replies[(migration_id, ts)] = event
+
+    def last_replies(self, migration_id: str, limit: int) -> list[tuple[str, DomainEvent]]:
+        mine = sorted(
+            ((ts, e) for (m, ts), e in self.replies.items() if m == migration_id),
+            key=lambda pair: pair[0],
+        )
+        return mine[-limit:]
 
     def claim(self, key: str) -> bool:
         if key in self.claims:
@@ -209,6 +222,8 @@ class FakeSlack:
     posted_cards: int = 0
     card_updates: int = 0
     files: list[tuple[str, str, str]] = field(default_factory=list)  # (user, name, content)
+    statuses: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
+    notices: list[tuple[str, str, str, str]] = field(default_factory=list)
 
     def post_card(self, migration: Migration, tasks: TaskSummary | None = None) -> str:
         self.posted_cards += 1
@@ -237,10 +252,24 @@ class FakeSlack:
     def is_milestone(self, event: DomainEvent) -> bool:
         return render_milestone(event) is not None
 
-    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> str | None:
         text = render_milestone(event)
         assert text is not None
         self.replies.append(text)
+        return f"1700000100.{len(self.replies):06d}"
+
+    def post_status(
+        self,
+        migration: Migration,
+        tasks: TaskSummary | None,
+        replies: list[tuple[str, DomainEvent]],
+        asked_by: str,
+    ) -> None:
+        text, blocks = render_status_reply(migration, tasks, replies, asked_by)
+        self.statuses.append((migration.migration_id, asked_by, blocks))
+
+    def post_notice(self, channel_id: str, user_id: str, text: str, thread_ts: str) -> None:
+        self.notices.append((channel_id, user_id, text, thread_ts))
 
 
 INSTANCE = InstanceFacts(

@@ -3,7 +3,8 @@
 One table holds, per migration (``pk = MIGRATION#<id>``): the state item
 (``sk = STATE``: the record as JSON, ``version`` for optimistic locking, and the
 keys of the ``by_service`` and ``by_channel`` indexes), append-only audit items
-(``AUDIT#<time>#<n>``), and one item per ECS task and deployment. A channel's own policy is
+(``AUDIT#<time>#<n>``), one item per ECS task and deployment, and one per reply posted in
+the migration's thread (``REPLY#<ts>``: the event it told). A channel's own policy is
 one item (``pk = CHANNEL#<id>``, ``sk = POLICY``: the document and a ``version``). Idempotency
 claims live in their own table with a TTL.
 """
@@ -20,6 +21,7 @@ from botocore.exceptions import ClientError
 
 from bot.domain.deployments import TERMINAL
 from bot.domain.migration import Migration
+from bot.events.models import DomainEvent, UnknownEventError, parse_detail
 from bot.ports import (
     AuditRecord,
     InstanceBusyError,
@@ -31,6 +33,7 @@ from bot.ports import (
 
 STATE = "STATE"
 TASK = "TASK#"
+REPLY = "REPLY#"
 CLAIM_TTL_SECONDS = 7 * 24 * 3600
 
 
@@ -188,6 +191,38 @@ class DynamoStore:
                 return False
             raise
         return True
+
+    def record_reply(self, migration_id: str, ts: str, event: DomainEvent) -> None:
+        """One item per reply, keyed by its Slack ts (a second write of it is the same)."""
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                "pk": {"S": _pk(migration_id)},
+                "sk": {"S": f"{REPLY}{ts}"},
+                "detail_type": {"S": event.detail_type},
+                "detail": {"S": event.model_dump_json()},
+            },
+        )
+
+    def last_replies(self, migration_id: str, limit: int) -> list[tuple[str, DomainEvent]]:
+        """The newest ``limit`` replies, oldest first. Slack ts strings (``<epoch>.<micro>``,
+        ten-digit seconds) sort as times. A reply of an event this version no longer knows is
+        left out."""
+        response = self._db.query(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :r)",
+            ExpressionAttributeValues={":pk": {"S": _pk(migration_id)}, ":r": {"S": REPLY}},
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        found = []
+        for item in reversed(response.get("Items", [])):
+            try:
+                event = parse_detail(item["detail_type"]["S"], json.loads(item["detail"]["S"]))
+            except (UnknownEventError, ValueError):
+                continue
+            found.append((item["sk"]["S"].removeprefix(REPLY), event))
+        return found
 
     def mark_card(self, migration_id: str, version: int, tasks_key: str | None = None) -> None:
         """Record the version (and task summary) the card shows, unless a newer one is recorded."""

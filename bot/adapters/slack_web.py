@@ -19,6 +19,7 @@ from bot.slack.health_report import (
     chart_title,
     render_health_report,
 )
+from bot.slack.status_reply import render_status_reply
 
 
 def web_client(token: str, base_url: str) -> WebClient:
@@ -105,10 +106,34 @@ class SlackWebNotifier:
             alt_txt=chart_alt_text(report),
         )
 
-    def post_milestone(self, migration: Migration, event: DomainEvent) -> None:
-        """Reply in the migration's thread."""
+    def post_milestone(self, migration: Migration, event: DomainEvent) -> str | None:
+        """Reply in the migration's thread; the reply's ts."""
         text = render_milestone(event)
-        if text is not None:
-            self._client.chat_postMessage(
-                channel=migration.channel_id, text=text, thread_ts=migration.slack_ts
-            )
+        if text is None:
+            return None
+        response = self._client.chat_postMessage(
+            channel=migration.channel_id, text=text, thread_ts=migration.slack_ts
+        )
+        return str(response["ts"])
+
+    def post_status(
+        self,
+        migration: Migration,
+        tasks: TaskSummary | None,
+        replies: list[tuple[str, DomainEvent]],
+        asked_by: str,
+    ) -> None:
+        """Answer ``@migrate-bot status`` in the thread (``chat.postMessage`` with
+        ``thread_ts``; scope ``chat:write``)."""
+        text, blocks = render_status_reply(migration, tasks, replies, asked_by)
+        self._client.chat_postMessage(
+            channel=migration.channel_id, text=text, blocks=blocks, thread_ts=migration.slack_ts
+        )
+
+    def post_notice(self, channel_id: str, user_id: str, text: str, thread_ts: str) -> None:
+        """``chat.postEphemeral`` in the thread: only ``user_id`` sees it, and only while
+        they are in the channel (https://docs.slack.dev/reference/methods/chat.postEphemeral;
+        scope ``chat:write``)."""
+        self._client.chat_postEphemeral(
+            channel=channel_id, user=user_id, text=text, thread_ts=thread_ts
+        )

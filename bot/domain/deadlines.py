@@ -3,34 +3,32 @@ truth after it (pure).
 
 A stage that waits for AWS (discovery, the capture command, the build, the deployment, the
 certificate) gets a deadline when it starts; a Route 53 change has its own (the traffic
-consumer's scheduled checks). When it passes and the
-migration still waits for the same thing, the reconciler reads AWS's own state and decides:
-go on with what the missed event would have said, fail with a reason, or wait once more
-when AWS says the work is still under way.
+consumer's scheduled checks). When it passes and the migration still waits for the same
+thing, the reconciler reads AWS's own state and decides: go on with what the missed event
+would have said, fail with a reason, or wait once more when AWS says the work is still
+under way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Literal
+from typing import Literal, TypeGuard
 
 from bot.domain.migration import Migration
 from bot.domain.state import Stage
 
-Waiting = Literal["discovery", "capture", "build", "deployment", "certificate", "dns"]
+Waiting = Literal["discovery", "capture", "build", "deployment", "certificate"]
 
 #: How long each wait may take before AWS is asked. The build's is CodeBuild's default
 #: timeout (60 minutes, CodeBuild API Reference, ``timeoutInMinutes``); ACM gives up on DNS
-#: validation after 72 hours (ACM User Guide, "DNS validation": ``VALIDATION_TIMED_OUT``);
-#: Route 53 changes "generally propagate ... within 60 seconds".
+#: validation after 72 hours (ACM User Guide, "DNS validation": ``VALIDATION_TIMED_OUT``).
 DEADLINES: dict[Waiting, timedelta] = {
     "discovery": timedelta(minutes=15),
     "capture": timedelta(minutes=20),
     "build": timedelta(minutes=60),
     "deployment": timedelta(minutes=30),
     "certificate": timedelta(hours=72),
-    "dns": timedelta(minutes=10),
 }
 
 #: How many deadlines a wait gets while AWS says the work is still under way.
@@ -40,7 +38,6 @@ ATTEMPTS: dict[Waiting, int] = {
     "build": 2,
     "deployment": 2,
     "certificate": 1,
-    "dns": 3,
 }
 
 #: The stage each wait happens in (the certificate is waited for beside the build and deploy).
@@ -50,8 +47,13 @@ STAGES: dict[Waiting, tuple[Stage, ...]] = {
     "build": (Stage.BUILDING,),
     "deployment": (Stage.DEPLOYING,),
     "certificate": (Stage.BUILDING, Stage.DEPLOYING, Stage.HEALTHY),
-    "dns": (Stage.CUTTING_OVER, Stage.ROLLING_BACK),
 }
+
+
+def armed(waiting_for: str) -> TypeGuard[Waiting]:
+    """Whether a deadline of this name is still set: a ``DeadlineDue`` from an older
+    release may name one no longer armed (a Route 53 change's, now the traffic consumer's)."""
+    return waiting_for in DEADLINES
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,6 @@ def still_waiting(migration: Migration, waiting_for: Waiting, ref: str | None) -
                 and certificate.status != "ISSUED"
                 and migration.express_alias is None
             )
-        case "dns":
-            return migration.dns_change_id is not None
     return True
 
 

@@ -30,8 +30,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from bot.domain.costs import PRICES, CostComparison
-from bot.domain.gates import NAMESPACE, Side
+from bot.domain.gates import Side
 from bot.domain.migration import Migration
+from bot.domain.side_by_side import side_queries
 from bot.domain.state import Stage
 
 HOUR = timedelta(hours=1)
@@ -79,24 +80,7 @@ _QUERIES = (
 def report_queries(sides: Mapping[str, Side]) -> list[dict[str, Any]]:
     """GetMetricData ``MetricDataQueries`` for a report: hourly requests and 5xx and the
     day's p95 of each side, ids ``<side>_<figure>``."""
-    return [
-        {
-            "Id": f"{name}_{figure}",
-            "Label": f"{name} {metric} {stat}",
-            "ReturnData": True,
-            "MetricStat": {
-                "Metric": {
-                    "Namespace": NAMESPACE,
-                    "MetricName": metric,
-                    "Dimensions": side.dimensions(),
-                },
-                "Period": period,
-                "Stat": stat,
-            },
-        }
-        for name, side in sides.items()
-        for figure, metric, stat, period in _QUERIES
-    ]
+    return side_queries(sides, _QUERIES)
 
 
 class SideSeries(BaseModel):

@@ -97,8 +97,18 @@ def window(shifted_at: datetime, now: datetime) -> Window:
 
 
 def metric_queries(sides: Mapping[str, Side], period: int) -> list[dict[str, Any]]:
-    """GetMetricData ``MetricDataQueries``: requests, 5xx and p99 of each side, ids
-    ``<side>_<figure>``."""
+    """GetMetricData ``MetricDataQueries``: requests, 5xx and p99 of each side over one
+    period, ids ``<side>_<figure>``."""
+    return side_queries(
+        sides, [(figure, metric, stat, period) for figure, metric, stat in _METRICS]
+    )
+
+
+def side_queries(
+    sides: Mapping[str, Side], metrics: Sequence[tuple[str, str, str, int]]
+) -> list[dict[str, Any]]:
+    """GetMetricData ``MetricDataQueries``: each (figure, metric, statistic, period) of
+    ``metrics`` for each side's load balancer and target group, ids ``<side>_<figure>``."""
     return [
         {
             "Id": f"{name}_{figure}",
@@ -115,7 +125,7 @@ def metric_queries(sides: Mapping[str, Side], period: int) -> list[dict[str, Any
             },
         }
         for name, side in sides.items()
-        for figure, metric, stat in _METRICS
+        for figure, metric, stat, period in metrics
     ]
 
 

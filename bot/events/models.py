@@ -198,6 +198,28 @@ class AuditExportRequested(DomainEvent):
     requested_by: str = Field(description="Slack user id; the file goes to their DM.")
 
 
+class StatusRequested(DomainEvent):
+    """``@migrate-bot status`` in a migration's thread: the notifier answers in that thread
+    with the card's facts and the thread's last replies."""
+
+    channel_id: str = Field(description="The channel of the thread.")
+    thread_ts: str = Field(description="The thread's root: the migration's status card.")
+    requested_by: str = Field(description="Slack user id of who asked.")
+
+
+class MentionNotUnderstood(DomainEvent):
+    """A mention of the bot it cannot answer (not in a migration's thread, or not a word it
+    knows): the notifier tells the person why, visible to them only."""
+
+    migration_id: str = Field(
+        default="", description="Empty: the mention named no migration the bot could find."
+    )
+    channel_id: str = Field(description="Where the mention was posted.")
+    thread_ts: str = Field(description="The thread to answer in (the mention's own ts if none).")
+    requested_by: str = Field(description="Slack user id of who mentioned the bot.")
+    reason: str = Field(description="Why the bot cannot answer, and what would work.")
+
+
 class NameServed(DomainEvent):
     """The Express load balancer serves the app's name (its certificate and host rule), and
     both sides answered alike: cutover may start."""
@@ -469,6 +491,8 @@ EVENT_TYPES: dict[str, type[DomainEvent]] = {
         ApprovalRecorded,
         CardRefreshRequested,
         AuditExportRequested,
+        StatusRequested,
+        MentionNotUnderstood,
         DnsChangeCheckDue,
         BakeEnded,
         StepBaked,

@@ -43,6 +43,7 @@ from bot.ports import (
 from bot.services.changes import mutate, republish_step, transition_and_emit
 from bot.services.failures import report_failure
 from bot.services.ids import project_name
+from bot.services.look_again import look_again
 
 #: Route 53: a change "generally propagates to all Route 53 name servers within 60 seconds"
 #: (ChangeResourceRecordSets); checked again this long after.
@@ -85,10 +86,10 @@ def _cleaned(migration: Migration) -> CleanedUp:
     )
 
 
-def _later(ports: CleanupPorts, migration_id: str, after: timedelta, event: CleanupDue) -> None:
-    when = ports.clock.now().replace(microsecond=0) + after + timedelta(seconds=1)
-    suffix = f"{event.attempt}-{event.change_id or 'x'}"
-    ports.scheduler.at(f"{migration_id}-cleanup-{suffix}"[:64], when, event)
+def _later(ports: CleanupPorts, after: timedelta, event: CleanupDue) -> bool:
+    """Look again ``after`` from now; False, nothing scheduled, past ``MAX_CHECKS`` looks."""
+    name = f"{event.migration_id}-cleanup-{event.attempt}-{event.change_id or 'x'}"
+    return look_again(ports.scheduler, ports.clock, name, after, event, MAX_CHECKS)
 
 
 def _due(migration_id: str, attempt: int, change_id: str | None = None) -> CleanupDue:
@@ -148,16 +149,11 @@ def requested(event: CleanupRequested, ports: CleanupPorts) -> None:
                 migration.migration_id,
                 [f"the weighted records of {plan.record_name} (the original record restored)"],
             )
-            _later(
-                ports,
-                migration.migration_id,
-                CHECK_AFTER,
-                _due(migration.migration_id, 1, change_id),
-            )
+            _later(ports, CHECK_AFTER, _due(migration.migration_id, 1, change_id))
             return
     if migration.weighted_dns:
         # Resolvers may still answer with the Express load balancer for one TTL.
-        _later(ports, migration.migration_id, ALIAS_TTL, _due(migration.migration_id, 1))
+        _later(ports, ALIAS_TTL, _due(migration.migration_id, 1))
         return
     _remove_express_side(migration, ports)
 
@@ -167,19 +163,13 @@ def due(event: CleanupDue, ports: CleanupPorts) -> None:
     migration = ports.store.get(event.migration_id)
     if migration.stage != Stage.CLEANING_UP or migration.cleanup is None:
         return
-    if event.change_id is not None:
-        if ports.traffic.change_status(event.change_id) != "INSYNC":
-            if event.attempt >= MAX_CHECKS:
-                _fail(
-                    ports,
-                    migration.migration_id,
-                    [f"nothing: Route 53 change {event.change_id} stayed PENDING"],
-                )
-                return
-            nxt = _due(migration.migration_id, event.attempt + 1, event.change_id)
-            _later(ports, migration.migration_id, CHECK_AFTER, nxt)
+    mid, change_id = migration.migration_id, event.change_id
+    if change_id is not None:
+        if ports.traffic.change_status(change_id) != "INSYNC":
+            if not _later(ports, CHECK_AFTER, _due(mid, event.attempt + 1, change_id)):
+                _fail(ports, mid, [f"nothing: Route 53 change {change_id} stayed PENDING"])
             return
-        _later(ports, migration.migration_id, ALIAS_TTL, _due(migration.migration_id, 1))
+        _later(ports, ALIAS_TTL, _due(mid, 1))
         return
     if not migration.cleanup.service_deleted:
         _remove_express_side(migration, ports)
@@ -227,17 +217,15 @@ def _remove_express_side(migration: Migration, ports: CleanupPorts) -> None:
         if gone:
             removed.append(gone)
     _note(ports, mid, removed, service_deleted=True)
-    _later(ports, mid, DRAIN_CHECK if migration.service_arn else timedelta(0), _due(mid, 1))
+    _later(ports, DRAIN_CHECK if migration.service_arn else timedelta(0), _due(mid, 1))
 
 
 def _after_drain(migration: Migration, ports: CleanupPorts, attempt: int) -> None:
     """Step 3: once the service has drained, what its tasks and its build used."""
     mid = migration.migration_id
     if migration.service_arn and not ports.aws.service_drained(migration.service_arn):
-        if attempt >= MAX_CHECKS:
+        if not _later(ports, DRAIN_CHECK, _due(mid, attempt + 1)):
             _fail(ports, mid, ["the rest: the Express service never finished draining"])
-            return
-        _later(ports, mid, DRAIN_CHECK, _due(mid, attempt + 1))
         return
     removed: list[str] = []
     problems: list[str] = []
@@ -296,10 +284,8 @@ def _after_drain(migration: Migration, ports: CleanupPorts, attempt: int) -> Non
         _fail(ports, mid, problems)
         return
     if busy:
-        if attempt >= MAX_CHECKS:
+        if not _later(ports, DRAIN_CHECK, _due(mid, attempt + 1)):
             _fail(ports, mid, busy)
-            return
-        _later(ports, mid, DRAIN_CHECK, _due(mid, attempt + 1))
         return
     transition_and_emit(
         ports.store,

@@ -43,6 +43,7 @@ from bot.events.models import (
 )
 from bot.ports import AwsRefusedError, Clock, DecommissionAws, Publisher, Scheduler, Store
 from bot.services.changes import mutate, publish_step, republish_step, transition_and_emit
+from bot.services.look_again import look_again, schedule_at
 
 #: How long after a stop or start the instance is looked at again, and how many times.
 CHECK_AFTER = timedelta(seconds=30)
@@ -67,16 +68,19 @@ class DecommissionPorts:
         self.scheduler, self.aws, self.wait = scheduler, aws, wait
 
 
-def _check(ports: DecommissionPorts, migration: Migration, want: str, attempt: int) -> None:
+def _check(
+    ports: DecommissionPorts, migration: Migration, want: str, attempt: int, limit: int = MAX_CHECKS
+) -> bool:
+    """Look at the instance (or its target) again ``CHECK_AFTER`` from now; False, nothing
+    scheduled, past ``limit`` looks."""
     event = InstanceCheckDue(
         migration_id=migration.migration_id,
         idempotency_key=f"{migration.migration_id}:instance:{want}:{migration.version}:{attempt}",
         want=want,  # type: ignore[arg-type]
         attempt=attempt,
     )
-    when = ports.clock.now().replace(microsecond=0) + CHECK_AFTER + timedelta(seconds=1)
-    name = f"{migration.migration_id}-instance-{want}-{migration.version}-{attempt}"[:64]
-    ports.scheduler.at(name, when, event)
+    name = f"{migration.migration_id}-instance-{want}-{migration.version}-{attempt}"
+    return look_again(ports.scheduler, ports.clock, name, CHECK_AFTER, event, limit)
 
 
 def _problem(ports: DecommissionPorts, migration_id: str, step: str, reason: str) -> None:
@@ -154,10 +158,8 @@ def _stopped_yet(migration: Migration, ports: DecommissionPorts, attempt: int) -
         _problem(ports, mid, "decommission", f"AWS refused it: {error}")
         return
     if state != "stopped":
-        if attempt >= MAX_CHECKS:
+        if not _check(ports, migration, "stopped", attempt + 1):
             _problem(ports, mid, "decommission", f"the instance is still {state}")
-            return
-        _check(ports, migration, "stopped", attempt + 1)
         return
     images: list[str] = []
     if not _guard(
@@ -177,9 +179,10 @@ def _stopped_yet(migration: Migration, ports: DecommissionPorts, attempt: int) -
         _decommissioned_event,
     )
     if saved is not None and saved.decommission and saved.decommission.terminate_after:
-        ports.scheduler.at(
-            f"{mid}-terminable-{images[0]}"[:64],
-            saved.decommission.terminate_after.replace(microsecond=0) + timedelta(seconds=1),
+        schedule_at(
+            ports.scheduler,
+            f"{mid}-terminable-{images[0]}",
+            saved.decommission.terminate_after,
             TerminationDue(
                 migration_id=mid,
                 idempotency_key=f"{mid}:terminable:{images[0]}",
@@ -212,10 +215,9 @@ def _running_yet(migration: Migration, ports: DecommissionPorts, attempt: int) -
     if state == "stopped" and not _guard(ports, mid, "undo", lambda: aws.start(record.instance_id)):
         return
     if state != "running":
-        if attempt >= MAX_CHECKS or state in ("shutting-down", "terminated"):
+        ended = state in ("shutting-down", "terminated")
+        if ended or not _check(ports, migration, "running", attempt + 1):
             _problem(ports, mid, "undo", f"the instance is {state}, not running")
-            return
-        _check(ports, migration, "running", attempt + 1)
         return
     if not _guard(
         ports,
@@ -253,9 +255,8 @@ def _healthy_yet(migration: Migration, ports: DecommissionPorts, attempt: int) -
     ):
         return
     healthy = states[0] == "healthy"
-    if not healthy and attempt < HEALTH_CHECKS:
-        _check(ports, migration, "healthy", attempt + 1)
-        return
+    if not healthy and _check(ports, migration, "healthy", attempt + 1, HEALTH_CHECKS):
+        return  # looked at again; after the last look the migration is cut over either way
     now = ports.clock.now()
     transition_and_emit(
         ports.store,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from bot.domain.migration import Migration
 from bot.domain.tasks import RUNNING, STOPPED, TaskSummary, stop_digest, summarize
@@ -12,12 +13,18 @@ from bot.events.models import (
     DomainEvent,
     HealthReportReady,
     HealthReportRequested,
+    MentionNotUnderstood,
+    StatusRequested,
     TaskStateChanged,
 )
 from bot.ports import MigrationNotFoundError, ReportStore, SlackPort, Store
 from bot.services.audit_csv import audit_csv
 from bot.services.deploy import service_spec
 from bot.services.report_post import post_report
+
+T = TypeVar("T")
+#: How many of the thread's last replies a status answer repeats.
+LAST_REPLIES = 5
 
 
 def notify(
@@ -33,7 +40,10 @@ def notify(
     ``CardRefreshRequested`` redraws the card whatever it shows (its buttons expired), and
     ``AuditExportRequested`` sends the trail as a CSV file to the asker's direct messages.
     ``HealthReportReady`` posts a channel's stored health report and its chart (``reports``);
-    ``HealthReportRequested`` is the report consumer's alone.
+    ``HealthReportRequested`` is the report consumer's alone. ``StatusRequested`` answers
+    ``@migrate-bot status`` in the thread (the card's facts and the last ``LAST_REPLIES``
+    replies, which are recorded as they are posted); ``MentionNotUnderstood`` tells the person
+    who mentioned the bot why it cannot answer, visible to them only.
     """
     if isinstance(event, HealthReportReady):
         if reports is None:
@@ -42,12 +52,24 @@ def notify(
         return
     if isinstance(event, HealthReportRequested):
         return  # not about one migration; the report consumer answers it
+    if isinstance(event, MentionNotUnderstood):
+        _once(
+            store,
+            f"reply:{event.idempotency_key}",
+            lambda: slack.post_notice(
+                event.channel_id, event.requested_by, event.reason, event.thread_ts
+            ),
+        )
+        return
     try:
         migration = store.get(event.migration_id)
     except MigrationNotFoundError:
         return  # an event for a migration this installation never stored
     if isinstance(event, AuditExportRequested):
         _export_audit(event, store, slack)
+        return
+    if isinstance(event, StatusRequested):
+        _answer_status(event, migration, store, slack)
         return
     tasks = task_summary(store, migration)
     tasks_key = tasks.key() if tasks is not None else None
@@ -69,18 +91,39 @@ def notify(
     key = reply_key(event)
     if key is None or not slack.is_milestone(event):
         return
-    _once(store, key, lambda: slack.post_milestone(migration, event))
+    reply_ts = _once(store, key, lambda: slack.post_milestone(migration, event))
+    if reply_ts is not None:
+        # Remembered for @migrate-bot status. Should this write fail, the retry finds the
+        # reply claimed and the answer to a later status lacks this one line.
+        store.record_reply(migration.migration_id, reply_ts, event)
 
 
-def _once(store: Store, key: str, send: Callable[[], None]) -> None:
-    """``send`` unless ``key`` is claimed already; a failed send releases it for the retry."""
+def _once(store: Store, key: str, send: Callable[[], T]) -> T | None:
+    """``send`` unless ``key`` is claimed already (None); a failed send releases it for the
+    retry."""
     if not store.claim(key):
-        return  # already sent
+        return None  # already sent
     try:
-        send()
+        return send()
     except Exception:
         store.release(key)  # let the retry send it
         raise
+
+
+def _answer_status(
+    event: StatusRequested, migration: Migration, store: Store, slack: SlackPort
+) -> None:
+    """Answer in the thread once per mention (a Slack retry of it carries the same key)."""
+    _once(
+        store,
+        f"reply:{event.idempotency_key}",
+        lambda: slack.post_status(
+            migration,
+            task_summary(store, migration),
+            store.last_replies(migration.migration_id, LAST_REPLIES),
+            event.requested_by,
+        ),
+    )
 
 
 def _export_audit(event: AuditExportRequested, store: Store, slack: SlackPort) -> None:

@@ -6,8 +6,9 @@ stops a Cancel during the build or the deployment needs.
 - ``on_deadline``: if the migration still waits for the same thing, AWS is asked; the
   migration goes on with what the missed event would have said (published as the domain
   event the wait's own consumer also takes: ``BuildFinished``, ``CommandFinished``,
-  ``DeploymentFound``, or ``CertificateReady`` / ``DnsChangeCheckDue``), or fails with the
-  reason, or waits once more. Either way the thread is told (``Reconciled``).
+  ``DeploymentFound``, or ``CertificateReady``), or fails with the reason, or waits once
+  more. Either way the thread is told (``Reconciled``). A Route 53 change has no deadline
+  here: the traffic consumer's own scheduled checks give up on it.
 - ``on_cancelled``: a migration cancelled while it built or deployed has its build stopped
   and its service deleted.
 """
@@ -18,6 +19,7 @@ from bot.domain.deadlines import (
     DEADLINES,
     Decision,
     Waiting,
+    armed,
     decide_build,
     decide_capture,
     decide_certificate,
@@ -32,7 +34,6 @@ from bot.events.models import (
     CommandFinished,
     DeadlineDue,
     DeploymentFound,
-    DnsChangeCheckDue,
     DomainEvent,
     MigrationCancelled,
     Reconciled,
@@ -98,11 +99,14 @@ def on_deadline(
     clock: Clock,
 ) -> None:
     """Ask AWS about a wait past its deadline, and act on what it says."""
+    waiting_for = event.waiting_for
+    if not armed(waiting_for):
+        return  # a deadline no longer set (an older release's): its wait has its own checks
     migration = store.get(event.migration_id)
-    if migration.terminal or not still_waiting(migration, event.waiting_for, event.ref):
+    if migration.terminal or not still_waiting(migration, waiting_for, event.ref):
         return  # the missed event came after all, or the migration moved on
     try:
-        decision = _decide(migration, event, aws)
+        decision = _decide(migration, event, waiting_for, aws)
     except AwsRefusedError as error:
         decision = Decision("fail", f"AWS refused the reconciler's question: {error}")
     said = _said(migration.migration_id, event, decision)
@@ -112,7 +116,7 @@ def on_deadline(
             scheduler,
             clock,
             migration.migration_id,
-            event.waiting_for,
+            waiting_for,
             event.stage,
             event.ref,
             event.attempt + 1,
@@ -126,9 +130,11 @@ def on_deadline(
     _go_on(migration, event, store, certificate_aws, publisher, clock)
 
 
-def _decide(migration: Migration, event: DeadlineDue, aws: ReconcileAws) -> Decision:
+def _decide(
+    migration: Migration, event: DeadlineDue, waiting_for: Waiting, aws: ReconcileAws
+) -> Decision:
     ref = event.ref
-    match event.waiting_for:
+    match waiting_for:
         case "build":
             return decide_build(aws.build_status(ref) if ref else None, event.attempt)
         case "deployment":
@@ -140,10 +146,7 @@ def _decide(migration: Migration, event: DeadlineDue, aws: ReconcileAws) -> Deci
             return decide_capture(aws.command_status(ref, instance) if ref else None, event.attempt)
         case "certificate":
             return decide_certificate(aws.certificate_status(ref) if ref else None)
-        case "dns":
-            # Route 53's own check runs again at once: the traffic consumer asks GetChange.
-            return Decision("continue", "Route 53's change was not confirmed in time; asking again")
-    return Decision("fail", f"{event.waiting_for} did not finish in {DEADLINES[event.waiting_for]}")
+    return Decision("fail", f"{waiting_for} did not finish in {DEADLINES[waiting_for]}")
 
 
 def _go_on(
@@ -184,17 +187,6 @@ def _go_on(
                 ref, store=store, aws=certificate_aws, publisher=publisher, clock=clock
             )
             return
-        case "dns":
-            if migration.dns_change_id is None:
-                return
-            weight = 0 if migration.stage == Stage.ROLLING_BACK else migration.requested_weight
-            follow = DnsChangeCheckDue(
-                migration_id=mid,
-                idempotency_key=f"{mid}:dns-deadline:{migration.dns_change_id}:{event.attempt}",
-                change_id=migration.dns_change_id,
-                weight=weight or 0,
-                attempt=1,
-            )
         case _:
             return
     republish_step(store, publisher, follow)

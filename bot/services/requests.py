@@ -124,6 +124,11 @@ def channel_migrations(channel_id: str, *, store: Store) -> list[Migration]:
     return sorted(store.list_by_channel(channel_id), key=lambda m: m.created_at, reverse=True)
 
 
+def thread_migration(channel_id: str, thread_ts: str, *, store: Store) -> Migration | None:
+    """The channel's migration whose status card is the root of the thread ``thread_ts``."""
+    return next((m for m in store.list_by_channel(channel_id) if m.slack_ts == thread_ts), None)
+
+
 def channel_migration(channel_id: str, migration_id: str, store: Store) -> Migration | None:
     """The migration with that id if it lives in this channel (no peeking across channels)."""
     try:

@@ -1,4 +1,5 @@
-"""The Bolt app: the /migrate command, the card's buttons and the plan's Edit modal.
+"""The Bolt app: the /migrate command, the card's buttons, the plan's Edit modal and
+``@migrate-bot`` mentions.
 
 No lazy listeners (``process_before_response``: everything finishes before Lambda returns)
 and no ``auth.test`` on cold start (a fixed ``authorize``). Cold start is kept to a bare Bolt
@@ -52,6 +53,8 @@ ACTION_IDS = (
     "decommission_undo",
     "terminate_instance",
 )
+#: The one Events API event the app subscribes to (manifest.yml's bot_events).
+MENTION_EVENT = "app_mention"
 #: A migration's own cutover steps (``cutover_<weight>``): the default steps' ids above, and
 #: whatever steps the plan's Edit modal set.
 CUTOVER_ACTION = re.compile(r"^cutover_\d{1,3}$")
@@ -187,6 +190,7 @@ def build_app(
             app.action(action_id)(_button(action_id, ports, people))
     app.action(CUTOVER_ACTION)(_button(None, ports, people))
     app.view(CALLBACK_ID)(_edit_submitted(ports, people))
+    app.event(MENTION_EVENT)(_mentioned(ports))
     return app
 
 
@@ -226,6 +230,18 @@ def _button(action_id: str | None, ports: IngressPorts, people: People) -> Calla
 
         clicked = action_id or str(action.get("action_id", ""))
         listeners.answer_click(clicked, body, action, respond, ports, client, people)
+
+    return listener
+
+
+def _mentioned(ports: IngressPorts) -> Callable[..., None]:
+    """``app_mention``: Bolt acknowledges the event once this returns (process before
+    response), so a publish that fails leaves it unacknowledged and Slack retries it."""
+
+    def listener(body: dict[str, Any], event: dict[str, Any]) -> None:
+        from bot.slack import mentions  # first use loads the services and the models
+
+        mentions.answer_mention(body, event, ports)
 
     return listener
 

@@ -270,29 +270,23 @@ def card_buttons(migration: Migration, until: datetime | None = None) -> list[di
     return buttons
 
 
-def render_status_card(
-    migration: Migration,
-    tasks: TaskSummary | None = None,
-    *,
-    buttons_until: datetime | None = None,
-) -> tuple[str, Blocks]:
-    """The thread root: fallback text and blocks for the migration's current state.
-
-    ``tasks`` folds the service's ECS tasks into the card (running n of desired, the last
-    stop reason) once the service exists; task events get no thread reply of their own.
-    ``buttons_until`` is when the card's buttons expire (the card says so); without it the
-    buttons carry no expiry and every click on them is refused as expired.
-    """
-    label = STAGE_LABELS[migration.stage]
-    if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
-        label += f" — {migration.weight}% on ECS"
+def card_title(migration: Migration) -> str:
+    """The card's header: the migration and what it moves."""
     plan = migration.plan
     subject = (
         f"{plan.name} ({plan.instance_id})"
         if plan and plan.name != plan.instance_id
         else migration.target
     )
-    title = f"Migration {migration.migration_id}: {escape(subject)}"
+    return f"Migration {migration.migration_id}: {escape(subject)}"
+
+
+def card_fields(migration: Migration, tasks: TaskSummary | None = None) -> list[str]:
+    """The card's facts (mrkdwn ``*Label*\\nvalue``): stage, people, traffic, sizes, tasks."""
+    label = STAGE_LABELS[migration.stage]
+    if migration.stage in (Stage.CUTTING_OVER, Stage.CUT_OVER):
+        label += f" — {migration.weight}% on ECS"
+    plan = migration.plan
     fields = [
         f"*Stage*\n{label}",
         f"*Requested by*\n<@{escape(migration.requested_by)}>",
@@ -321,6 +315,25 @@ def render_status_card(
     if migration.full_approvals:
         who = ", ".join(f"<@{escape(u)}>" for u in migration.full_approvals)
         fields.append(f"*Cutover 100 %*\n{len(migration.full_approvals)} of 2 approvals ({who})")
+    return fields
+
+
+def render_status_card(
+    migration: Migration,
+    tasks: TaskSummary | None = None,
+    *,
+    buttons_until: datetime | None = None,
+) -> tuple[str, Blocks]:
+    """The thread root: fallback text and blocks for the migration's current state.
+
+    ``tasks`` folds the service's ECS tasks into the card (running n of desired, the last
+    stop reason) once the service exists; task events get no thread reply of their own.
+    ``buttons_until`` is when the card's buttons expire (the card says so); without it the
+    buttons carry no expiry and every click on them is refused as expired.
+    """
+    plan = migration.plan
+    title = card_title(migration)
+    fields = card_fields(migration, tasks)
     blocks: Blocks = [
         {"type": "header", "text": {"type": "plain_text", "text": title[:150]}},
         {
@@ -388,7 +401,7 @@ def render_status_card(
         blocks.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": clip(_last_stop(tasks), 3000)}],
+                "elements": [{"type": "mrkdwn", "text": clip(last_stop_line(tasks), 3000)}],
             }
         )
     retired = retire_blocks.card_lines(migration)
@@ -443,7 +456,7 @@ _SHOWS_STEPS = frozenset(
 )
 
 
-def _last_stop(tasks: TaskSummary) -> str:
+def last_stop_line(tasks: TaskSummary) -> str:
     code = escape(tasks.last_stop_code or "unknown")
     why = escape(tasks.last_stop_reason or "no reason given")
     return f":stop_sign: Last task stop ({code}): {why}"

@@ -16,9 +16,9 @@ from bot.domain.costs import CostComparison, Ec2Side, FargateSide
 from bot.domain.health_report import HealthReport, MigrationHealth, SideSeries
 from bot.slack.blocks import STAGE_LABELS, clip
 from bot.slack.replies import escape
+from bot.slack.side_by_side import NOT_AVAILABLE, traffic_lines
 
 Blocks = list[dict[str, Any]]
-NOT_AVAILABLE = "not available"
 #: Slack allows 50 blocks per message; each migration takes four.
 MAX_MIGRATIONS = 10
 _SOURCES = ("EC2", "EBS", "Fargate", "ELB")
@@ -142,17 +142,14 @@ def _traffic(side: SideSeries | None) -> list[str]:
     """Requests and 5xx on one line, p95 on the next."""
     if side is None:
         return [f"requests, 5xx, p95 {NOT_AVAILABLE}"]
-    total = side.total_requests
-    rate = side.error_percent
-    share = f" ({rate:.2f} %)" if rate is not None else ""
-    requests = f"{total:,} request{'' if total == 1 else 's'}"
-    return [f"{requests} · {side.total_errors:,} 5xx{share}", f"p95 {_seconds(side.p95_seconds)}"]
-
-
-def _seconds(value: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value * 1000:.0f} ms" if value < 1 else f"{value:.2f} s"
+    return traffic_lines(
+        side.total_requests,
+        side.total_errors,
+        side.error_percent,
+        "p95",
+        side.p95_seconds,
+        share_digits=2,
+    )
 
 
 def _usd(value: float) -> str:

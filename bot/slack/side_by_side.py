@@ -64,10 +64,29 @@ def _traffic(side: SideFigures | None) -> list[str]:
     """Requests and 5xx on one line, p99 on the next."""
     if side is None:
         return [f"requests, 5xx, p99 {NOT_AVAILABLE}"]
-    rate = side.error_percent
-    share = f" ({rate:.1f} %)" if rate is not None else ""
-    requests = f"{side.requests:,} request{'' if side.requests == 1 else 's'}"
-    return [f"{requests} · {side.errors_5xx:,} 5xx{share}", f"p99 {_seconds(side.p99_seconds)}"]
+    return traffic_lines(
+        side.requests, side.errors_5xx, side.error_percent, "p99", side.p99_seconds
+    )
+
+
+def traffic_lines(
+    requests: int,
+    errors_5xx: int,
+    error_percent: float | None,
+    percentile: str,
+    seconds: float | None,
+    *,
+    share_digits: int = 1,
+) -> list[str]:
+    """A side's column lines (here and in the health report): requests and target 5xx with
+    their share (``share_digits`` decimals) on one line, the response time's ``percentile``
+    on the next."""
+    share = f" ({error_percent:.{share_digits}f} %)" if error_percent is not None else ""
+    plural = "" if requests == 1 else "s"
+    return [
+        f"{requests:,} request{plural} · {errors_5xx:,} 5xx{share}",
+        f"{percentile} {_seconds(seconds)}",
+    ]
 
 
 def _seconds(value: float | None) -> str:

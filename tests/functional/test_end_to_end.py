@@ -254,7 +254,7 @@ def test_when_slack_is_down_the_migration_goes_on_and_the_failure_waits_for_a_pe
         "TrafficShifted",
         "BakeEnded",  # the bake's schedule (time scale 0: when the bus is quiet)
         "StepBaked",
-        "DeadlineDue",  # the Route 53 change's deadline (time scale 0: when the bus is quiet)
+        "DeadlineDue",  # a stage's deadline (time scale 0: when the bus is quiet)
     }
     assert records and all(r["requestContext"]["condition"] == "RetriesExhausted" for r in records)
 

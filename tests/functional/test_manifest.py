@@ -17,11 +17,18 @@ from bot.domain.facts import AliasTarget
 from bot.domain.migration import Migration
 from bot.domain.policy import stack_default
 from bot.domain.state import Stage
-from bot.slack.app import ACTION_IDS, COMMAND, IngressDeps, build_app
+from bot.slack.app import ACTION_IDS, COMMAND, MENTION_EVENT, IngressDeps, build_app
 from bot.slack.blocks import card_buttons
 from bot.slack.installation import Installation
 from sandbox.lambda_runtime import LocalContext
-from sandbox.slack_client import APP_ID, TEAM_ID, block_action, slash_command
+from sandbox.slack_client import (
+    APP_ID,
+    TEAM_ID,
+    app_mention_envelope,
+    block_action,
+    signed_event,
+    slash_command,
+)
 from sandbox.slack_standin import SlackStandIn
 from tests.fakes import FakeClock, FakeDiscovery, FakeStore, RecordingPublisher
 
@@ -37,6 +44,8 @@ DOCS = "https://docs.slack.dev/reference/methods/"
 METHOD_SCOPES: dict[str, tuple[str, frozenset[str]]] = {
     "chat.postMessage": (DOCS + "chat.postMessage", frozenset({"chat:write"})),
     "chat.update": (DOCS + "chat.update", frozenset({"chat:write"})),
+    # A notice only the person who mentioned the bot sees (the mention it cannot answer).
+    "chat.postEphemeral": (DOCS + "chat.postEphemeral", frozenset({"chat:write"})),
     "conversations.info": (
         DOCS + "conversations.info",
         frozenset({"channels:read", "groups:read"}),
@@ -58,6 +67,9 @@ FEATURE_SCOPES = {
     # https://docs.slack.dev/reference/scopes/commands: "Add shortcuts and/or slash commands"
     "slash_commands": "commands",
 }
+#: Each Events API event the app subscribes to → the scope its page names
+#: (https://docs.slack.dev/reference/events/app_mention: "app_mentions:read").
+EVENT_SCOPES = {"app_mention": "app_mentions:read"}
 #: WebClient's own helpers, which are not Web API methods.
 CLIENT_HELPERS = frozenset(dir(BaseClient))
 
@@ -190,8 +202,25 @@ def test_interactivity_matches_the_buttons_the_code_handles(handler: BoltLambdaH
     slack.stop()
 
 
-def test_manifest_subscribes_to_no_events_the_code_does_not_handle() -> None:
-    assert "event_subscriptions" not in MANIFEST.get("settings", {})
+def _mention(event_type: str) -> dict[str, Any]:
+    envelope = app_mention_envelope(
+        "status", user_id="U0ALICE", channel_id="C0MIGRATE", ts="1700000000.000100"
+    )
+    envelope["event"]["type"] = event_type
+    return signed_event(json.dumps(envelope), SECRET, content_type="application/json")
+
+
+def test_manifest_events_are_exactly_the_ones_the_code_handles(
+    handler: BoltLambdaHandler,
+) -> None:
+    subscribed = MANIFEST["settings"]["event_subscriptions"]
+    assert subscribed["bot_events"] == [MENTION_EVENT]
+    assert subscribed["request_url"] == MANIFEST["settings"]["interactivity"]["request_url"]
+    assert set(EVENT_SCOPES) == set(subscribed["bot_events"])
+    # The subscribed event reaches a listener; one the manifest does not subscribe to has none
+    # (Bolt answers an unhandled request 404).
+    assert send(handler, _mention(MENTION_EVENT)) == 200
+    assert send(handler, _mention("reaction_added")) == 404
 
 
 def web_api_methods_called() -> dict[str, list[str]]:
@@ -222,6 +251,7 @@ def test_manifest_scopes_are_exactly_what_the_calls_and_features_need() -> None:
     needed |= {
         scope for feature, scope in FEATURE_SCOPES.items() if MANIFEST["features"].get(feature)
     }
+    needed |= {EVENT_SCOPES[e] for e in MANIFEST["settings"]["event_subscriptions"]["bot_events"]}
     granted = set(MANIFEST["oauth_config"]["scopes"]["bot"])
 
     assert needed - granted == set(), "the manifest lacks scopes the bot's calls need"

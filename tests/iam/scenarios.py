@@ -111,6 +111,11 @@ def run_cutover_and_rollback() -> list[str]:
             box.click(f"cutover_{weight}", user="U0BOB")
             box.settle()
         ends.append(box.migration().stage.value)
+        # @migrate-bot status in the thread (the thread's migration, its last replies), and in
+        # the channel (told why, ephemerally).
+        box.mention("status", user="U0CAROL")
+        box.mention("status", user="U0CAROL", in_thread=False)
+        box.settle()
         _decommission_and_undo(box)
         box.slash(f"audit {box.migration().migration_id}", user="U0BOB")  # reads the trail
         box.slash("list")  # the by_channel index

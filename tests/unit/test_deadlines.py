@@ -216,3 +216,20 @@ def test_cancel_while_building_stops_the_build() -> None:
     aws = FakeReconcileAws()
     reconcile.on_cancelled(event, store=world.store, aws=aws)
     assert aws.stopped == [migration.build_id] and aws.deleted == []
+
+
+def test_a_route_53_change_gets_no_deadline_here_and_an_older_releases_is_ignored() -> None:
+    world = World()
+    migration = _building(world)
+    assert wait_started("CutoverRequested", migration) is None  # the traffic consumer's own
+    assert wait_started("RollbackRequested", migration) is None
+    published = len(world.publisher.events)
+    stale = DeadlineDue(
+        migration_id=migration.migration_id,
+        idempotency_key=f"{migration.migration_id}:deadline:dns:cutting_over:1",
+        waiting_for="dns",
+        stage="cutting_over",
+    )
+    _on_deadline(world, FakeReconcileAws(), stale)
+    assert len(world.publisher.events) == published and world.scheduler.due() == []
+    assert world.store.get(migration.migration_id).stage == Stage.BUILDING

@@ -14,8 +14,19 @@ from bot.domain.migration import Migration
 from bot.domain.plan import Plan
 from bot.domain.policy import Action, Actor, decide, stack_default
 from bot.domain.state import IllegalTransitionError, Stage
-from bot.events.models import CleanedUp, CleanupDue, CleanupRequested
+from bot.events.models import (
+    CleanedUp,
+    CleanupDue,
+    CleanupRequested,
+    DecommissionRequested,
+    DecommissionStepFailed,
+    DecommissionUndone,
+    DecommissionUndoRequested,
+    TerminationDue,
+)
 from bot.services import cleanup as cleanup_service
+from bot.services import decommission as decommission_service
+from bot.services.look_again import look_again
 from bot.slack.blocks import card_buttons
 from tests.fakes import FakeClock, FakeScheduler, FakeStore, RecordingPublisher
 
@@ -351,3 +362,166 @@ def test_a_refused_step_fails_the_migration_and_it_may_be_cleaned_up_again() -> 
     failed = store.get("mig-1")
     assert failed.stage == Stage.FAILED and "the task role" in (failed.failure or "")
     assert "MigrationFailed" in publisher.types() and cleanup.offered(failed)
+
+
+# --- Looking again later: the one-time schedules both consumers wait with ----------------
+
+
+class _Clock:
+    """A clock that stands still, mid-second."""
+
+    def now(self) -> datetime:
+        return NOW + timedelta(milliseconds=700)
+
+
+def test_a_look_again_comes_at_a_whole_second_and_stops_after_the_limit() -> None:
+    scheduler = FakeScheduler()
+    third = CleanupDue(migration_id="mig-1", idempotency_key="k", attempt=3)
+    assert look_again(scheduler, _Clock(), "x" * 80, timedelta(seconds=30), third, limit=3)
+    assert scheduler.schedules == {"x" * 64: (NOW + timedelta(seconds=31), third)}
+    fourth = third.model_copy(update={"attempt": 4})
+    assert not look_again(scheduler, _Clock(), "y", timedelta(seconds=30), fourth, limit=3)
+    assert list(scheduler.schedules) == ["x" * 64]  # nothing scheduled past the limit
+
+
+def _handle_until_quiet(scheduler: FakeScheduler, handle: Any) -> int:
+    """Hand every scheduled event to ``handle`` until none is left; how many there were."""
+    looks = 0
+    while due := scheduler.due():
+        looks += len(due)
+        for event in due:
+            handle(event)
+    return looks
+
+
+def test_a_drain_that_never_ends_fails_clean_up_after_the_last_look() -> None:
+    store, publisher, aws, scheduler = (
+        FakeStore(),
+        RecordingPublisher(),
+        FakeCleanupAws(),
+        FakeScheduler(),
+    )
+    store.migrations["mig-1"] = cleanup.start(_migration(Stage.ROLLED_BACK), "U0BOB", False, NOW)
+    ports = cleanup_service.CleanupPorts(
+        store,
+        publisher,
+        FakeClock(),
+        scheduler,
+        aws,
+        NoTraffic(),  # type: ignore[arg-type]
+    )
+    cleanup_service.handle(
+        CleanupRequested(migration_id="mig-1", idempotency_key="k", requested_by="U0BOB"), ports
+    )
+    looks = _handle_until_quiet(scheduler, lambda e: cleanup_service.handle(e, ports))
+    failed = store.get("mig-1")
+    assert looks == cleanup_service.MAX_CHECKS
+    assert failed.stage == Stage.FAILED and "never finished draining" in (failed.failure or "")
+
+
+class FakeDecommissionAws:
+    """An instance whose state and target health are set here."""
+
+    def __init__(self, state: str, target: str = "healthy") -> None:
+        self.state, self.target = state, target
+
+    def instance_state(self, instance_id: str) -> str:
+        return self.state
+
+    def deregister(self, target_group_arn: str, instance_id: str, port: int) -> bool:
+        return True
+
+    def register(self, target_group_arn: str, instance_id: str, port: int) -> None:
+        return None
+
+    def target_state(self, target_group_arn: str, instance_id: str, port: int) -> str:
+        return self.target
+
+    def stop(self, instance_id: str) -> None:
+        self.state = "stopping"
+
+    def start(self, instance_id: str) -> None:
+        self.state = "pending"
+
+    def create_image(self, instance_id: str, migration_id: str) -> str:
+        return "ami-1"
+
+    def image_state(self, image_id: str) -> str:
+        return "available"
+
+    def terminate(self, instance_id: str) -> None:
+        self.state = "shutting-down"
+
+
+def _decommission_ports(
+    migration: Migration, aws: FakeDecommissionAws
+) -> tuple[FakeStore, RecordingPublisher, FakeScheduler, decommission_service.DecommissionPorts]:
+    store, publisher, scheduler = FakeStore(), RecordingPublisher(), FakeScheduler()
+    store.migrations[migration.migration_id] = migration
+    ports = decommission_service.DecommissionPorts(
+        store, publisher, FakeClock(), scheduler, aws, timedelta(days=7)
+    )
+    return store, publisher, scheduler, ports
+
+
+def test_an_instance_that_never_stops_is_said_after_the_last_look() -> None:
+    started = decommission.approve(_migration(Stage.CUT_OVER, weight=100), "U0BOB", 1, NOW)
+    store, publisher, scheduler, ports = _decommission_ports(
+        started, FakeDecommissionAws("running")
+    )
+    requested = DecommissionRequested(
+        migration_id="mig-1", idempotency_key="k", requested_by="U0BOB"
+    )
+    decommission_service.handle(requested, ports)
+    looks = _handle_until_quiet(scheduler, lambda e: decommission_service.handle(e, ports))
+    assert looks == decommission_service.MAX_CHECKS
+    failed = publisher.events[-1]
+    assert isinstance(failed, DecommissionStepFailed) and "still stopping" in failed.reason
+    assert store.get("mig-1").stage == Stage.DECOMMISSIONING  # the stage is kept
+
+
+def test_a_stopped_instance_is_imaged_and_terminate_is_offered_after_the_wait() -> None:
+    started = decommission.approve(_migration(Stage.CUT_OVER, weight=100), "U0BOB", 1, NOW)
+    store, _, scheduler, ports = _decommission_ports(started, FakeDecommissionAws("stopped"))
+    requested = DecommissionRequested(
+        migration_id="mig-1", idempotency_key="k", requested_by="U0BOB"
+    )
+    decommission_service.handle(requested, ports)
+    done = store.get("mig-1")
+    assert done.stage == Stage.DECOMMISSIONED and done.decommission is not None
+    after = done.decommission.terminate_after
+    assert after is not None
+    ((when, due),) = scheduler.schedules.values()
+    assert isinstance(due, TerminationDue) and due.image_id == "ami-1"
+    assert when == after.replace(microsecond=0) + timedelta(seconds=1)
+
+
+def test_an_undo_never_healthy_is_cut_over_unhealthy_after_the_last_look() -> None:
+    undoing = decommission.undo(_decommissioned(), "U0BOB", NOW)
+    store, publisher, scheduler, ports = _decommission_ports(
+        undoing, FakeDecommissionAws("stopped", target="unhealthy")
+    )
+    undo = DecommissionUndoRequested(
+        migration_id="mig-1", idempotency_key="k", requested_by="U0BOB"
+    )
+    decommission_service.handle(undo, ports)
+    ports.aws.state = "running"  # type: ignore[attr-defined]
+    looks = _handle_until_quiet(scheduler, lambda e: decommission_service.handle(e, ports))
+    # One look for "running", then every look at the target's health.
+    assert looks == 1 + decommission_service.HEALTH_CHECKS
+    back = store.get("mig-1")
+    assert back.stage == Stage.CUT_OVER and back.decommission is not None
+    assert back.decommission.healthy is False
+    assert isinstance(publisher.events[-1], DecommissionUndone)
+
+
+def test_an_undo_of_a_terminated_instance_is_said_at_once() -> None:
+    undoing = decommission.undo(_decommissioned(), "U0BOB", NOW)
+    _, publisher, scheduler, ports = _decommission_ports(undoing, FakeDecommissionAws("terminated"))
+    undo = DecommissionUndoRequested(
+        migration_id="mig-1", idempotency_key="k", requested_by="U0BOB"
+    )
+    decommission_service.handle(undo, ports)
+    assert scheduler.schedules == {}
+    failed = publisher.events[-1]
+    assert isinstance(failed, DecommissionStepFailed) and "terminated, not running" in failed.reason
