@@ -410,13 +410,24 @@ class Sandbox:
         """``user`` posts ``@migrate-bot <text>``, as a reply under the newest card (or in the
         channel), and Slack sends it to the app as a signed ``app_mention``; the answer."""
         thread = self.card()["ts"] if in_thread else None
-        posted = self.slack.user_posts(CHANNEL, user, f"<@{BOT_USER_ID}> {text}", thread)
+        answer = self.post(f"@migrate-bot {text}", user, thread_ts=thread)
+        assert answer is not None  # it mentions the bot
+        return answer
+
+    def post(self, text: str, user: str, *, thread_ts: str | None = None) -> dict[str, Any] | None:
+        """``user`` posts ``text`` in the channel or in the thread ``thread_ts``; where it
+        names ``@migrate-bot`` (written ``<@bot user id>``, as Slack's client does), Slack
+        sends the app a signed ``app_mention`` and the ingress's answer is returned."""
+        written = text.replace("@migrate-bot", f"<@{BOT_USER_ID}>")
+        posted = self.slack.user_posts(CHANNEL, user, written, thread_ts)
+        if f"<@{BOT_USER_ID}>" not in written:
+            return None
         event = app_mention(
-            text,
+            written,
             user_id=user,
             channel_id=CHANNEL,
             ts=posted.ts,
-            thread_ts=thread,
+            thread_ts=thread_ts,
             signing_secret=SIGNING_SECRET,
         )
         return self._ingress(event)
@@ -496,9 +507,10 @@ class Sandbox:
         return reached
 
     def _poll_seconds(self) -> float:
-        """How long a wait sleeps between two looks at the bus: each look asks every
-        function's queue, so waiting through a bake polls gently."""
-        return 0.02 if self.time_scale <= 0 else 0.2
+        """How long a wait sleeps between two looks at the bus. A look receives only from
+        the queues holding a message (``LambdaRuntime.pump``) and reads the migration once,
+        so it is cheap; 0.1 s is 20 simulated seconds at the tests' time scale (0.005)."""
+        return 0.02 if self.time_scale <= 0 else 0.1
 
     def thread(self) -> str:
         """The newest migration's thread as a person reads it."""

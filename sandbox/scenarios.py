@@ -10,7 +10,8 @@ from bot import bootstrap
 from bot.domain.state import Stage
 from sandbox import codebuild, express
 from sandbox.cli import DEFAULT_TIME_SCALE
-from sandbox.harness import Sandbox
+from sandbox.harness import CHANNEL, Sandbox
+from sandbox.slack_render import BOT_USER_ID
 
 
 @dataclass
@@ -166,8 +167,22 @@ def happy(box: Sandbox) -> Outcome:
     _gradual_to_100(box, watch)
     end = box.migration()
     ok = alike and end.stage == Stage.CUT_OVER and end.weight == 100
+    ok &= _status_answered(box, notes)
     ok &= _traffic_ok(box, notes, minimum=_minimum(box))
     return Outcome(ok, end.stage.value, watch.timings, notes)
+
+
+def _status_answered(box: Sandbox, notes: list[str]) -> bool:
+    """Carol asks ``@migrate-bot status`` in the thread; the bot answers there, once."""
+    box.mention("status", user="U0CAROL")
+    box.settle()
+    replies = box.slack.channel(CHANNEL).message(box.card()["ts"]).replies
+    answers = [m for m in replies if m.user == BOT_USER_ID and m.text.startswith("Status of ")]
+    if len(answers) != 1:
+        notes.append(f"@migrate-bot status in the thread got {len(answers)} answers, not 1")
+        return False
+    notes.append("@migrate-bot status in the thread: answered there with the card's facts")
+    return True
 
 
 def _gradual_to_100(box: Sandbox, watch: Stopwatch) -> None:

@@ -350,12 +350,14 @@ def app_mention_envelope(
     bot_user_id: str = BOT_USER_ID,
     team_id: str = TEAM_ID,
 ) -> dict[str, Any]:
-    """The Events API envelope for `@bot <text>` posted at `ts` (in a thread if `thread_ts`)."""
+    """The Events API envelope for `@bot <text>` posted at `ts` (in a thread if `thread_ts`);
+    a `text` that already mentions the bot (`<@bot_user_id>` anywhere) is sent as it is."""
     n = next(_sequence)
+    mention = f"<@{bot_user_id}>"
     event: dict[str, Any] = {
         "type": "app_mention",
         "user": user_id,
-        "text": f"<@{bot_user_id}> {text}",
+        "text": text if mention in text else f"{mention} {text}",
         "ts": ts,
         "team": team_id,
         "channel": channel_id,

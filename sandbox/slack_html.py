@@ -41,6 +41,7 @@ class View:
     groups: Mapping[str, Any]
     channels: Mapping[str, str]
     clickable: Callable[[Message], bool] = lambda message: True
+    replyable: Callable[[Message], bool] = lambda message: False
 
     def text(self, obj: Any) -> str:
         """A text object (``plain_text`` or ``mrkdwn``), or a bare string as mrkdwn, as HTML."""
@@ -59,9 +60,13 @@ def render_channel(
     people: Directory,
     groups: Mapping[str, Any],
     clickable: Callable[[Message], bool] = lambda message: True,
+    replyable: Callable[[Message], bool] = lambda message: False,
 ) -> str:
-    """The channel in time order, each root followed by its thread, as ``viewer`` sees it."""
-    view = View(viewer, people, groups, {channel.id: channel.name}, clickable)
+    """The channel in time order, each root followed by its thread, as ``viewer`` sees it;
+    a ``replyable`` root gets a box to reply in its thread."""
+    # The bot is a user too (Slack's users.info names it): its mention reads @migrate-bot.
+    people = {BOT_USER_ID: {"name": BOT_NAME, "real_name": BOT_NAME}, **people}
+    view = View(viewer, people, groups, {channel.id: channel.name}, clickable, replyable)
     mine = [e for e in channel.ephemerals if e.visible_to == viewer]
     in_thread: dict[str, list[Message]] = {}
     roots: list[Message] = list(channel.messages)
@@ -92,11 +97,19 @@ def _thread(root: Message, replies: Sequence[Message], view: View) -> str:
     if root.deleted and not shown:
         return ""  # Slack removes a deleted message that has no replies
     html = render_message(root, view)
-    if shown:
-        count = f"{len(shown)} repl{'y' if len(shown) == 1 else 'ies'}"
+    reply_box = ""
+    if view.replyable(root) and not root.deleted:
+        reply_box = (
+            f'<form class="sk-reply" data-thread="{escape(root.ts)}">'
+            '<input name="reply" aria-label="Reply in thread" value="@migrate-bot status">'
+            '<button class="sk-btn">Reply</button></form>'
+        )
+    if shown or reply_box:
+        count = f"{len(shown)} repl{'y' if len(shown) == 1 else 'ies'}" if shown else ""
         html += (
             f'<div class="sk-thread"><div class="sk-thread-count">{count}</div>'
             + "".join(render_message(r, view) for r in shown)
+            + reply_box
             + "</div>"
         )
     return f'<div class="sk-conversation">{html}</div>'

@@ -193,9 +193,13 @@ def render_file(file: Block) -> str:
 def render_thread_lines(root: Message, replies: Sequence[Message]) -> str:
     """Render a thread: the root message, then each reply indented under it."""
     lines = render_message(root)
+    if root.user != BOT_USER_ID:
+        lines[0] = f"<@{root.user}>: {lines[0]}"
     for reply in replies:
         body = render_message(reply)
-        lines.append(f"{INDENT}> {body[0]}")
+        # A person's reply says who wrote it; the bot's are the thread's own voice.
+        who = "" if reply.user == BOT_USER_ID else f"<@{reply.user}>: "
+        lines.append(f"{INDENT}> {who}{body[0]}")
         lines.extend(f"{INDENT}  {line}" for line in body[1:])
     return "\n".join(lines)
 

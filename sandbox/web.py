@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from sandbox.harness import CHANNEL, SIGNING_SECRET, ButtonNotOfferedError, Sandbox
 from sandbox.lambda_runtime import LocalContext
 from sandbox.slack_html import render_channel, render_modal
-from sandbox.slack_render import Channel
+from sandbox.slack_render import BOT_USER_ID, Channel
 from sandbox.slack_standin import PEOPLE
 
 #: Slack's look, near enough to read a card as a person would: Lato-like sans, #1d1c1d text,
@@ -89,6 +89,9 @@ dialog.sk-confirm h3{font-size:22px;font-weight:900;margin:0 0 16px}
 .sk-composer form{display:flex;gap:8px;align-items:center;border:1px solid rgba(29,28,29,.3);
  border-radius:8px;padding:6px 10px}
 .sk-composer input{flex:1;border:0;font:15px Lato,Helvetica,Arial,sans-serif;outline:none}
+.sk-reply{display:flex;gap:8px;margin:8px 0 4px 48px}
+.sk-reply input{flex:1;font:14px Lato,Helvetica,Arial,sans-serif;padding:6px 10px;
+ border:1px solid rgba(29,28,29,.3);border-radius:8px}
 #answer{color:#616061;font-size:13px;margin:6px 0 0;white-space:pre-wrap}
 .sk-empty{color:#616061;padding:20px}
 dialog.sk-modal{border:0;border-radius:8px;box-shadow:0 18px 48px rgba(0,0,0,.35);padding:0;
@@ -130,6 +133,8 @@ channel.addEventListener('click',e=>{const b=e.target.closest('button[data-actio
  const dialog=b.parentElement.querySelector('dialog');
  if(!dialog){send();return;}
  dialog.returnValue=''; dialog.onclose=()=>{if(dialog.returnValue==='confirm')send();}; dialog.showModal();});
+channel.addEventListener('submit',e=>{const f=e.target.closest('form.sk-reply'); if(!f)return;
+ e.preventDefault(); post('/reply',{thread:f.dataset.thread,text:f.elements.reply.value,user:who()});});
 const modal=document.getElementById('modal');
 let shownModal='';
 modal.addEventListener('submit',e=>{e.preventDefault(); const data={user:who()};
@@ -236,6 +241,8 @@ class InteractiveSandbox:
             self.box.slack.people,
             self.box.slack.groups,
             clickable=lambda message: message.ts == newest,
+            # Each card's thread takes replies, as Slack's thread pane does.
+            replyable=lambda message: message.user == BOT_USER_ID and bool(message.blocks),
         )
 
     def command(self, text: str, user: str) -> str:
@@ -255,6 +262,18 @@ class InteractiveSandbox:
             except ButtonNotOfferedError as error:
                 return str(error)
             return self.box.clicks[-1].answer or ""
+
+    def reply(self, thread_ts: str, text: str, user: str) -> str:
+        """``user`` replies ``text`` in the thread ``thread_ts`` (``@migrate-bot …`` reaches
+        the app as an ``app_mention``); what the page should say, if anything."""
+        if not text.strip():
+            return "Type a message first."
+        with self.lock:
+            try:
+                self.box.post(text, user, thread_ts=thread_ts)
+            except KeyError:
+                return "That thread is gone."
+        return ""
 
     def submit_view(self, user: str, values: dict[str, str]) -> str:
         """``user`` presses Submit on their modal with ``values`` (by block id); return what
@@ -322,6 +341,8 @@ def _handler_for(app: InteractiveSandbox) -> type[BaseHTTPRequestHandler]:
                 answer = app.command(form.get("text", ""), user)
             elif self.path == "/click":
                 answer = app.click(form.get("action_id", ""), user, form.get("ts"))
+            elif self.path == "/reply":
+                answer = app.reply(form.get("thread", ""), form.get("text", ""), user)
             elif self.path == "/submit_view":
                 typed = {k[2:]: v for k, v in form.items() if k.startswith("v:")}
                 answer = app.submit_view(user, typed)

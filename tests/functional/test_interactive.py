@@ -328,6 +328,13 @@ def test_a_person_sees_slack_and_clicks_through_a_confirm_dialog(
             card.locator('button[data-action-id="cutover_100"]').click()
             tab.locator("dialog[open]").get_by_text("Shift 100%").click()
             tab.get_by_text("Cut over — 100% on ECS").first.wait_for(timeout=20_000)
+            # @migrate-bot status, replied in the card's thread: the bot answers there.
+            reply = tab.locator("form.sk-reply").last
+            assert reply.locator("input").input_value() == "@migrate-bot status"
+            reply.get_by_text("Reply").click()
+            tab.get_by_text("asked for the status of").first.wait_for(timeout=20_000)
+            tab.get_by_text("Last events in this thread").first.scroll_into_view_if_needed()
+            tab.screenshot(path="/tmp/interactive-status.png")
         finally:
             browser.close()
 
