@@ -257,3 +257,23 @@ def test_manifest_scopes_are_exactly_what_the_calls_and_features_need() -> None:
     assert needed - granted == set(), "the manifest lacks scopes the bot's calls need"
     assert granted - needed == set(), "the manifest grants scopes no call needs"
     assert "chat:write.public" not in granted  # the bot posts only where it was invited
+
+
+def test_the_events_request_url_answers_slacks_url_verification(
+    handler: BoltLambdaHandler,
+) -> None:
+    """Saving the manifest's event request URL makes Slack send a signed ``url_verification``
+    with a ``challenge`` that must come back (Slack, "The Events API", URL verification)."""
+    body = json.dumps(
+        {
+            "token": "t",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
+    answer = handler.handle(
+        signed_event(body, SECRET, content_type="application/json"),
+        LocalContext(function_name="ingress"),
+    )
+    assert answer["statusCode"] == 200
+    assert "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in answer["body"]
