@@ -24,6 +24,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from sandbox.acm import sandbox_ca
 from sandbox.instances import AppProcess, Instance, app_folder, register
 
@@ -394,10 +396,29 @@ def _route_tables(ec2: Any, vpc: str, igw: str, subnets: dict[str, str]) -> None
         ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
 
 
+#: The image each architecture's instances are launched from, by architecture: moto's AMI
+#: catalogue is the same for every run of a process, and listing it (about 900 x86_64 images)
+#: costs over a second per call in server mode.
+_IMAGES: dict[str, str] = {}
+
+
 def _image(ec2: Any, architecture: str) -> str:
+    known = _IMAGES.get(architecture)
+    if known is not None:
+        try:
+            found = ec2.describe_images(
+                ImageIds=[known], Filters=[{"Name": "architecture", "Values": [architecture]}]
+            )["Images"]
+        except ClientError as error:  # InvalidAMIID.NotFound: another catalogue; list it
+            if error.response["Error"]["Code"] != "InvalidAMIID.NotFound":
+                raise
+            found = []
+        if found:
+            return known
     images = ec2.describe_images(
         Owners=["amazon"], Filters=[{"Name": "architecture", "Values": [architecture]}]
     )["Images"]
     if not images:
         raise RuntimeError(f"the stand-in has no {architecture} image")
-    return str(images[0]["ImageId"])
+    _IMAGES[architecture] = str(images[0]["ImageId"])
+    return _IMAGES[architecture]

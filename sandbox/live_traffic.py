@@ -29,7 +29,7 @@ from sandbox.acm import sandbox_ca
 from sandbox.aws_bus import default_bus_emitter
 from sandbox.load_balancers import Balancers
 from sandbox.loadgen import LoadGenerator, TrafficSummary
-from sandbox.metrics import AlarmEvaluator, AlbMetricsPublisher
+from sandbox.metrics import AlarmEvaluator, AlbCloudWatch, AlbMetricsPublisher
 from sandbox.request_log import RequestLog
 from sandbox.resolver import Resolver
 
@@ -70,8 +70,7 @@ class LiveTraffic:
     region: str
     rate_per_second: float = 20.0
     generators: dict[str, LoadGenerator] = field(default_factory=dict)
-    _publisher: AlbMetricsPublisher | None = None
-    _evaluator: AlarmEvaluator | None = None
+    _cloudwatch: AlbCloudWatch | None = None
 
     def start_cloudwatch(self) -> None:
         """Publish the ALB metrics and evaluate the alarms once a simulated minute, as an ALB
@@ -81,18 +80,19 @@ class LiveTraffic:
         # mode fails to read (500 "Not a gzipped file"); CloudWatch accepts both.
         cloudwatch = self.clients("cloudwatch", config=Config(disable_request_compression=True))
         interval = 60 * self.clock.scale if self.clock.scale > 0 else 5.0
-        self._publisher = AlbMetricsPublisher(
+        publisher = AlbMetricsPublisher(
             cloudwatch, log=self.log, target_health=self._target_health, clock=self.clock.now
         )
-        self._publisher.start(interval)
-        self._evaluator = AlarmEvaluator(
+        evaluator = AlarmEvaluator(
             cloudwatch,
             default_bus_emitter(),
             account=self.account,
             region=self.region,
             clock=self.clock.now,
         )
-        self._evaluator.start(interval)
+        # One thread: each minute is published before the alarms are evaluated at it.
+        self._cloudwatch = AlbCloudWatch(publisher, evaluator)
+        self._cloudwatch.start(interval)
 
     def send_to(
         self, name: str, scheme: str, paths: tuple[str, ...], rate: float | None = None
@@ -127,9 +127,8 @@ class LiveTraffic:
         """Stop the traffic (then CloudWatch); return the counts."""
         for generator in self.generators.values():
             generator.stop()
-        for periodic in (self._publisher, self._evaluator):
-            if periodic is not None:
-                periodic.stop()
+        if self._cloudwatch is not None:
+            self._cloudwatch.stop()
         return self.summary()
 
     def _target_health(self) -> Iterator[tuple[str, str, int, int]]:

@@ -269,7 +269,11 @@ class _ListenerServer(ThreadingHTTPServer):
             port,
             tls,
         )
-        self._thread = threading.Thread(target=self.serve_forever, daemon=True)
+        # A short poll: ``stop`` (``shutdown``) waits for the loop's next look, up to 0.5 s
+        # per listener with the default, on every sandbox's way out.
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
 
     @property
@@ -343,19 +347,20 @@ class _Proxy(BaseHTTPRequestHandler):
             headers = [("Content-Type", decision.content_type)]
             if decision.location:
                 headers.append(("Location", decision.location))
-            self._reply(decision.status, headers, decision.body)
+            # Logged before the answer goes out, so whoever got the answer finds it logged.
             self._log(request, decision.status, decision.target_group_arn, None, None)
+            self._reply(decision.status, headers, decision.body)
             return
         started = time.perf_counter()
         answered = self._upstream(decision.port, request, body) if decision.port else None
         seconds = time.perf_counter() - started
         if answered is None:
-            self._reply(502, [("Content-Type", "text/html")], _BAD_GATEWAY)
             self._log(request, 502, decision.target_group_arn, None, None)
+            self._reply(502, [("Content-Type", "text/html")], _BAD_GATEWAY)
             return
         status, headers, data = answered
-        self._reply(status, headers, data)
         self._log(request, status, decision.target_group_arn, status, seconds)
+        self._reply(status, headers, data)
 
     def _upstream(
         self, port: int, request: alb_rules.Request, body: bytes

@@ -20,7 +20,12 @@ class TemplateError(ValueError):
     """The template has a shape the local runner does not understand."""
 
 
-class _CfnLoader(yaml.SafeLoader):
+#: libyaml's safe loader when PyYAML was built with it (ten times faster on the template,
+#: the same document), else the pure-Python one.
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CfnLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A YAML loader that keeps CloudFormation's short-form tags as ``{Fn: value}``."""
 
 

@@ -40,29 +40,7 @@ def test_every_scenario_has_an_expected_ending() -> None:
     assert set(SCENARIOS) == set(EXPECTED_END)
 
 
-#: Scenarios whose run under the test suite is not reliable yet, with why (said, not hidden).
-UNRELIABLE_UNDER_PYTEST = {
-    "alarm-rollback": (
-        "under pytest (two workers) the automatic rollback did not come within 120 s in 2 of "
-        "3 runs on 2026-12-07, while `./dev sandbox --scenario alarm-rollback` passed every "
-        "time; the alarm path stays covered by the IAM check's driven breach and the unit "
-        "tests. README, known limits"
-    )
-}
-
-
-@pytest.mark.parametrize(
-    "scenario",
-    [
-        pytest.param(
-            name,
-            marks=[pytest.mark.skip(reason=UNRELIABLE_UNDER_PYTEST[name])]
-            if name in UNRELIABLE_UNDER_PYTEST
-            else [],
-        )
-        for name in sorted(EXPECTED_END)
-    ],
-)
+@pytest.mark.parametrize("scenario", sorted(EXPECTED_END))
 def test_scenario_runs_to_its_end_state_in_server_mode(
     scenario: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
