@@ -7,14 +7,21 @@ Balancer": namespace ``AWS/ApplicationELB``, dimensions ``LoadBalancer`` and ``T
 as the final portions of their ARNs):
 
 - **5xx rate**: the Express target group's 5xx share of its requests, in percentage points
-  above the legacy target group's, over one minute (metric math with ``FILL``, "Using metric
-  math": a minute without Express requests has no datapoint, and missing data does not breach);
+  above the legacy target group's, in any one of the last three minutes (metric math with
+  ``FILL``; "Using metric math": missing values count as 0, so a minute without Express
+  requests does not breach);
 - **p99 latency**: the Express target group's p99 ``TargetResponseTime`` more than a second
-  above the legacy one's, two minutes running;
+  above the legacy one's, in two of the last three minutes;
 - **unhealthy hosts**: any ``UnHealthyHostCount`` in the Express target group, two minutes
   running.
 
 A breach puts all traffic back on EC2 at once and the thread says which alarm and why.
+
+The two metric-math alarms are M out of N with N one more than M. "Using metric math" warns,
+under ``FILL``, that with metrics published "with a slight delay" the newest datapoint is
+always the FILL value, "which can result in the alarm being stuck", and gives an M out of N
+alarm as the way round it: the minute that was late is still in the window once it arrives.
+(ALBs report their metrics per minute; how late is not documented.)
 """
 
 from __future__ import annotations
@@ -86,7 +93,7 @@ def alarms(migration_id: str, express: Side, legacy: Side) -> list[dict[str, Any
             **common,
             "AlarmName": rate,
             "AlarmDescription": f"ECS 5xx rate more than {RATE_POINTS:g} points above EC2's",
-            "EvaluationPeriods": 1,
+            "EvaluationPeriods": 3,
             "DatapointsToAlarm": 1,
             "Threshold": RATE_POINTS,
             "Metrics": [
@@ -106,7 +113,7 @@ def alarms(migration_id: str, express: Side, legacy: Side) -> list[dict[str, Any
             **common,
             "AlarmName": latency,
             "AlarmDescription": f"ECS p99 more than {LATENCY_SECONDS:g} s above EC2's",
-            "EvaluationPeriods": 2,
+            "EvaluationPeriods": 3,
             "DatapointsToAlarm": 2,
             "Threshold": LATENCY_SECONDS,
             "Metrics": [

@@ -57,7 +57,9 @@ def _requests(log: RequestLog, minute: datetime, side: Side, status: int, count:
 def test_a_late_tick_publishes_and_evaluates_each_minute_it_missed(cloudwatch: Any) -> None:
     start = datetime(2026, 12, 7, 10, 0, 10, tzinfo=UTC)
     now = [start]
-    rate_alarm = alarms("mig-1", EXPRESS, LEGACY)[0]  # the bot's 5xx alarm: FILL, 1 of 1
+    # A one-minute alarm: the bot's 5xx metric math at 1 out of 1, whose every minute must be
+    # the newest one evaluated once (the bot's own is 1 out of 3, see below).
+    rate_alarm = {**alarms("mig-1", EXPRESS, LEGACY)[0], "EvaluationPeriods": 1}
     cloudwatch.put_metric_alarm(**rate_alarm)
     log = RequestLog()
     events: list[dict[str, Any]] = []
@@ -83,3 +85,36 @@ def test_a_late_tick_publishes_and_evaluates_each_minute_it_missed(cloudwatch: A
     reason = events[1]["detail"]["state"]["reason"]
     assert "1 out of the last 1 datapoints [100.0 (07/12/26 10:00:00)]" in reason
     assert events[1]["time"] == "2026-12-07T10:01:00Z"
+
+
+@pytest.mark.parametrize(("periods", "ends"), [(3, "ALARM"), (1, "OK")])
+def test_the_bots_5xx_alarm_catches_a_minute_published_late(
+    cloudwatch: Any, periods: int, ends: str
+) -> None:
+    """A breaching minute published after CloudWatch first evaluated at it. "Using metric
+    math" (FILL): with metrics published late the newest datapoint is always the FILL value
+    and a 1-out-of-1 alarm can stay OK; the bot's 1 out of 3 still sees the late minute."""
+    alarm = {**alarms("mig-1", EXPRESS, LEGACY)[0], "EvaluationPeriods": periods}
+    assert alarms("mig-1", EXPRESS, LEGACY)[0]["EvaluationPeriods"] == 3
+    cloudwatch.put_metric_alarm(**alarm)
+    ten = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+    now = [ten + timedelta(minutes=1, seconds=5)]
+    log = RequestLog()
+    events: list[dict[str, Any]] = []
+    publisher = AlbMetricsPublisher(cloudwatch, log=log, clock=lambda: now[0], since=ten)
+    evaluator = AlarmEvaluator(
+        cloudwatch, events.append, account=ACCOUNT, region=REGION, clock=lambda: now[0]
+    )
+    _requests(log, ten, EXPRESS, 500, 4)  # 10:00: the Express side answers 500
+    _requests(log, ten, LEGACY, 200, 4)
+    _requests(log, ten + timedelta(minutes=1), LEGACY, 200, 8)  # 10:01: EC2 only
+
+    evaluator.evaluate()  # 10:01:05: 10:00 is not published yet
+    now[0] = ten + timedelta(minutes=1, seconds=40)
+    publisher.tick()  # 10:01:40: 10:00 arrives, late
+    now[0] = ten + timedelta(minutes=2, seconds=5)
+    publisher.tick()
+    evaluator.evaluate()  # 10:02:05: the newest minute, 10:01, does not breach
+
+    states = [e["detail"]["state"]["value"] for e in events]
+    assert states[0] == "OK" and states[-1] == ends
