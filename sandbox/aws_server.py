@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import urllib.request
+from typing import Any
 
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.server import ThreadedMotoServer
 
 FAKE_CREDENTIALS = {
@@ -30,11 +33,37 @@ def use_fake_credentials() -> None:
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 
+def _remember_each_hosts_backend() -> None:
+    """Keep moto's answer to "which backend serves this host?" per host.
+
+    moto 5.2.1's dispatcher (``DomainDispatcherApplication.get_backend_for_host``) lists moto's
+    package folder (some 200 ``isdir`` calls) and then tries the URL patterns one by one for
+    every request, inside the lock every request of the server waits on; profiled with py-spy
+    under a scenario's load, the server's threads spent most of their time queued on that
+    lock. The answer depends on the host alone (the folder and the patterns never change while
+    the process runs), so it is worked out once per host. What each request does is unchanged.
+    """
+    original = DomainDispatcherApplication.get_backend_for_host
+    if getattr(original, "remembered", False):
+        return
+
+    @functools.wraps(original)
+    def remembered(self: DomainDispatcherApplication, host: str | None) -> Any:
+        known: dict[str | None, Any] = self.__dict__.setdefault("_sandbox_backends", {})
+        if host not in known:
+            known[host] = original(self, host)
+        return known[host]
+
+    remembered.remembered = True  # type: ignore[attr-defined]
+    DomainDispatcherApplication.get_backend_for_host = remembered  # type: ignore[method-assign]
+
+
 class AwsServer:
     """moto's threaded server (every service, one process) with fake credentials."""
 
     def __init__(self) -> None:
         self.port = free_port()
+        _remember_each_hosts_backend()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
 
     @property

@@ -254,12 +254,15 @@ class Sandbox:
 
     def users(self, app: str | None = None, *, rate: float = 25.0) -> None:
         """Real users of ``app`` (default secure-blog) for the rest of the run: steady GETs to
-        its name and health path, over HTTPS when its listener is HTTPS."""
+        its name and health path, over HTTPS when its listener is HTTPS. Returns once the first
+        request has been answered, so even a run that ends at once has had users."""
         assert self.traffic is not None and self.legacy is not None, "start() the sandbox first"
         legacy = self.apps[app or self.legacy.name]
         scheme = "https" if legacy.certificate_arn else "http"
         paths = ("/", HEALTH_PATHS[legacy.name])
-        self.traffic.send_to(legacy.record_name, scheme, paths, rate)
+        generator = self.traffic.send_to(legacy.record_name, scheme, paths, rate)
+        if not generator.wait_for_first():
+            raise TimeoutError(f"{legacy.record_name}: the users' first request got no answer")
 
     def break_express_app(self) -> None:
         """Make the migration's Express tasks answer 500 on every page (their health check

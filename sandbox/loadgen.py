@@ -192,6 +192,16 @@ class LoadGenerator:
             thread.start()
         return self
 
+    def wait_for_first(self, timeout: float = 30.0) -> bool:
+        """Wait until the first request has been answered (or failed); False on a timeout.
+        A run that stops before its users sent anything would say nothing about them."""
+        deadline = time.monotonic() + timeout
+        while self.summary().sent == 0:
+            if time.monotonic() > deadline:
+                return False
+            self._stop.wait(0.02)
+        return True
+
     def stop(self) -> TrafficSummary:
         """Stop sending, wait for the requests in flight, and return the counts."""
         self._stop.set()
