@@ -179,6 +179,7 @@ class LoadGenerator:
         self._failures: deque[Failure] = deque(maxlen=failures_kept)
         self._count = 0
         self._stop = threading.Event()
+        self._first = threading.Event()  # set once a request has been counted
         self._threads: list[threading.Thread] = []
 
     def start(self) -> LoadGenerator:
@@ -195,12 +196,7 @@ class LoadGenerator:
     def wait_for_first(self, timeout: float = 30.0) -> bool:
         """Wait until the first request has been answered (or failed); False on a timeout.
         A run that stops before its users sent anything would say nothing about them."""
-        deadline = time.monotonic() + timeout
-        while self.summary().sent == 0:
-            if time.monotonic() > deadline:
-                return False
-            self._stop.wait(0.02)
-        return True
+        return self._first.wait(timeout)
 
     def stop(self) -> TrafficSummary:
         """Stop sending, wait for the requests in flight, and return the counts."""
@@ -284,6 +280,7 @@ class LoadGenerator:
             )
             if failure is not None:
                 self._failures.append(failure)
+        self._first.set()
 
     def _run(self, index: int) -> None:
         interval = self._interval * self._senders

@@ -413,7 +413,10 @@ def test_the_thread_sends_steadily_until_stopped(
         side_of=_sides(aws).__getitem__,
         tls=_client_context(ca),
         rate_per_second=50,
-    ).start()
+    )
+    assert not generator.wait_for_first(timeout=0.05)  # nothing sent before start()
+    generator.start()
+    assert generator.wait_for_first(timeout=10) and generator.summary().sent >= 1
     deadline = time.monotonic() + 10
     while generator.summary().sent < 5 and time.monotonic() < deadline:
         time.sleep(0.02)
